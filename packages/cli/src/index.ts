@@ -1,2 +1,3 @@
-// Filled in by its own issue; see ../../README.md for the package map.
-export {};
+export type { Command, CommandIo } from './io.js';
+export { UsageError } from './io.js';
+export { main } from './main.js';

@@ -1,0 +1,43 @@
+import type { Command, CommandIo } from './io.js';
+import { UsageError } from './io.js';
+
+const USAGE = `usage: qwp <command> [options]
+
+commands:
+  decode [FILE|-] [--hex] [--json]   print one QWP message: header, symbols, tables, rows
+  serve [--port 9000] [...]          run a local QWP ingest test server
+  sf inspect PATH [--json]           show a store-and-forward slot, segment or dictionary
+`;
+
+// Each command loads only when named, so `qwp decode` never pays for the server.
+const commands: Record<string, () => Promise<Command>> = {
+  decode: async () => (await import('./commands/decode.js')).decode,
+  serve: async () => (await import('./commands/serve.js')).serve,
+  'sf inspect': async () => (await import('./commands/sf-inspect.js')).sfInspect,
+};
+
+/** Runs `qwp` with `argv` (without node and script); resolves to the exit code. */
+export async function main(argv: string[], io: CommandIo): Promise<number> {
+  const [first, second] = argv;
+  if (first === undefined || first === '-h' || first === '--help' || first === 'help') {
+    io.stdout.write(USAGE);
+    return first === undefined ? 2 : 0;
+  }
+  const twoWord = second !== undefined ? `${first} ${second}` : '';
+  const name = twoWord in commands ? twoWord : first;
+  const load = commands[name];
+  if (load === undefined) {
+    io.stderr.write(`qwp: unknown command '${first}'\n${USAGE}`);
+    return 2;
+  }
+  const rest = argv.slice(name.split(' ').length);
+  try {
+    return await (await load())(rest, io);
+  } catch (err) {
+    if (err instanceof UsageError) {
+      io.stderr.write(`qwp ${name}: ${err.message}\n`);
+      return 2;
+    }
+    throw err;
+  }
+}
