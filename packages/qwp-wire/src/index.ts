@@ -1,2 +1,4 @@
-// Filled in by its own issue; see ../../README.md for the package map.
-export {};
+export * from './codec/index.js';
+export * from './config/index.js';
+export * from './errors.js';
+export * from './failover/index.js';
