@@ -1,2 +1,74 @@
-// Filled in by its own issue.
-export {};
+/**
+ * QWP v1 ingress codec.
+ *
+ * API note
+ * - Constants: MAGIC, VERSION, HEADER_SIZE, FLAG_*, ColumnType (type codes),
+ *   Status (response status codes), Limits (server defaults), columnTypeName,
+ *   statusName.
+ * - Decoding a message: `decodeMessage(bytes, dictionary, options)` returns
+ *   `{ header, symbolDelta, tables: [{ name, rowCount, columns: [{ name, type,
+ *   nullFlag, values, geohashBits?, scale?, encoding? }] }] }`; `values` has one
+ *   entry per row (null for a null row; see DecodedValue for the JS type per
+ *   column type). `tableRows(table)` transposes to row objects.
+ *   `dictionary` is a {@link SymbolDictionary}: one per connection; the delta
+ *   section of each message is applied to it only when the whole message
+ *   decodes; a delta starting past its size is DICTIONARY_GAP; `reset()` it
+ *   when the connection ends.
+ *   Every rejection is a QwpDecodeError `{ status, offset, reason }`.
+ * - Responses: encodeOkResponse(sequence, [{ name, seqTxn }]),
+ *   encodeErrorResponse(status, sequence, message),
+ *   encodeDurableAckResponse([{ name, seqTxn }]), decodeResponse(bytes).
+ * - Encoding: see encoder.ts / table-buffer.ts (row API, symbol dictionary,
+ *   split frames, catch-up frames).
+ */
+export { ByteReader } from './byte-reader.js';
+export {
+  ColumnType,
+  type ColumnTypeCode,
+  type ColumnTypeName,
+  columnTypeName,
+  ENCODING_GORILLA,
+  ENCODING_UNCOMPRESSED,
+  FLAG_DEFER_COMMIT,
+  FLAG_DELTA_SYMBOL_DICT,
+  FLAG_GORILLA,
+  FLAGS_KNOWN,
+  fixedWidth,
+  HEADER_SIZE,
+  isColumnType,
+  Limits,
+  MAGIC,
+  maxDecimalScale,
+  Status,
+  type StatusCode,
+  statusName,
+  VERSION,
+} from './constants.js';
+export {
+  type DecodedArray,
+  type DecodedColumn,
+  type DecodedMessage,
+  type DecodedTable,
+  type DecodedValue,
+  type MessageHeader,
+  type SymbolDelta,
+  tableRows,
+} from './decoded.js';
+export {
+  type DecodeOptions,
+  decodeMessage,
+  decodeMessageHeader,
+  isDecodeError,
+} from './decoder.js';
+export {
+  type DurableAckResponse,
+  decodeResponse,
+  type ErrorResponse,
+  encodeDurableAckResponse,
+  encodeErrorResponse,
+  encodeOkResponse,
+  type OkResponse,
+  type Response,
+  type TableSeqTxn,
+} from './response.js';
+export { SymbolDictionary } from './symbol-dictionary.js';

@@ -1,0 +1,155 @@
+import { QwpDecodeError } from '../errors.js';
+import { Status } from './constants.js';
+
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+/**
+ * Bounds-checked little-endian reader over one frame. Every read checks the
+ * remaining length first, so a malformed frame ends in a QwpDecodeError
+ * naming the field and its offset, never a RangeError; nothing is allocated
+ * beyond what the frame's own bytes justify.
+ */
+export class ByteReader {
+  readonly bytes: Uint8Array;
+  private readonly view: DataView;
+  /** Absolute read position. */
+  pos: number;
+  /** Exclusive end of the readable region. */
+  end: number;
+
+  constructor(bytes: Uint8Array, start = 0, end = bytes.length) {
+    this.bytes = bytes;
+    this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    this.pos = start;
+    this.end = end;
+  }
+
+  /** Bytes left before `end`. */
+  get remaining(): number {
+    return this.end - this.pos;
+  }
+
+  /** Throws a PARSE_ERROR at the current position (or `at`). */
+  fail(reason: string, at = this.pos, status: number = Status.PARSE_ERROR): never {
+    throw new QwpDecodeError(status, at, reason);
+  }
+
+  /** Ensures `n` more bytes exist; `what` names the field for the error. */
+  need(n: number, what: string): void {
+    if (n > this.end - this.pos) {
+      this.fail(`truncated ${what}: needs ${n} bytes, ${this.end - this.pos} left`);
+    }
+  }
+
+  u8(what: string): number {
+    this.need(1, what);
+    return this.bytes[this.pos++]!;
+  }
+
+  u16(what: string): number {
+    this.need(2, what);
+    const v = this.view.getUint16(this.pos, true);
+    this.pos += 2;
+    return v;
+  }
+
+  u32(what: string): number {
+    this.need(4, what);
+    const v = this.view.getUint32(this.pos, true);
+    this.pos += 4;
+    return v;
+  }
+
+  i32(what: string): number {
+    this.need(4, what);
+    const v = this.view.getInt32(this.pos, true);
+    this.pos += 4;
+    return v;
+  }
+
+  i64(what: string): bigint {
+    this.need(8, what);
+    const v = this.view.getBigInt64(this.pos, true);
+    this.pos += 8;
+    return v;
+  }
+
+  /** A view (no copy) of the next `n` bytes. */
+  take(n: number, what: string): Uint8Array {
+    this.need(n, what);
+    const out = this.bytes.subarray(this.pos, this.pos + n);
+    this.pos += n;
+    return out;
+  }
+
+  /**
+   * Unsigned LEB128 that must fit a non-negative int32 (the server reads every
+   * varint into an int): more than 5 significant bytes, or a larger value, is
+   * a PARSE_ERROR.
+   */
+  varint(what: string): number {
+    const start = this.pos;
+    let result = 0;
+    let scale = 1;
+    for (let i = 0; i < 10; i++) {
+      if (this.pos >= this.end) this.fail(`truncated varint ${what}`, start);
+      const b = this.bytes[this.pos++]!;
+      result += (b & 0x7f) * scale;
+      if ((b & 0x80) === 0) {
+        if (result > 0x7fffffff) this.fail(`varint ${what} ${result} exceeds int32`, start);
+        return result;
+      }
+      scale *= 128;
+    }
+    return this.fail(`varint ${what} longer than 10 bytes`, start);
+  }
+
+  /** UTF-8 text of the next `n` bytes; invalid UTF-8 is a PARSE_ERROR. */
+  utf8(n: number, what: string): string {
+    const at = this.pos;
+    const slice = this.take(n, what);
+    try {
+      return utf8.decode(slice);
+    } catch (cause) {
+      throw new QwpDecodeError(Status.PARSE_ERROR, at, `${what} is not valid UTF-8`, { cause });
+    }
+  }
+
+  /** Reads a little-endian int64 at an absolute offset already bounds-checked. */
+  i64At(at: number): bigint {
+    return this.view.getBigInt64(at, true);
+  }
+
+  f64At(at: number): number {
+    return this.view.getFloat64(at, true);
+  }
+
+  f32At(at: number): number {
+    return this.view.getFloat32(at, true);
+  }
+
+  i32At(at: number): number {
+    return this.view.getInt32(at, true);
+  }
+
+  u32At(at: number): number {
+    return this.view.getUint32(at, true);
+  }
+
+  i16At(at: number): number {
+    return this.view.getInt16(at, true);
+  }
+
+  u16At(at: number): number {
+    return this.view.getUint16(at, true);
+  }
+
+  u64At(at: number): bigint {
+    return this.view.getBigUint64(at, true);
+  }
+}
+
+/** Decodes UTF-8 strictly; throws TypeError on invalid input (callers wrap it). */
+export function decodeUtf8Strict(bytes: Uint8Array): string {
+  return utf8.decode(bytes);
+}
