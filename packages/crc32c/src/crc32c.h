@@ -1,0 +1,40 @@
+/*
+ * CRC32C (Castagnoli) kernels behind one interface. Every kernel takes and
+ * returns the standard CRC value (pre/post inversion applied inside), so
+ * crc(b, crc(a, 0)) == crc(a || b). A kernel never reads outside
+ * [data, data + len) and accepts data == NULL when len == 0.
+ */
+#ifndef QWP_CRC32C_H
+#define QWP_CRC32C_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef uint32_t (*crc32c_fn)(uint32_t crc, const uint8_t *data, size_t len);
+
+/* One selectable implementation: its name and kernel. */
+typedef struct {
+  const char *name;
+  crc32c_fn fn;
+} crc32c_impl;
+
+/* Slice-by-8 over static tables; runs anywhere. */
+uint32_t crc32c_portable(uint32_t crc, const uint8_t *data, size_t len);
+
+/* x86-64: SSE4.2 crc32 in three interleaved streams; NULL when unsupported. */
+crc32c_fn crc32c_x86_sse42(void);
+/* x86-64: AVX-512 VPCLMULQDQ folding for large buffers, SSE4.2 below that. */
+crc32c_fn crc32c_x86_vpclmul(void);
+/* AArch64: ARMv8 CRC32C instructions, three interleaved streams. */
+crc32c_fn crc32c_arm64(void);
+
+/* Maximum number of implementations crc32c_list reports. */
+#define CRC32C_MAX_IMPLS 4
+
+/*
+ * Fills `out` with every implementation this CPU can run, portable first and
+ * the fastest last; returns how many.
+ */
+size_t crc32c_list(crc32c_impl out[CRC32C_MAX_IMPLS]);
+
+#endif

@@ -1,0 +1,92 @@
+/*
+ * AArch64 CRC32C with the ARMv8 CRC instructions: three interleaved streams
+ * joined by table shifts, as in the x86 SSE4.2 kernel. Not exercised by this
+ * repository's CI, which runs on x86-64 only.
+ */
+#include "crc32c.h"
+
+#if defined(__aarch64__) && defined(__GNUC__)
+
+#include <arm_acle.h>
+#include <string.h>
+
+#include "crc32c_tables.h"
+
+#if defined(__linux__)
+#include <sys/auxv.h>
+#ifndef HWCAP_CRC32
+#define HWCAP_CRC32 (1 << 7)
+#endif
+#endif
+
+#define TARGET_CRC __attribute__((target("+crc")))
+
+static inline uint64_t load64(const uint8_t *p) {
+  uint64_t v;
+  memcpy(&v, p, sizeof v);
+  return v;
+}
+
+static inline uint32_t shift(const uint32_t t[4][256], uint32_t c) {
+  return t[0][c & 0xffu] ^ t[1][(c >> 8) & 0xffu] ^ t[2][(c >> 16) & 0xffu] ^ t[3][c >> 24];
+}
+
+TARGET_CRC static uint32_t arm64(uint32_t crc, const uint8_t *p, size_t n) {
+  uint32_t c = ~crc;
+  while (n >= 3 * CRC32C_LONG) {
+    uint32_t c1 = 0, c2 = 0;
+    const uint8_t *end = p + CRC32C_LONG;
+    do {
+      c = __crc32cd(c, load64(p));
+      c1 = __crc32cd(c1, load64(p + CRC32C_LONG));
+      c2 = __crc32cd(c2, load64(p + 2 * CRC32C_LONG));
+      p += 8;
+    } while (p < end);
+    c = shift(crc32c_shift_long, c) ^ c1;
+    c = shift(crc32c_shift_long, c) ^ c2;
+    p += 2 * CRC32C_LONG;
+    n -= 3 * CRC32C_LONG;
+  }
+  while (n >= 3 * CRC32C_SHORT) {
+    uint32_t c1 = 0, c2 = 0;
+    const uint8_t *end = p + CRC32C_SHORT;
+    do {
+      c = __crc32cd(c, load64(p));
+      c1 = __crc32cd(c1, load64(p + CRC32C_SHORT));
+      c2 = __crc32cd(c2, load64(p + 2 * CRC32C_SHORT));
+      p += 8;
+    } while (p < end);
+    c = shift(crc32c_shift_short, c) ^ c1;
+    c = shift(crc32c_shift_short, c) ^ c2;
+    p += 2 * CRC32C_SHORT;
+    n -= 3 * CRC32C_SHORT;
+  }
+  while (n >= 8) {
+    c = __crc32cd(c, load64(p));
+    p += 8;
+    n -= 8;
+  }
+  while (n > 0) {
+    c = __crc32cb(c, *p++);
+    n--;
+  }
+  return ~c;
+}
+
+static int cpu_has_crc(void) {
+#if defined(__linux__)
+  return (getauxval(AT_HWCAP) & HWCAP_CRC32) != 0;
+#elif defined(__APPLE__)
+  return 1; /* Every Apple arm64 CPU implements ARMv8.1+ with CRC. */
+#else
+  return 0;
+#endif
+}
+
+crc32c_fn crc32c_arm64(void) { return cpu_has_crc() ? arm64 : NULL; }
+
+#else
+
+crc32c_fn crc32c_arm64(void) { return NULL; }
+
+#endif

@@ -1,0 +1,116 @@
+import { describe, expect, it } from 'vitest';
+import {
+  Crc32cErrorCode,
+  Crc32cRangeError,
+  Crc32cTypeError,
+  implementations,
+} from '../src/index.js';
+
+const bytes = new Uint8Array(16);
+const nonBuffers: unknown[] = [
+  undefined,
+  null,
+  0,
+  'abc',
+  Symbol('x'),
+  10n,
+  {},
+  [1, 2, 3],
+  () => 0,
+  { buffer: new ArrayBuffer(4), byteLength: 4 },
+];
+
+function expectThrow(
+  fn: () => unknown,
+  cls: typeof Crc32cTypeError | typeof Crc32cRangeError,
+  words: RegExp,
+) {
+  let caught: unknown;
+  try {
+    fn();
+  } catch (err) {
+    caught = err;
+  }
+  expect(caught).toBeInstanceOf(cls);
+  expect(caught).toBeInstanceOf(cls === Crc32cTypeError ? TypeError : RangeError);
+  const e = caught as Crc32cTypeError | Crc32cRangeError;
+  expect(e.code).toBe(
+    cls === Crc32cTypeError ? Crc32cErrorCode.invalidArgType : Crc32cErrorCode.outOfRange,
+  );
+  expect(e.message).toMatch(words);
+}
+
+describe('bad arguments throw typed errors, never crash', () => {
+  for (const impl of implementations()) {
+    describe(impl.name, () => {
+      it('crc32c rejects anything but a Uint8Array', () => {
+        for (const v of nonBuffers) {
+          expectThrow(() => impl.crc32c(v as Uint8Array), Crc32cTypeError, /crc32c: data/);
+        }
+        expectThrow(() => impl.crc32c(new Uint16Array(4) as never), Crc32cTypeError, /data/);
+        expectThrow(() => impl.crc32c(new ArrayBuffer(4) as never), Crc32cTypeError, /data/);
+        expectThrow(() => (impl.crc32c as () => number)(), Crc32cTypeError, /nothing/);
+      });
+
+      it('crc32cRange rejects non-buffers', () => {
+        for (const v of nonBuffers) {
+          expectThrow(
+            () => impl.crc32cRange(v as ArrayBuffer, 0, 0),
+            Crc32cTypeError,
+            /crc32cRange: data/,
+          );
+        }
+      });
+
+      it('offset and length must be in-range integers', () => {
+        const bad: [number, number, RegExp][] = [
+          [-1, 0, /offset/],
+          [17, 0, /offset.*\[0, 16\].*17/],
+          [0.5, 0, /offset/],
+          [Number.NaN, 0, /offset/],
+          [Number.POSITIVE_INFINITY, 0, /offset/],
+          [2 ** 53, 0, /offset/],
+          [0, -1, /length/],
+          [0, 17, /length/],
+          [10, 7, /length.*\[0, 6\]/],
+          [0, 1.5, /length/],
+          [0, Number.NaN, /length/],
+          [0, Number.MAX_VALUE, /length/],
+          [-0.1, 1, /offset/],
+        ];
+        for (const [offset, length, words] of bad) {
+          expectThrow(() => impl.crc32cRange(bytes, offset, length), Crc32cRangeError, words);
+        }
+        expectThrow(
+          () => impl.crc32cRange(bytes, '1' as never, 0),
+          Crc32cTypeError,
+          /offset must be a number/,
+        );
+        expectThrow(
+          () => impl.crc32cRange(bytes, 0, undefined as never),
+          Crc32cTypeError,
+          /length/,
+        );
+        expectThrow(
+          () => (impl.crc32cRange as (d: Uint8Array) => number)(bytes),
+          Crc32cTypeError,
+          /offset/,
+        );
+        expect(impl.crc32cRange(bytes, 16, 0)).toBe(0);
+        expect(impl.crc32cRange(bytes, -0, 16)).toBe(impl.crc32c(bytes));
+      });
+
+      it('initial must be an unsigned 32-bit integer or undefined', () => {
+        for (const v of [-1, 2 ** 32, 0.5, Number.NaN, Number.NEGATIVE_INFINITY]) {
+          expectThrow(() => impl.crc32c(bytes, v), Crc32cRangeError, /initial/);
+          expectThrow(() => impl.crc32cRange(bytes, 0, 1, v), Crc32cRangeError, /initial/);
+        }
+        for (const v of [null, '1', {}, 1n]) {
+          expectThrow(() => impl.crc32c(bytes, v as never), Crc32cTypeError, /initial/);
+        }
+        expect(impl.crc32c(bytes, undefined)).toBe(impl.crc32c(bytes));
+        expect(impl.crc32c(bytes, 0xffffffff)).toBeTypeOf('number');
+      });
+    });
+  }
+});

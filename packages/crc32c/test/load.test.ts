@@ -1,0 +1,81 @@
+import { execFileSync } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { Worker } from 'node:worker_threads';
+import { describe, expect, it } from 'vitest';
+import { implementation, implementations } from '../src/index.js';
+import { PACKAGE_ROOT } from './helpers.js';
+
+// Worker and child scripts are plain CommonJS: they load the addon exactly as
+// src/binding.ts does (node-gyp-build on the package root) and report which
+// kernel is the default and what it computes.
+const probe = `
+const nodeGypBuild = require(${JSON.stringify(createRequire(import.meta.url).resolve('node-gyp-build', { paths: [PACKAGE_ROOT] }))});
+const b = nodeGypBuild(${JSON.stringify(PACKAGE_ROOT)});
+const data = Buffer.from('123456789');
+const big = new Uint8Array(new SharedArrayBuffer(100000));
+for (let i = 0; i < big.length; i++) big[i] = (i * 7) & 0xff;
+let thrown = '';
+try { b.implementations[0].crc32cRange(data, 0, 10); } catch (e) { thrown = e.code; }
+const report = {
+  name: b.implementations[b.defaultIndex].name,
+  checks: b.implementations.map((i) => i.crc32c(data)),
+  big: b.implementations.map((i) => i.crc32cRange(big, 1, 99999)),
+  thrown,
+};
+`;
+
+function inWorker(): Promise<{ name: string; checks: number[]; big: number[]; thrown: string }> {
+  return new Promise((resolve, reject) => {
+    const w = new Worker(`${probe}\nrequire('worker_threads').parentPort.postMessage(report);`, {
+      eval: true,
+    });
+    w.once('message', (m) => {
+      resolve(m);
+      void w.terminate();
+    });
+    w.once('error', reject);
+  });
+}
+
+describe('loading', () => {
+  it('loads and computes inside worker_threads, several at once and again after exit', async () => {
+    const expectedBig = implementations()[0]!.crc32cRange(
+      Uint8Array.from({ length: 100000 }, (_, i) => (i * 7) & 0xff),
+      1,
+      99999,
+    );
+    for (let round = 0; round < 2; round++) {
+      const reports = await Promise.all([inWorker(), inWorker()]);
+      for (const r of reports) {
+        expect(r.checks).toEqual(implementations().map(() => 0xe3069283));
+        expect(r.big).toEqual(implementations().map(() => expectedBig));
+        expect(r.thrown).toBe('ERR_CRC32C_OUT_OF_RANGE');
+      }
+    }
+    // The main thread's copy still works after the workers' environments are gone.
+    expect(implementations().at(-1)!.crc32c(Buffer.from('123456789'))).toBe(0xe3069283);
+  });
+
+  function childDefault(env: Record<string, string | undefined>): string {
+    const out = execFileSync(process.execPath, ['-e', `${probe}\nconsole.log(report.name);`], {
+      env: { ...process.env, ...env },
+      encoding: 'utf8',
+      timeout: 15_000,
+    });
+    return out.trim();
+  }
+
+  it('QWP_CRC32C_PORTABLE=1 makes the portable kernel the default at load', () => {
+    expect(childDefault({ QWP_CRC32C_PORTABLE: '1' })).toBe('portable');
+    const fastest = implementations().at(-1)!.name;
+    expect(childDefault({ QWP_CRC32C_PORTABLE: undefined })).toBe(fastest);
+    expect(childDefault({ QWP_CRC32C_PORTABLE: '0' })).toBe(fastest);
+  });
+
+  it('implementation() names the kernel in use here', () => {
+    const names = implementations().map((i) => i.name);
+    expect(names).toContain(implementation());
+    if (process.env.QWP_CRC32C_PORTABLE === '1') expect(implementation()).toBe('portable');
+    else expect(implementation()).toBe(names.at(-1));
+  });
+});
