@@ -1,0 +1,178 @@
+/**
+ * Every error @qwp/segment-log throws on purpose is a SegmentLogError with a
+ * stable `code`, a message that names the path (or input) at fault and why,
+ * and the underlying cause attached.
+ */
+
+/** Stable codes of {@link SegmentLogError}. */
+export type SegmentLogErrorCode =
+  | 'ERR_QWP_SF_IO'
+  | 'ERR_QWP_SF_CORRUPT'
+  | 'ERR_QWP_SF_UNSUPPORTED_VERSION'
+  | 'ERR_QWP_SF_FRAME_TOO_LARGE'
+  | 'ERR_QWP_SF_FSN_GAP'
+  | 'ERR_QWP_SF_SLOT_LOCKED'
+  | 'ERR_QWP_SF_BAD_SENDER_ID'
+  | 'ERR_QWP_SF_BAD_DIR'
+  | 'ERR_QWP_SF_BAD_ARGUMENT'
+  | 'ERR_QWP_SF_CLOSED';
+
+/** Base class of every error this package throws on purpose. */
+export class SegmentLogError extends Error {
+  readonly code: SegmentLogErrorCode;
+  /** The file or directory at fault, when there is one. */
+  readonly path: string | undefined;
+
+  constructor(
+    code: SegmentLogErrorCode,
+    message: string,
+    details: { path?: string; cause?: unknown } = {},
+  ) {
+    super(message, details.cause === undefined ? undefined : { cause: details.cause });
+    this.name = new.target.name;
+    this.code = code;
+    this.path = details.path;
+  }
+}
+
+/** An operating-system call failed (open, pread, fallocate, mmap, fsync, unlink...). */
+export class SegmentIoError extends SegmentLogError {
+  declare readonly code: 'ERR_QWP_SF_IO';
+  /** The errno code of the cause (`ENOSPC`, `EIO`, ...), when it had one. */
+  readonly errno: string | undefined;
+
+  constructor(message: string, path: string, cause?: unknown) {
+    super('ERR_QWP_SF_IO', message, { path, cause });
+    this.errno = errnoOf(cause);
+  }
+}
+
+/** The bytes on disk cannot be what this package wrote: bad magic, impossible header. */
+export class SegmentCorruptError extends SegmentLogError {
+  declare readonly code: 'ERR_QWP_SF_CORRUPT';
+
+  constructor(message: string, path: string, cause?: unknown) {
+    super('ERR_QWP_SF_CORRUPT', message, { path, cause });
+  }
+}
+
+/** A well-formed file written by a format version this build does not read. */
+export class UnsupportedVersionError extends SegmentLogError {
+  declare readonly code: 'ERR_QWP_SF_UNSUPPORTED_VERSION';
+  readonly version: number;
+
+  constructor(path: string, version: number) {
+    super('ERR_QWP_SF_UNSUPPORTED_VERSION', `unsupported format version ${version} in ${path}`, {
+      path,
+    });
+    this.version = version;
+  }
+}
+
+/** A frame cannot fit even an empty segment; nothing was written. */
+export class FrameTooLargeError extends SegmentLogError {
+  declare readonly code: 'ERR_QWP_SF_FRAME_TOO_LARGE';
+  readonly payloadLength: number;
+  readonly maxPayloadLength: number;
+
+  constructor(payloadLength: number, maxPayloadLength: number) {
+    super(
+      'ERR_QWP_SF_FRAME_TOO_LARGE',
+      `frame payload of ${payloadLength} bytes exceeds the ${maxPayloadLength}-byte maximum of one segment; nothing was written`,
+    );
+    this.payloadLength = payloadLength;
+    this.maxPayloadLength = maxPayloadLength;
+  }
+}
+
+/** Two consecutive segments of a slot do not continue each other's FSNs. */
+export class FsnGapError extends SegmentLogError {
+  declare readonly code: 'ERR_QWP_SF_FSN_GAP';
+  readonly previousFile: string;
+  readonly nextFile: string;
+
+  constructor(
+    previousFile: string,
+    expectedBaseSeq: number,
+    nextFile: string,
+    nextBaseSeq: number,
+  ) {
+    super(
+      'ERR_QWP_SF_FSN_GAP',
+      `FSN gap: ${previousFile} ends before FSN ${expectedBaseSeq} but ${nextFile} starts at FSN ${nextBaseSeq}`,
+      { path: nextFile },
+    );
+    this.previousFile = previousFile;
+    this.nextFile = nextFile;
+  }
+}
+
+/** Another live process holds the slot's `.lock`. */
+export class SlotLockedError extends SegmentLogError {
+  declare readonly code: 'ERR_QWP_SF_SLOT_LOCKED';
+  /** The holder's PID as written in the lock file, or undefined when unreadable. */
+  readonly holderPid: number | undefined;
+
+  constructor(lockPath: string, holderPid: number | undefined) {
+    super(
+      'ERR_QWP_SF_SLOT_LOCKED',
+      `store-and-forward slot is locked by another process (pid ${holderPid ?? 'unknown'}): ${lockPath}`,
+      { path: lockPath },
+    );
+    this.holderPid = holderPid;
+  }
+}
+
+/** A sender_id that is not `[A-Za-z0-9_-]+` (so never `/` or `..`). */
+export class BadSenderIdError extends SegmentLogError {
+  declare readonly code: 'ERR_QWP_SF_BAD_SENDER_ID';
+
+  constructor(senderId: string) {
+    super(
+      'ERR_QWP_SF_BAD_SENDER_ID',
+      `sender_id ${JSON.stringify(senderId)} is invalid: use 1 to 255 of [A-Za-z0-9_-]`,
+    );
+  }
+}
+
+/** sf_dir (or the slot directory) is not a usable directory: a file, unwritable, unreadable. */
+export class BadDirectoryError extends SegmentLogError {
+  declare readonly code: 'ERR_QWP_SF_BAD_DIR';
+
+  constructor(message: string, path: string, cause?: unknown) {
+    super('ERR_QWP_SF_BAD_DIR', message, { path, cause });
+  }
+}
+
+/** An argument outside its allowed range (segment size, FSN, ...). */
+export class BadArgumentError extends SegmentLogError {
+  declare readonly code: 'ERR_QWP_SF_BAD_ARGUMENT';
+
+  constructor(message: string) {
+    super('ERR_QWP_SF_BAD_ARGUMENT', message);
+  }
+}
+
+/** A call on a segment, ring, dictionary or lock that was already closed. */
+export class ClosedError extends SegmentLogError {
+  declare readonly code: 'ERR_QWP_SF_CLOSED';
+
+  constructor(what: string) {
+    super('ERR_QWP_SF_CLOSED', `${what} is closed`);
+  }
+}
+
+/** The errno code string of a Node-style error, if any. */
+export function errnoOf(err: unknown): string | undefined {
+  if (typeof err === 'object' && err !== null && 'code' in err) {
+    const code = (err as { code: unknown }).code;
+    return typeof code === 'string' ? code : undefined;
+  }
+  return undefined;
+}
+
+/** A short reason for a message: the errno code and the cause's message. */
+export function reasonOf(err: unknown): string {
+  if (err instanceof Error) return err.message;
+  return String(err);
+}

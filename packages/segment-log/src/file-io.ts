@@ -1,0 +1,85 @@
+import type { FilesFacade } from '@qwp/files-native';
+import { SegmentIoError } from './errors.js';
+
+/**
+ * Reads exactly `length` bytes at `position` into `buf[offset..]` with
+ * positioned reads. A read that returns 0 early (the file shrank under us)
+ * is an error, never a silent zero fill.
+ */
+export function readFully(
+  files: FilesFacade,
+  fd: number,
+  path: string,
+  buf: Uint8Array,
+  offset: number,
+  length: number,
+  position: number,
+): void {
+  let done = 0;
+  while (done < length) {
+    let n: number;
+    try {
+      n = files.pread(fd, buf, offset + done, length - done, position + done);
+    } catch (err) {
+      throw new SegmentIoError(`cannot read ${path} at offset ${position + done}`, path, err);
+    }
+    if (n <= 0) {
+      throw new SegmentIoError(
+        `short read of ${path}: ${length - done} bytes missing at offset ${position + done}`,
+        path,
+      );
+    }
+    done += n;
+  }
+}
+
+/**
+ * Writes exactly `length` bytes of `buf[offset..]` at `position`. A short
+ * write is retried for the remainder; a write of 0 bytes is an error.
+ */
+export function writeFully(
+  files: FilesFacade,
+  fd: number,
+  path: string,
+  buf: Uint8Array,
+  offset: number,
+  length: number,
+  position: number,
+): void {
+  let done = 0;
+  while (done < length) {
+    let n: number;
+    try {
+      n = files.pwrite(fd, buf, offset + done, length - done, position + done);
+    } catch (err) {
+      throw new SegmentIoError(`cannot write ${path} at offset ${position + done}`, path, err);
+    }
+    if (n <= 0) {
+      throw new SegmentIoError(
+        `short write to ${path}: ${length - done} bytes not written at offset ${position + done}`,
+        path,
+      );
+    }
+    done += n;
+  }
+}
+
+/** fstat(2) size of an open file, as a typed error on failure. */
+export function sizeOf(files: FilesFacade, fd: number, path: string): number {
+  try {
+    return files.fstat(fd).size;
+  } catch (err) {
+    throw new SegmentIoError(`cannot stat ${path}`, path, err);
+  }
+}
+
+/** Closes `fd`, attaching a close failure to `primary` instead of hiding either. */
+export function closeQuietlyInto(files: FilesFacade, fd: number, primary: unknown): void {
+  try {
+    files.close(fd);
+  } catch (err) {
+    if (primary instanceof Error && primary.cause === undefined) {
+      (primary as { cause?: unknown }).cause = err;
+    }
+  }
+}

@@ -1,0 +1,153 @@
+import { crc32cRange } from '@qwp/crc32c';
+import type { ControlBlock } from './control-block.js';
+import { SegmentCorruptError } from './errors.js';
+import { FRAME_HEADER_SIZE, SEGMENT_HEADER_SIZE } from './format.js';
+
+/** A segment as a reader sees it: its FSN base and bytes. */
+export interface SegmentView {
+  readonly baseSeq: number;
+  readonly buffer: ArrayBuffer | SharedArrayBuffer;
+  readonly bytes: Uint8Array;
+  readonly view: DataView;
+  /** Where the view came from, for error messages. */
+  readonly path: string;
+}
+
+/** Where a {@link FrameReader} finds segments: the ring itself, files, or shared buffers. */
+export interface SegmentSource {
+  /** The segment whose FSN range holds `fsn` (greatest baseSeq <= fsn), or null if none is known. */
+  segmentFor(fsn: number): SegmentView | null;
+  /** The segment that starts exactly at `baseSeq` (the successor of a sealed one), or null. */
+  segmentStartingAt(baseSeq: number): SegmentView | null;
+  /** The reader is done with `segment` (unmap / forget). */
+  done(segment: SegmentView): void;
+}
+
+/** True when a complete frame with a matching CRC sits at `off` of `seg`. */
+function frameAt(seg: SegmentView, off: number): number {
+  const size = seg.bytes.length;
+  if (off + FRAME_HEADER_SIZE > size) return -1;
+  const len = seg.view.getUint32(off + 4, true);
+  if (len > size - off - FRAME_HEADER_SIZE) return -1;
+  const crc = crc32cRange(seg.bytes, off + 4, 4 + len);
+  return crc === seg.view.getUint32(off, true) ? len : -1;
+}
+
+/**
+ * Iterates frames in FSN order from any FSN up to the published FSN of a
+ * {@link ControlBlock}, never past it. Works on the producer's thread (over
+ * the ring) or on a worker (over files it maps read-only, or shared
+ * buffers). Each frame is CRC-checked before it is handed out.
+ *
+ * After a successful {@link next}, `fsn`, `buffer`, `offset` and `length`
+ * describe the frame's payload; they stay valid until the next call.
+ */
+export class FrameReader {
+  fsn = -1;
+  buffer: ArrayBuffer | SharedArrayBuffer = new ArrayBuffer(0);
+  offset = 0;
+  length = 0;
+  private seg: SegmentView | null = null;
+  private off = 0;
+  private nextFsn = 0;
+
+  constructor(
+    private readonly source: SegmentSource,
+    private readonly control: ControlBlock,
+    fromFsn = 0,
+  ) {
+    this.nextFsn = fromFsn;
+  }
+
+  /** FSN the next {@link next} returns. */
+  get position(): number {
+    return this.nextFsn;
+  }
+
+  /** Repositions so that the next frame returned is `fsn`. */
+  seek(fsn: number): void {
+    this.release();
+    this.nextFsn = fsn;
+  }
+
+  /**
+   * Advances to the next published frame. Returns false when the reader has
+   * caught up with the published FSN (or the segment holding the next frame
+   * is not visible yet); true with the frame's fields set otherwise.
+   */
+  next(): boolean {
+    const want = this.nextFsn;
+    if (want > this.control.publishedFsn) return false;
+    if (this.seg === null && !this.position_(want)) return false;
+    let seg = this.seg!;
+    let len = frameAt(seg, this.off);
+    if (len < 0) {
+      // Not in this segment: it was sealed before `want`, whose frame opens the successor.
+      const next = this.source.segmentStartingAt(want);
+      if (next === null) return false;
+      this.release();
+      this.seg = seg = next;
+      this.off = SEGMENT_HEADER_SIZE;
+      len = frameAt(seg, this.off);
+      if (len < 0) {
+        throw new SegmentCorruptError(
+          `published frame ${want} is missing or corrupt at offset ${this.off} of ${seg.path}`,
+          seg.path,
+        );
+      }
+    }
+    this.fsn = want;
+    this.buffer = seg.buffer;
+    this.offset = this.off + FRAME_HEADER_SIZE;
+    this.length = len;
+    this.off += FRAME_HEADER_SIZE + len;
+    this.nextFsn = want + 1;
+    return true;
+  }
+
+  /** The current frame's payload as a view (allocates one Uint8Array). */
+  payload(): Uint8Array {
+    return new Uint8Array(this.buffer, this.offset, this.length);
+  }
+
+  /** Drops the current segment; the reader can still seek and read again. */
+  close(): void {
+    this.release();
+  }
+
+  private release(): void {
+    if (this.seg !== null) this.source.done(this.seg);
+    this.seg = null;
+  }
+
+  /** Finds the segment holding `fsn` and walks its frames to it (fsn is published). */
+  private position_(fsn: number): boolean {
+    let seg = this.source.segmentFor(fsn);
+    if (seg === null) return false;
+    let off = SEGMENT_HEADER_SIZE;
+    let s = seg.baseSeq;
+    while (s < fsn) {
+      const len = frameAt(seg, off);
+      if (len >= 0) {
+        off += FRAME_HEADER_SIZE + len;
+        s++;
+        continue;
+      }
+      // Frame s is published but not here: this segment was sealed and s opens the next one.
+      const next = this.source.segmentStartingAt(s);
+      if (next === null) {
+        this.source.done(seg);
+        throw new SegmentCorruptError(
+          `frame ${s} is missing or corrupt at offset ${off} of ${seg.path} while seeking to FSN ${fsn}`,
+          seg.path,
+        );
+      }
+      this.source.done(seg);
+      seg = next;
+      off = SEGMENT_HEADER_SIZE;
+    }
+    this.seg = seg;
+    this.off = off;
+    return true;
+  }
+}

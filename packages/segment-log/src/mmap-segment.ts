@@ -1,0 +1,408 @@
+import { crc32cRange } from '@qwp/crc32c';
+import { defaultFiles, type FilesFacade } from '@qwp/files-native';
+import {
+  BadArgumentError,
+  ClosedError,
+  reasonOf,
+  SegmentCorruptError,
+  SegmentIoError,
+} from './errors.js';
+import { closeQuietlyInto, sizeOf, writeFully } from './file-io.js';
+import {
+  FRAME_HEADER_SIZE,
+  MAX_SEGMENT_SIZE,
+  MIN_SEGMENT_SIZE,
+  SEGMENT_HEADER_SIZE,
+  SEGMENT_MAGIC,
+  SEGMENT_VERSION,
+  writeU64,
+} from './format.js';
+import { scanSegment } from './segment-scan.js';
+
+/** Options of {@link MmapSegment.create}. */
+export interface CreateSegmentOptions {
+  files?: FilesFacade;
+  /** Header timestamp; defaults to now. */
+  createdMicros?: number;
+}
+
+/** Options of {@link MmapSegment.openExisting}. */
+export interface OpenSegmentOptions {
+  files?: FilesFacade;
+  /** Map read-only and never write (inspection, a reader thread). Default false. */
+  readOnly?: boolean;
+}
+
+function nowMicros(): number {
+  return Date.now() * 1000;
+}
+
+function writeHeader(view: DataView, baseSeq: number, createdMicros: number): void {
+  view.setUint32(0, SEGMENT_MAGIC, true);
+  view.setUint8(4, SEGMENT_VERSION);
+  view.setUint8(5, 0);
+  view.setUint16(6, 0, true);
+  writeU64(view, 8, baseSeq);
+  writeU64(view, 16, createdMicros);
+}
+
+function checkSize(sizeBytes: number): void {
+  if (
+    !Number.isInteger(sizeBytes) ||
+    sizeBytes < MIN_SEGMENT_SIZE ||
+    sizeBytes > MAX_SEGMENT_SIZE
+  ) {
+    throw new BadArgumentError(
+      `segment size ${sizeBytes} is outside [${MIN_SEGMENT_SIZE}, ${MAX_SEGMENT_SIZE}] bytes`,
+    );
+  }
+}
+
+function checkSeq(baseSeq: number): void {
+  if (!Number.isSafeInteger(baseSeq) || baseSeq < 0) {
+    throw new BadArgumentError(`baseSeq ${baseSeq} is not a non-negative safe integer`);
+  }
+}
+
+/**
+ * One segment: a fixed-size file mapped MAP_SHARED (or a SharedArrayBuffer
+ * in memory mode) holding a 24-byte header and CRC32C-framed payloads.
+ *
+ * Single producer: only the owning thread calls {@link tryAppend}. Bytes
+ * below {@link publishedOffset} are complete and never change again.
+ */
+export class MmapSegment {
+  /** The mapping (file mode) or SharedArrayBuffer (memory mode). */
+  readonly buffer: ArrayBuffer | SharedArrayBuffer;
+  readonly bytes: Uint8Array;
+  readonly view: DataView;
+  readonly sizeBytes: number;
+  /** True for a SharedArrayBuffer segment with no file behind it. */
+  readonly inMemory: boolean;
+  readonly readOnly: boolean;
+  /** Length of the torn suffix found by {@link openExisting}; 0 otherwise. */
+  readonly tornTailBytes: number;
+  private _path: string;
+  private _baseSeq: number;
+  private _frameCount: number;
+  private _payloadBytes: number;
+  private appendCursor: number;
+  private publishedCursor: number;
+  private fd: number;
+  private closed = false;
+
+  private constructor(
+    private readonly files: FilesFacade | undefined,
+    path: string,
+    fd: number,
+    buffer: ArrayBuffer | SharedArrayBuffer,
+    baseSeq: number,
+    appendOffset: number,
+    frameCount: number,
+    payloadBytes: number,
+    tornTailBytes: number,
+    readOnly: boolean,
+  ) {
+    this._path = path;
+    this.fd = fd;
+    this.buffer = buffer;
+    this.bytes = new Uint8Array(buffer);
+    this.view = new DataView(buffer);
+    this.sizeBytes = buffer.byteLength;
+    this.inMemory = files === undefined;
+    this.readOnly = readOnly;
+    this._baseSeq = baseSeq;
+    this.appendCursor = appendOffset;
+    this.publishedCursor = appendOffset;
+    this._frameCount = frameCount;
+    this._payloadBytes = payloadBytes;
+    this.tornTailBytes = tornTailBytes;
+  }
+
+  /**
+   * Creates `path` exclusively, reserves all `sizeBytes` on disk with
+   * fallocate (a full disk fails here, never as SIGBUS later), maps it and
+   * writes the header into the mapping. On any failure the half-made file is
+   * unlinked and a {@link SegmentIoError} names the step that failed.
+   */
+  static create(
+    path: string,
+    baseSeq: number,
+    sizeBytes: number,
+    options: CreateSegmentOptions = {},
+  ): MmapSegment {
+    checkSize(sizeBytes);
+    checkSeq(baseSeq);
+    const files = options.files ?? defaultFiles;
+    let fd: number;
+    try {
+      fd = files.open(path, 'wx+', 0o644);
+    } catch (err) {
+      throw new SegmentIoError(`cannot create segment ${path}: ${reasonOf(err)}`, path, err);
+    }
+    let buffer: ArrayBuffer | undefined;
+    let step = 'fallocate';
+    try {
+      files.fallocate(fd, 0, sizeBytes);
+      step = 'mmap';
+      buffer = files.mmap(fd, 0, sizeBytes, 'rw');
+      writeHeader(new DataView(buffer), baseSeq, options.createdMicros ?? nowMicros());
+      return new MmapSegment(files, path, fd, buffer, baseSeq, SEGMENT_HEADER_SIZE, 0, 0, 0, false);
+    } catch (err) {
+      const failure = new SegmentIoError(
+        `cannot create segment ${path}: ${step} failed: ${reasonOf(err)}`,
+        path,
+        err,
+      );
+      if (buffer !== undefined) {
+        try {
+          files.munmap(buffer);
+        } catch {
+          // The mapping is released at GC anyway; the primary failure is what matters.
+        }
+      }
+      closeQuietlyInto(files, fd, failure);
+      try {
+        files.unlink(path);
+      } catch {
+        // Nothing more to do: the create failure above is reported, and a
+        // leftover empty file is dropped as an empty spare at recovery.
+      }
+      throw failure;
+    }
+  }
+
+  /** A segment with the same layout in a SharedArrayBuffer, for memory mode. */
+  static createInMemory(baseSeq: number, sizeBytes: number, createdMicros?: number): MmapSegment {
+    checkSize(sizeBytes);
+    checkSeq(baseSeq);
+    const buffer = new SharedArrayBuffer(sizeBytes);
+    writeHeader(new DataView(buffer), baseSeq, createdMicros ?? nowMicros());
+    return new MmapSegment(
+      undefined,
+      `memory:${baseSeq}`,
+      -1,
+      buffer,
+      baseSeq,
+      SEGMENT_HEADER_SIZE,
+      0,
+      0,
+      0,
+      false,
+    );
+  }
+
+  /**
+   * Opens an existing segment: validates the header and walks the frames
+   * with positioned reads BEFORE mapping, stops at the first impossible
+   * length or bad CRC, and resumes appends there. Nothing on disk changes
+   * here; before appending, the owner calls {@link prepareForAppends}. A bad
+   * header throws.
+   */
+  static openExisting(path: string, options: OpenSegmentOptions = {}): MmapSegment {
+    const files = options.files ?? defaultFiles;
+    const readOnly = options.readOnly ?? false;
+    let fd: number;
+    try {
+      fd = files.open(path, readOnly ? 'r' : 'r+');
+    } catch (err) {
+      throw new SegmentIoError(`cannot open segment ${path}: ${reasonOf(err)}`, path, err);
+    }
+    let buffer: ArrayBuffer | undefined;
+    try {
+      const size = sizeOf(files, fd, path);
+      if (size > MAX_SEGMENT_SIZE) {
+        throw new SegmentCorruptError(`${path} is ${size} bytes, larger than any segment`, path);
+      }
+      const scan = scanSegment(files, fd, path, size);
+      const after = sizeOf(files, fd, path);
+      if (after !== size) {
+        throw new SegmentIoError(
+          `${path} changed size during recovery (${size} -> ${after})`,
+          path,
+        );
+      }
+      try {
+        buffer = files.mmap(fd, 0, size, readOnly ? 'r' : 'rw');
+      } catch (err) {
+        throw new SegmentIoError(`cannot map segment ${path}: ${reasonOf(err)}`, path, err);
+      }
+      return new MmapSegment(
+        files,
+        path,
+        fd,
+        buffer,
+        scan.baseSeq,
+        scan.appendOffset,
+        scan.frameCount,
+        scan.payloadBytes,
+        scan.tornTailBytes,
+        readOnly,
+      );
+    } catch (err) {
+      if (buffer !== undefined) files.munmap(buffer);
+      closeQuietlyInto(files, fd, err);
+      throw err;
+    }
+  }
+
+  /** The file path (file mode) or `memory:<baseSeq>` (memory mode). */
+  get path(): string {
+    return this._path;
+  }
+
+  /** FSN of the first frame this segment holds (or will hold). */
+  get baseSeq(): number {
+    return this._baseSeq;
+  }
+
+  get frameCount(): number {
+    return this._frameCount;
+  }
+
+  /** Sum of the payload lengths of every frame in the segment. */
+  get payloadBytes(): number {
+    return this._payloadBytes;
+  }
+
+  /** Where the next frame goes. */
+  get appendOffset(): number {
+    return this.appendCursor;
+  }
+
+  /** Bytes below this offset are complete frames; never read at or past it. */
+  get publishedOffset(): number {
+    return this.publishedCursor;
+  }
+
+  /** FSN the next appended frame gets. */
+  get nextSeq(): number {
+    return this._baseSeq + this._frameCount;
+  }
+
+  /** Largest payload an empty segment of this size holds. */
+  get maxPayload(): number {
+    return this.sizeBytes - SEGMENT_HEADER_SIZE - FRAME_HEADER_SIZE;
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  /**
+   * Appends one frame (CRC32C over length and payload, length, copy) and
+   * publishes it. Returns the frame's offset, or -1 when it does not fit (the
+   * caller rotates). No allocation, no syscall.
+   */
+  tryAppend(payload: Uint8Array): number {
+    if (this.closed || this.readOnly) throw new ClosedError(`segment ${this._path} for appends`);
+    const len = payload.length;
+    const off = this.appendCursor;
+    const end = off + FRAME_HEADER_SIZE + len;
+    if (end > this.sizeBytes) return -1;
+    this.view.setUint32(off + 4, len, true);
+    this.bytes.set(payload, off + FRAME_HEADER_SIZE);
+    this.view.setUint32(off, crc32cRange(this.bytes, off + 4, 4 + len), true);
+    this.appendCursor = end;
+    this._frameCount++;
+    this._payloadBytes += len;
+    this.publishedCursor = end;
+    return off;
+  }
+
+  /**
+   * Re-stamps the header's baseSeq of a still-empty segment: a hot spare is
+   * made before the producer knows where the active segment will end.
+   */
+  rebaseSeq(baseSeq: number): void {
+    checkSeq(baseSeq);
+    if (this.closed) throw new ClosedError(`segment ${this._path}`);
+    if (this._frameCount > 0) {
+      throw new BadArgumentError(
+        `cannot rebase ${this._path}: it already holds ${this._frameCount} frame(s)`,
+      );
+    }
+    this._baseSeq = baseSeq;
+    writeU64(this.view, 8, baseSeq);
+  }
+
+  /** Renames the file (a spare taking its final name at promotion). */
+  renameTo(path: string): void {
+    if (this.files === undefined) {
+      this._path = path;
+      return;
+    }
+    try {
+      this.files.rename(this._path, path);
+    } catch (err) {
+      throw new SegmentIoError(
+        `cannot rename ${this._path} to ${path}: ${reasonOf(err)}`,
+        this._path,
+        err,
+      );
+    }
+    this._path = path;
+  }
+
+  /**
+   * Makes a recovered segment safe to append to: reserves its blocks
+   * (a sparse file would otherwise fault with SIGBUS on a full disk) and
+   * zeroes a torn tail, so stale bytes can never pass for frames behind
+   * new, shorter ones.
+   */
+  prepareForAppends(): void {
+    const files = this.files;
+    if (files === undefined || this.closed || this.readOnly) return;
+    try {
+      files.fallocate(this.fd, 0, this.sizeBytes);
+    } catch (err) {
+      throw new SegmentIoError(`cannot reserve ${this._path}: ${reasonOf(err)}`, this._path, err);
+    }
+    if (this.tornTailBytes > 0)
+      zeroRange(files, this.fd, this._path, this.appendCursor, this.sizeBytes);
+  }
+
+  /** Flushes the published frames' pages to disk (MS_SYNC when `sync`). No-op in memory mode. */
+  msync(sync = true): void {
+    if (this.files === undefined || this.closed) return;
+    try {
+      this.files.msync(this.buffer as ArrayBuffer, 0, this.publishedCursor, sync);
+    } catch (err) {
+      throw new SegmentIoError(`cannot msync ${this._path}: ${reasonOf(err)}`, this._path, err);
+    }
+  }
+
+  /** Unmaps and closes the file (file mode); drops the buffer reference (memory mode). */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    const files = this.files;
+    if (files === undefined) return;
+    let failure: unknown;
+    try {
+      files.munmap(this.buffer as ArrayBuffer);
+    } catch (err) {
+      failure = new SegmentIoError(`cannot unmap ${this._path}: ${reasonOf(err)}`, this._path, err);
+    }
+    try {
+      files.close(this.fd);
+    } catch (err) {
+      failure ??= new SegmentIoError(
+        `cannot close ${this._path}: ${reasonOf(err)}`,
+        this._path,
+        err,
+      );
+    }
+    this.fd = -1;
+    if (failure !== undefined) throw failure;
+  }
+}
+
+let zeroes: Uint8Array | undefined;
+
+function zeroRange(files: FilesFacade, fd: number, path: string, from: number, to: number): void {
+  zeroes ??= new Uint8Array(64 * 1024);
+  for (let pos = from; pos < to; pos += zeroes.length) {
+    writeFully(files, fd, path, zeroes, 0, Math.min(zeroes.length, to - pos), pos);
+  }
+}

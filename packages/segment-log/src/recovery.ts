@@ -1,0 +1,245 @@
+import { defaultFiles, type FilesFacade } from '@qwp/files-native';
+import { ControlBlock } from './control-block.js';
+import {
+  BadDirectoryError,
+  FsnGapError,
+  reasonOf,
+  SegmentCorruptError,
+  SegmentIoError,
+} from './errors.js';
+import { DEFAULT_SEGMENT_SIZE, parseSegmentFileName, SEGMENT_SUFFIX } from './format.js';
+import { MmapSegment } from './mmap-segment.js';
+import { SegmentManager } from './segment-manager.js';
+import { SegmentRing } from './segment-ring.js';
+import { ensureDirectory, SlotLock, slotDirectory } from './slot-lock.js';
+import { PersistedSymbolDict } from './symbol-dict.js';
+
+/** What recovery found in a slot. */
+export interface RecoveryReport {
+  slotDir: string;
+  /** Segments kept, oldest first. */
+  segments: { file: string; baseSeq: number; frames: number; tornTailBytes: number }[];
+  frames: number;
+  /** First FSN held, or -1 when no frame is held. */
+  firstFsn: number;
+  /** Last FSN held, or -1 when no frame is held. */
+  lastFsn: number;
+  /** Sum of the torn tails cut from every segment. */
+  tornTailBytes: number;
+  /** Empty leftover spares (and empty superseded segments) that were deleted. */
+  droppedEmpty: string[];
+  symbols: number;
+  symbolDictTornTailBytes: number;
+}
+
+/** Options of {@link openSlot}. */
+export interface OpenSlotOptions {
+  /** sf_dir; the slot is `<sfDir>/<senderId>`. */
+  sfDir: string;
+  /** sender_id, `[A-Za-z0-9_-]+`; default `default`. */
+  senderId?: string;
+  /** Bytes per new segment (default 4 MiB). Recovered segments keep their own size. */
+  segmentSize?: number;
+  /** sf_max_total_bytes (default unlimited). */
+  maxTotalBytes?: number;
+  files?: FilesFacade;
+  /** Passed to the {@link SegmentManager}. */
+  inlineProvision?: boolean;
+  autoService?: boolean;
+  onError?: (err: Error) => void;
+}
+
+/** An open, locked slot: the ring to append to, its manager, dictionary and lock. */
+export interface Slot {
+  readonly dir: string;
+  readonly lock: SlotLock;
+  readonly ring: SegmentRing;
+  readonly manager: SegmentManager;
+  readonly dict: PersistedSymbolDict;
+  readonly report: RecoveryReport;
+  /** Closes ring, manager (deleting the spare), dictionary, then releases the lock. */
+  close(): void;
+}
+
+/** A canonical segment file name and its baseSeq; sorted by baseSeq. */
+interface Named {
+  name: string;
+  baseSeq: number;
+}
+
+/** Lists `*.sfa` in `dir`: canonical names sorted by baseSeq, and the rest (spares). */
+export function listSegmentFiles(
+  dir: string,
+  files: FilesFacade = defaultFiles,
+): { segments: Named[]; others: string[] } {
+  let names: string[];
+  try {
+    names = files.readdir(dir);
+  } catch (err) {
+    throw new BadDirectoryError(`cannot list slot directory ${dir}: ${reasonOf(err)}`, dir, err);
+  }
+  const segments: Named[] = [];
+  const others: string[] = [];
+  for (const name of names) {
+    if (!name.endsWith(SEGMENT_SUFFIX)) continue;
+    const baseSeq = parseSegmentFileName(name);
+    if (baseSeq >= 0) segments.push({ name, baseSeq });
+    else others.push(name);
+  }
+  segments.sort((a, b) => a.baseSeq - b.baseSeq);
+  return { segments, others };
+}
+
+/**
+ * Opens a slot: validates sender_id and sf_dir, takes the lock, reopens
+ * every segment (torn tails cut at the last good frame), drops empty
+ * leftover spares, requires contiguous FSNs, makes the newest segment the
+ * active one (or creates the first), and opens the dictionary. Any
+ * unreadable directory, bad header or FSN gap is fatal: it throws, touches
+ * no file, and releases the lock.
+ */
+export function openSlot(options: OpenSlotOptions): Slot {
+  const files = options.files ?? defaultFiles;
+  const dir = slotDirectory(options.sfDir, options.senderId ?? 'default');
+  ensureDirectory(files, options.sfDir);
+  const lock = SlotLock.acquire(dir, { files });
+  const opened: MmapSegment[] = [];
+  const spares: MmapSegment[] = [];
+  let dict: PersistedSymbolDict | undefined;
+  try {
+    const { segments: named, others } = listSegmentFiles(dir, files);
+    const droppedEmpty: string[] = [];
+    // Validate everything before deleting anything, so a fatal error leaves the slot untouched.
+    for (const name of others) {
+      const seg = MmapSegment.openExisting(`${dir}/${name}`, { files, readOnly: true });
+      spares.push(seg);
+      if (seg.frameCount > 0) {
+        throw new SegmentCorruptError(
+          `${seg.path} holds ${seg.frameCount} frame(s) but is not named sf-<baseSeq>.sfa`,
+          seg.path,
+        );
+      }
+    }
+    for (const n of named) {
+      const path = `${dir}/${n.name}`;
+      const seg = MmapSegment.openExisting(path, { files });
+      opened.push(seg);
+      if (seg.baseSeq !== n.baseSeq) {
+        throw new SegmentCorruptError(
+          `${path} has baseSeq ${seg.baseSeq} in its header but ${n.baseSeq} in its name`,
+          path,
+        );
+      }
+    }
+    for (let i = 1; i < opened.length; i++) {
+      const prev = opened[i - 1]!;
+      const next = opened[i]!;
+      if (prev.nextSeq !== next.baseSeq) {
+        throw new FsnGapError(prev.path, prev.nextSeq, next.path, next.baseSeq);
+      }
+    }
+    for (const s of spares.splice(0)) {
+      s.close();
+      unlinkOrThrow(files, s.path);
+      droppedEmpty.push(s.path);
+    }
+    // An empty segment that is not the newest holds nothing and continues its
+    // neighbours' FSNs; drop it so the active segment is always the last.
+    const kept: MmapSegment[] = [];
+    for (let i = 0; i < opened.length; i++) {
+      const s = opened[i]!;
+      if (s.frameCount === 0 && i < opened.length - 1) {
+        s.close();
+        unlinkOrThrow(files, s.path);
+        droppedEmpty.push(s.path);
+      } else {
+        kept.push(s);
+      }
+    }
+    opened.length = 0;
+    opened.push(...kept);
+
+    const manager = new SegmentManager({
+      dir,
+      segmentSize: options.segmentSize ?? DEFAULT_SEGMENT_SIZE,
+      maxTotalBytes: options.maxTotalBytes,
+      files,
+      inlineProvision: options.inlineProvision,
+      autoService: options.autoService,
+      onError: options.onError,
+    });
+    for (const s of opened) manager.adopt(s);
+    if (opened.length === 0) opened.push(manager.createFirst(0));
+    else opened[opened.length - 1]!.prepareForAppends();
+    dict = PersistedSymbolDict.open(dir, { files });
+    const ring = new SegmentRing({
+      segments: opened,
+      provider: manager,
+      control: new ControlBlock(),
+    });
+    const frames = opened.reduce((n, s) => n + s.frameCount, 0);
+    const report: RecoveryReport = {
+      slotDir: dir,
+      segments: opened.map((s) => ({
+        file: s.path,
+        baseSeq: s.baseSeq,
+        frames: s.frameCount,
+        tornTailBytes: s.tornTailBytes,
+      })),
+      frames,
+      firstFsn: frames > 0 ? ring.firstFsn : -1,
+      lastFsn: frames > 0 ? ring.nextFsn - 1 : -1,
+      tornTailBytes: opened.reduce((n, s) => n + s.tornTailBytes, 0),
+      droppedEmpty,
+      symbols: dict.size,
+      symbolDictTornTailBytes: dict.tornTailBytes,
+    };
+    const openedDict = dict;
+    let closed = false;
+    return {
+      dir,
+      lock,
+      ring,
+      manager,
+      dict: openedDict,
+      report,
+      close() {
+        if (closed) return;
+        closed = true;
+        let failure: unknown;
+        for (const step of [
+          () => ring.close(),
+          () => manager.close(),
+          () => openedDict.close(),
+          () => lock.close(),
+        ]) {
+          try {
+            step();
+          } catch (err) {
+            failure ??= err;
+          }
+        }
+        if (failure !== undefined) throw failure;
+      },
+    };
+  } catch (err) {
+    for (const s of [...spares, ...opened]) {
+      try {
+        s.close();
+      } catch {
+        // the recovery failure is the error to report
+      }
+    }
+    dict?.close();
+    lock.close();
+    throw err;
+  }
+}
+
+function unlinkOrThrow(files: FilesFacade, path: string): void {
+  try {
+    files.unlink(path);
+  } catch (err) {
+    throw new SegmentIoError(`cannot delete empty segment ${path}: ${reasonOf(err)}`, path, err);
+  }
+}

@@ -1,0 +1,245 @@
+import { defaultFiles, type FilesFacade } from '@qwp/files-native';
+import { BadArgumentError, errnoOf, reasonOf, SegmentIoError } from './errors.js';
+import { DEFAULT_SEGMENT_SIZE, SEGMENT_SUFFIX, segmentFileName } from './format.js';
+import { MmapSegment } from './mmap-segment.js';
+
+/** What the ring needs from whoever owns segment files. */
+export interface SegmentProvider {
+  /** Size of every segment it hands out. */
+  readonly segmentSize: number;
+  /**
+   * A fresh, empty segment rebased to `baseSeq` under its final name, or
+   * null when none can be had now (the byte cap is reached or creation
+   * failed): the producer sees backpressure.
+   */
+  takeSpare(baseSeq: number): MmapSegment | null;
+  /** The ring no longer needs `segment` (fully acked): close it and delete it off the producer's path. */
+  release(segment: MmapSegment): void;
+}
+
+/** Options of {@link SegmentManager}. */
+export interface SegmentManagerOptions {
+  /** Slot directory for segment files; omit for memory mode (SharedArrayBuffer segments). */
+  dir?: string;
+  /** Bytes per segment (default 4 MiB). */
+  segmentSize?: number;
+  /** sf_max_total_bytes: cap on the bytes of every segment this manager owns. Default unlimited. */
+  maxTotalBytes?: number;
+  files?: FilesFacade;
+  /**
+   * When no spare is ready at rotation, make one on the producer's call
+   * instead of reporting backpressure (that one rotation pays the
+   * syscalls). Default true.
+   */
+  inlineProvision?: boolean;
+  /** Run {@link SegmentManager.service} on setImmediate after a take or release. Default true. */
+  autoService?: boolean;
+  /** Called with every error a background service step hits (it is also kept in `lastError`). */
+  onError?: (err: Error) => void;
+}
+
+/**
+ * Owns a slot's segment files: keeps one hot spare ready (fallocate'd, so a
+ * full disk is a clean error at spare time, never a SIGBUS), unlinks
+ * released segments, and refuses spares beyond `maxTotalBytes` — counting
+ * every file it owns, including ones whose unlink failed — so the producer
+ * sees backpressure instead of an unbounded directory. In memory mode it
+ * frees instead of unlinking.
+ */
+export class SegmentManager implements SegmentProvider {
+  readonly segmentSize: number;
+  readonly maxTotalBytes: number;
+  readonly dir: string | undefined;
+  /** The last error a service step or an inline provision hit; cleared by the next success. */
+  lastError: Error | undefined;
+  private readonly files: FilesFacade;
+  private readonly inlineProvision: boolean;
+  private readonly autoService: boolean;
+  private readonly onError: ((err: Error) => void) | undefined;
+  private spare: MmapSegment | null = null;
+  private readonly pending: MmapSegment[] = [];
+  private owned = 0;
+  private spareCounter = 0;
+  private scheduled = false;
+  private closed = false;
+
+  constructor(options: SegmentManagerOptions = {}) {
+    this.dir = options.dir;
+    this.segmentSize = options.segmentSize ?? DEFAULT_SEGMENT_SIZE;
+    this.maxTotalBytes = options.maxTotalBytes ?? Number.POSITIVE_INFINITY;
+    this.files = options.files ?? defaultFiles;
+    this.inlineProvision = options.inlineProvision ?? true;
+    this.autoService = options.autoService ?? true;
+    this.onError = options.onError;
+    if (!(this.maxTotalBytes >= this.segmentSize)) {
+      throw new BadArgumentError(
+        `sf_max_total_bytes ${this.maxTotalBytes} is smaller than one ${this.segmentSize}-byte segment`,
+      );
+    }
+  }
+
+  /** Bytes of every segment this manager owns: in the ring, the spare, and not yet unlinked. */
+  get ownedBytes(): number {
+    return this.owned;
+  }
+
+  /** Segments released but not yet deleted (an unlink failed or service has not run). */
+  get pendingReleases(): number {
+    return this.pending.length;
+  }
+
+  get hasSpare(): boolean {
+    return this.spare !== null;
+  }
+
+  /** Counts a recovered segment (opened by recovery) as owned. */
+  adopt(segment: MmapSegment): void {
+    this.owned += segment.sizeBytes;
+  }
+
+  /** Creates the first segment of an empty slot, named for `baseSeq`. Throws on failure. */
+  createFirst(baseSeq: number): MmapSegment {
+    this.reclaim();
+    if (this.owned + this.segmentSize > this.maxTotalBytes) {
+      throw new BadArgumentError(
+        `cannot create the first segment: ${this.owned} bytes already owned, cap ${this.maxTotalBytes}`,
+      );
+    }
+    const seg = this.make(baseSeq, this.pathFor(baseSeq));
+    this.owned += seg.sizeBytes;
+    return seg;
+  }
+
+  takeSpare(baseSeq: number): MmapSegment | null {
+    let seg = this.spare;
+    if (seg === null && this.inlineProvision) {
+      this.reclaim();
+      this.provision();
+      seg = this.spare;
+    }
+    if (seg === null) {
+      this.schedule();
+      return null;
+    }
+    seg.rebaseSeq(baseSeq);
+    if (this.dir !== undefined) seg.renameTo(this.pathFor(baseSeq));
+    this.spare = null;
+    this.schedule();
+    return seg;
+  }
+
+  release(segment: MmapSegment): void {
+    this.pending.push(segment);
+    this.schedule();
+  }
+
+  /**
+   * One maintenance pass: closes and deletes released segments (a failed
+   * unlink stays pending and counted, and is retried next pass), then makes
+   * a spare if there is none and the cap allows. Never throws: errors go to
+   * `lastError` and `onError`.
+   */
+  service(): void {
+    this.scheduled = false;
+    if (this.closed) return;
+    this.reclaim();
+    this.provision();
+  }
+
+  /** Runs {@link service} every `intervalMs` on an unref'd timer; returns a stop function. */
+  startTimer(intervalMs = 50): () => void {
+    const t = setInterval(() => this.service(), intervalMs);
+    t.unref();
+    return () => clearInterval(t);
+  }
+
+  /** Deletes the spare and every pending release (retrying their unlinks once). */
+  close(): void {
+    if (this.closed) return;
+    this.reclaim();
+    const spare = this.spare;
+    this.spare = null;
+    if (spare !== null) {
+      this.pending.push(spare);
+      this.reclaim();
+    }
+    this.closed = true;
+    if (this.pending.length > 0 && this.lastError !== undefined) throw this.lastError;
+  }
+
+  private pathFor(baseSeq: number): string {
+    return `${this.dir}/${segmentFileName(baseSeq)}`;
+  }
+
+  private make(baseSeq: number, path: string): MmapSegment {
+    if (this.dir === undefined) return MmapSegment.createInMemory(baseSeq, this.segmentSize);
+    return MmapSegment.create(path, baseSeq, this.segmentSize, { files: this.files });
+  }
+
+  private provision(): void {
+    if (this.spare !== null || this.closed) return;
+    if (this.owned + this.segmentSize > this.maxTotalBytes) return;
+    try {
+      // A spare's name carries no FSN; it gets its final name at promotion.
+      let path = '';
+      for (;;) {
+        path = `${this.dir}/spare-${process.pid}-${this.spareCounter++}${SEGMENT_SUFFIX}`;
+        if (this.dir === undefined) break;
+        try {
+          this.files.stat(path);
+        } catch {
+          break; // free name (ENOENT); any other problem surfaces in create below
+        }
+      }
+      this.spare = this.make(0, path);
+      this.owned += this.segmentSize;
+      this.lastError = undefined;
+    } catch (err) {
+      this.fail(err);
+    }
+  }
+
+  private reclaim(): void {
+    let kept = 0;
+    for (let i = 0; i < this.pending.length; i++) {
+      const seg = this.pending[i]!;
+      if (this.delete(seg)) {
+        this.owned -= seg.sizeBytes;
+      } else {
+        this.pending[kept++] = seg;
+      }
+    }
+    this.pending.length = kept;
+  }
+
+  private delete(seg: MmapSegment): boolean {
+    try {
+      seg.close();
+    } catch (err) {
+      this.fail(err); // the mapping is gone or will be at GC; deleting the file is still right
+    }
+    if (seg.inMemory) return true;
+    try {
+      this.files.unlink(seg.path);
+      return true;
+    } catch (err) {
+      if (errnoOf(err) === 'ENOENT') return true;
+      this.fail(
+        new SegmentIoError(`cannot delete segment ${seg.path}: ${reasonOf(err)}`, seg.path, err),
+      );
+      return false;
+    }
+  }
+
+  private fail(err: unknown): void {
+    const e = err instanceof Error ? err : new Error(String(err));
+    this.lastError = e;
+    this.onError?.(e);
+  }
+
+  private schedule(): void {
+    if (!this.autoService || this.scheduled || this.closed) return;
+    this.scheduled = true;
+    setImmediate(() => this.service());
+  }
+}

@@ -1,0 +1,234 @@
+import { ControlBlock } from './control-block.js';
+import { BadArgumentError, ClosedError, FrameTooLargeError } from './errors.js';
+import { FRAME_HEADER_SIZE, SEGMENT_HEADER_SIZE } from './format.js';
+import { FrameReader, type SegmentSource, type SegmentView } from './frame-reader.js';
+import type { MmapSegment } from './mmap-segment.js';
+import type { SegmentProvider } from './segment-manager.js';
+
+/** Options of {@link SegmentRing}. */
+export interface SegmentRingOptions {
+  /**
+   * Recovered or freshly made segments, oldest first, FSN-contiguous; the
+   * last one becomes the active segment. May be empty only with `nextFsn`.
+   */
+  segments: MmapSegment[];
+  provider: SegmentProvider;
+  /** Shared published/acked FSNs; a fresh block by default. */
+  control?: ControlBlock;
+  /** FSN of the next frame when `segments` is empty. */
+  nextFsn?: number;
+  /** Called when a new segment becomes active (e.g. to post its buffer to a memory-mode worker). */
+  onActivate?: (segment: MmapSegment) => void;
+}
+
+/**
+ * The active segment plus the sealed ones, in FSN order. The producer
+ * appends with {@link tryAppend}; ACKs trim fully-acked sealed segments;
+ * rotation promotes a hot spare rebased to the next FSN. FSNs only grow.
+ */
+export class SegmentRing implements SegmentSource {
+  readonly control: ControlBlock;
+  private readonly provider: SegmentProvider;
+  private readonly onActivate: ((segment: MmapSegment) => void) | undefined;
+  private active: MmapSegment | null;
+  private readonly sealed: MmapSegment[];
+  /** FSN of the next frame; kept here too for when the active segment was dropped. */
+  private next: number;
+  private closed = false;
+
+  constructor(options: SegmentRingOptions) {
+    const segs = options.segments;
+    this.provider = options.provider;
+    this.onActivate = options.onActivate;
+    this.control = options.control ?? new ControlBlock();
+    for (let i = 1; i < segs.length; i++) {
+      if (segs[i - 1]!.nextSeq !== segs[i]!.baseSeq) {
+        throw new BadArgumentError(
+          `segments ${segs[i - 1]!.path} and ${segs[i]!.path} are not FSN-contiguous`,
+        );
+      }
+    }
+    this.active = segs.length > 0 ? segs[segs.length - 1]! : null;
+    this.sealed = segs.slice(0, -1);
+    this.next = this.active !== null ? this.active.nextSeq : (options.nextFsn ?? 0);
+    const first = segs.length > 0 ? segs[0]!.baseSeq : this.next;
+    // Frames below the oldest retained segment were trimmed, so they were acked.
+    this.control.acknowledge(first - 1);
+    if (this.next - 1 > this.control.publishedFsn) this.control.publish(this.next - 1);
+  }
+
+  /** FSN the next appended frame gets. */
+  get nextFsn(): number {
+    return this.next;
+  }
+
+  /** Oldest FSN still held (acked or not). Equals nextFsn when the ring holds no frame. */
+  get firstFsn(): number {
+    const oldest = this.sealed[0] ?? this.active;
+    return oldest !== null ? oldest.baseSeq : this.next;
+  }
+
+  get publishedFsn(): number {
+    return this.next - 1;
+  }
+
+  get ackedFsn(): number {
+    return this.control.ackedFsn;
+  }
+
+  /** The segment appends go to; null only between a forced drop and the next spare. */
+  get activeSegment(): MmapSegment | null {
+    return this.active;
+  }
+
+  /** Sealed segments, oldest first (a copy). */
+  get sealedSegments(): MmapSegment[] {
+    return this.sealed.slice();
+  }
+
+  /** Largest payload a frame may have. */
+  get maxPayload(): number {
+    return this.provider.segmentSize - SEGMENT_HEADER_SIZE - FRAME_HEADER_SIZE;
+  }
+
+  /**
+   * Appends one frame and publishes it. Returns its FSN, or -1 when the
+   * active segment is full and no spare can be had (backpressure: retry
+   * after ACKs free space). Throws {@link FrameTooLargeError}, having
+   * written nothing, when the payload can never fit a segment.
+   */
+  tryAppend(payload: Uint8Array): number {
+    const a = this.active;
+    if (a !== null && a.tryAppend(payload) >= 0) {
+      const fsn = this.next++;
+      this.control.publish(fsn);
+      return fsn;
+    }
+    return this.appendAfterRotation(payload);
+  }
+
+  private appendAfterRotation(payload: Uint8Array): number {
+    if (this.closed) throw new ClosedError('segment ring');
+    if (payload.length > this.maxPayload) {
+      throw new FrameTooLargeError(payload.length, this.maxPayload);
+    }
+    this.trim();
+    if (!this.rotate()) return -1;
+    const a = this.active!;
+    if (a.tryAppend(payload) < 0) throw new FrameTooLargeError(payload.length, a.maxPayload);
+    const fsn = this.next++;
+    this.control.publish(fsn);
+    return fsn;
+  }
+
+  /**
+   * Seals the active segment and promotes a spare. When no spare can be had
+   * and the active segment is fully acked, drops it first (force-rotate), so
+   * a cap of a single segment can never deadlock.
+   */
+  private rotate(): boolean {
+    let spare = this.provider.takeSpare(this.next);
+    if (spare === null && this.active !== null && this.isAcked(this.active)) {
+      this.provider.release(this.active);
+      this.active = null;
+      spare = this.provider.takeSpare(this.next);
+    }
+    if (spare === null) return false;
+    const old = this.active;
+    if (old !== null) {
+      if (old.frameCount === 0 || this.isAcked(old)) this.provider.release(old);
+      else this.sealed.push(old);
+    }
+    this.active = spare;
+    this.onActivate?.(spare);
+    return true;
+  }
+
+  private isAcked(seg: MmapSegment): boolean {
+    return seg.nextSeq - 1 <= this.control.ackedFsn;
+  }
+
+  /**
+   * Records an ACK up to `fsn` (clamped to what was published) and trims.
+   * Returns how many sealed segments were released.
+   */
+  acknowledge(fsn: number): number {
+    this.control.acknowledge(Math.min(fsn, this.next - 1));
+    return this.trim();
+  }
+
+  /** Releases every sealed segment whose frames are all acked (reads the shared acked FSN). */
+  trim(): number {
+    const acked = this.control.ackedFsn;
+    let n = 0;
+    while (n < this.sealed.length && this.sealed[n]!.nextSeq - 1 <= acked) {
+      this.provider.release(this.sealed[n]!);
+      n++;
+    }
+    if (n > 0) this.sealed.splice(0, n);
+    return n;
+  }
+
+  /** The segment holding `fsn`, or null when it was trimmed or not yet written. */
+  findSegmentContaining(fsn: number): MmapSegment | null {
+    if (fsn < this.firstFsn || fsn >= this.next) return null;
+    const a = this.active;
+    if (a !== null && fsn >= a.baseSeq) return a;
+    let lo = 0;
+    let hi = this.sealed.length - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >>> 1;
+      const s = this.sealed[mid]!;
+      if (fsn < s.baseSeq) hi = mid - 1;
+      else if (fsn >= s.nextSeq) lo = mid + 1;
+      else return s;
+    }
+    return null;
+  }
+
+  /** A reader over this ring starting at `fromFsn` (default: the first un-acked frame). */
+  reader(fromFsn = this.control.ackedFsn + 1): FrameReader {
+    return new FrameReader(this, this.control, fromFsn);
+  }
+
+  /** @internal SegmentSource: the segment with the greatest baseSeq <= fsn. */
+  segmentFor(fsn: number): SegmentView | null {
+    return this.findSegmentContaining(fsn);
+  }
+
+  /** @internal SegmentSource. */
+  segmentStartingAt(baseSeq: number): SegmentView | null {
+    const s = this.findSegmentContaining(baseSeq);
+    return s !== null && s.baseSeq === baseSeq ? s : null;
+  }
+
+  /** @internal SegmentSource: the ring owns its segments' lifetimes. */
+  done(_segment: SegmentView): void {}
+
+  /** Every segment the ring holds, oldest first (the active one last). */
+  segments(): MmapSegment[] {
+    return this.active !== null ? [...this.sealed, this.active] : this.sealed.slice();
+  }
+
+  /** Flushes the active segment's published pages (sf durability "flush" mode). */
+  msync(sync = true): void {
+    this.active?.msync(sync);
+  }
+
+  /** Closes (unmaps) every segment without deleting any file. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    let failure: unknown;
+    for (const s of this.segments()) {
+      try {
+        s.close();
+      } catch (err) {
+        failure ??= err;
+      }
+    }
+    this.sealed.length = 0;
+    this.active = null;
+    if (failure !== undefined) throw failure;
+  }
+}

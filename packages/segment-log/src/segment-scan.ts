@@ -1,0 +1,158 @@
+import { crc32cRange } from '@qwp/crc32c';
+import type { FilesFacade } from '@qwp/files-native';
+import { SegmentCorruptError, SegmentIoError, UnsupportedVersionError } from './errors.js';
+import { readFully } from './file-io.js';
+import {
+  FRAME_HEADER_SIZE,
+  readU64,
+  SEGMENT_HEADER_SIZE,
+  SEGMENT_MAGIC,
+  SEGMENT_VERSION,
+} from './format.js';
+
+/** What a positioned-read walk of one segment file found. */
+export interface SegmentScan {
+  baseSeq: number;
+  createdMicros: number;
+  flags: number;
+  /** Frames with a valid length and CRC, counted from the header. */
+  frameCount: number;
+  /** Offset just past the last good frame: where appends resume. */
+  appendOffset: number;
+  /** Sum of the good frames' payload lengths. */
+  payloadBytes: number;
+  /** Length of the suffix after the last good frame when it holds any non-zero byte; else 0. */
+  tornTailBytes: number;
+  fileSize: number;
+}
+
+const WINDOW_SIZE = 256 * 1024;
+let sharedWindow: Uint8Array | undefined;
+
+/**
+ * A sliding window over a file filled with positioned reads, so a scan never
+ * touches a mapping (a sparse or short file reads back zeros or fails cleanly
+ * instead of raising SIGBUS).
+ */
+class PreadWindow {
+  readonly buf: Uint8Array;
+  readonly view: DataView;
+  start = 0;
+  length = 0;
+
+  constructor(
+    private readonly files: FilesFacade,
+    private readonly fd: number,
+    private readonly path: string,
+    private readonly fileSize: number,
+  ) {
+    sharedWindow ??= new Uint8Array(WINDOW_SIZE);
+    this.buf = sharedWindow;
+    this.view = new DataView(this.buf.buffer);
+  }
+
+  /** Makes `[offset, offset+n)` resident (n <= window size); returns its index in `buf`. */
+  ensure(offset: number, n: number): number {
+    if (offset >= this.start && offset + n <= this.start + this.length) return offset - this.start;
+    if (offset + n > this.fileSize) {
+      throw new SegmentIoError(`read past the end of ${this.path} at offset ${offset}`, this.path);
+    }
+    const len = Math.min(WINDOW_SIZE, this.fileSize - offset);
+    readFully(this.files, this.fd, this.path, this.buf, 0, len, offset);
+    this.start = offset;
+    this.length = len;
+    return 0;
+  }
+
+  u32(offset: number): number {
+    return this.view.getUint32(this.ensure(offset, 4), true);
+  }
+
+  /** CRC32C of `[offset, offset+n)` of the file, chained across windows. */
+  crc(offset: number, n: number): number {
+    let crc = 0;
+    let pos = offset;
+    let left = n;
+    while (left > 0) {
+      const idx = this.ensure(pos, 1);
+      const chunk = Math.min(left, this.length - idx);
+      crc = crc32cRange(this.buf, idx, chunk, crc);
+      pos += chunk;
+      left -= chunk;
+    }
+    return crc;
+  }
+
+  hasNonZero(offset: number, n: number): boolean {
+    let pos = offset;
+    let left = n;
+    while (left > 0) {
+      const idx = this.ensure(pos, 1);
+      const chunk = Math.min(left, this.length - idx);
+      const b = this.buf;
+      for (let i = idx; i < idx + chunk; i++) if (b[i] !== 0) return true;
+      pos += chunk;
+      left -= chunk;
+    }
+    return false;
+  }
+}
+
+/**
+ * Validates the header of the open segment `fd` and walks its frames with
+ * positioned reads, stopping at the first impossible length or bad CRC.
+ * Throws on a bad header (corrupt or unsupported version) or an I/O error;
+ * a bad frame is never an error, it ends the valid prefix.
+ */
+export function scanSegment(
+  files: FilesFacade,
+  fd: number,
+  path: string,
+  fileSize: number,
+): SegmentScan {
+  if (fileSize < SEGMENT_HEADER_SIZE) {
+    throw new SegmentCorruptError(
+      `${path} is ${fileSize} bytes, shorter than the ${SEGMENT_HEADER_SIZE}-byte segment header`,
+      path,
+    );
+  }
+  const w = new PreadWindow(files, fd, path, fileSize);
+  const h = w.ensure(0, SEGMENT_HEADER_SIZE);
+  const magic = w.view.getUint32(h, true);
+  if (magic !== SEGMENT_MAGIC) {
+    throw new SegmentCorruptError(
+      `${path} has bad segment magic 0x${magic.toString(16).padStart(8, '0')}`,
+      path,
+    );
+  }
+  const version = w.buf[h + 4]!;
+  if (version !== SEGMENT_VERSION) throw new UnsupportedVersionError(path, version);
+  const flags = w.buf[h + 5]!;
+  const baseSeq = readU64(w.view, h + 8);
+  if (baseSeq < 0) throw new SegmentCorruptError(`${path} has an out-of-range baseSeq`, path);
+  const createdMicros = readU64(w.view, h + 16);
+
+  let pos = SEGMENT_HEADER_SIZE;
+  let frameCount = 0;
+  let payloadBytes = 0;
+  while (fileSize - pos >= FRAME_HEADER_SIZE) {
+    const storedCrc = w.u32(pos);
+    const len = w.u32(pos + 4);
+    if (len > fileSize - pos - FRAME_HEADER_SIZE) break;
+    if (w.crc(pos + 4, 4 + len) !== storedCrc) break;
+    pos += FRAME_HEADER_SIZE + len;
+    frameCount++;
+    payloadBytes += len;
+  }
+  const tornTailBytes = pos < fileSize && w.hasNonZero(pos, fileSize - pos) ? fileSize - pos : 0;
+  return {
+    baseSeq,
+    createdMicros: Math.max(createdMicros, 0),
+    flags,
+    frameCount,
+    appendOffset: pos,
+    payloadBytes,
+    tornTailBytes,
+    fileSize,
+  };
+}

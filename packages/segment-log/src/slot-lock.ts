@@ -1,0 +1,153 @@
+import { defaultFiles, type FilesFacade } from '@qwp/files-native';
+import {
+  BadDirectoryError,
+  BadSenderIdError,
+  errnoOf,
+  reasonOf,
+  SegmentIoError,
+  SlotLockedError,
+} from './errors.js';
+import { closeQuietlyInto, writeFully } from './file-io.js';
+import { LOCK_FILE_NAME } from './format.js';
+
+const SENDER_ID = /^[A-Za-z0-9_-]{1,255}$/;
+
+/** Throws {@link BadSenderIdError} unless `senderId` is 1..255 of `[A-Za-z0-9_-]`. */
+export function validateSenderId(senderId: string): void {
+  if (!SENDER_ID.test(senderId)) throw new BadSenderIdError(senderId);
+}
+
+/** `<sfDir>/<senderId>`, after validating the sender id. */
+export function slotDirectory(sfDir: string, senderId: string): string {
+  validateSenderId(senderId);
+  return `${sfDir.replace(/\/+$/, '')}/${senderId}`;
+}
+
+/**
+ * Makes sure `dir` exists as a directory (creating parents), or throws
+ * {@link BadDirectoryError} naming it and why: a file is in the way, or it
+ * cannot be created.
+ */
+export function ensureDirectory(files: FilesFacade, dir: string): void {
+  try {
+    const st = files.stat(dir);
+    if (!st.isDirectory) throw new BadDirectoryError(`${dir} exists and is not a directory`, dir);
+    return;
+  } catch (err) {
+    if (err instanceof BadDirectoryError) throw err;
+    if (errnoOf(err) !== 'ENOENT') {
+      throw new BadDirectoryError(`cannot stat ${dir}: ${reasonOf(err)}`, dir, err);
+    }
+  }
+  try {
+    files.mkdir(dir, true);
+  } catch (err) {
+    throw new BadDirectoryError(`cannot create directory ${dir}: ${reasonOf(err)}`, dir, err);
+  }
+}
+
+/** Reads the PID a lock holder wrote into `fd`, or undefined if it is not a PID. */
+function readHolderPid(files: FilesFacade, fd: number): number | undefined {
+  const buf = new Uint8Array(32);
+  let n: number;
+  try {
+    n = files.pread(fd, buf, 0, buf.length, 0);
+  } catch {
+    return undefined; // the contention error is what the caller reports
+  }
+  const text = Buffer.from(buf.subarray(0, n)).toString('utf8').trim();
+  return /^\d+$/.test(text) ? Number(text) : undefined;
+}
+
+/**
+ * The slot's `.lock`: an exclusive, non-blocking flock with the holder's PID
+ * written inside. The kernel releases it when the holder dies, so a crashed
+ * sender never leaves a slot locked.
+ */
+export class SlotLock {
+  private closed = false;
+
+  private constructor(
+    private readonly files: FilesFacade,
+    readonly path: string,
+    private readonly fd: number,
+  ) {}
+
+  /**
+   * Creates `slotDir` if needed and takes `<slotDir>/.lock`. Throws
+   * {@link SlotLockedError} naming the holder's PID when a live process has it.
+   */
+  static acquire(slotDir: string, options: { files?: FilesFacade } = {}): SlotLock {
+    const files = options.files ?? defaultFiles;
+    ensureDirectory(files, slotDir);
+    const path = `${slotDir}/${LOCK_FILE_NAME}`;
+    let fd: number;
+    try {
+      // 'a+' creates without truncating: a holder's PID stays readable until we own the lock.
+      fd = files.open(path, 'a+', 0o644);
+    } catch (err) {
+      throw new BadDirectoryError(`cannot open slot lock ${path}: ${reasonOf(err)}`, path, err);
+    }
+    try {
+      let locked: boolean;
+      try {
+        locked = files.tryLock(fd);
+      } catch (err) {
+        throw new SegmentIoError(`cannot flock ${path}: ${reasonOf(err)}`, path, err);
+      }
+      if (!locked) throw new SlotLockedError(path, readHolderPid(files, fd));
+      const pid = Buffer.from(`${process.pid}\n`, 'utf8');
+      try {
+        files.ftruncate(fd, 0);
+      } catch (err) {
+        throw new SegmentIoError(`cannot write the holder PID into ${path}`, path, err);
+      }
+      writeFully(files, fd, path, pid, 0, pid.length, 0);
+      return new SlotLock(files, path, fd);
+    } catch (err) {
+      closeQuietlyInto(files, fd, err);
+      throw err;
+    }
+  }
+
+  /** Reads the PID written in `<slotDir>/.lock` and whether a live process holds it, without taking it for long. */
+  static probe(
+    slotDir: string,
+    files: FilesFacade = defaultFiles,
+  ): { held: boolean; pid: number | undefined } | undefined {
+    const path = `${slotDir}/${LOCK_FILE_NAME}`;
+    let fd: number;
+    try {
+      fd = files.open(path, 'r');
+    } catch (err) {
+      if (errnoOf(err) === 'ENOENT') return undefined;
+      throw new SegmentIoError(`cannot open slot lock ${path}: ${reasonOf(err)}`, path, err);
+    }
+    try {
+      const pid = readHolderPid(files, fd);
+      const free = files.tryLock(fd);
+      if (free) files.unlock(fd);
+      return { held: !free, pid };
+    } finally {
+      files.close(fd);
+    }
+  }
+
+  /** Releases the lock (unlock, then close). The file stays, so a waiting process never races an unlink. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    let failure: unknown;
+    try {
+      this.files.unlock(this.fd);
+    } catch (err) {
+      failure = new SegmentIoError(`cannot unlock ${this.path}: ${reasonOf(err)}`, this.path, err);
+    }
+    try {
+      this.files.close(this.fd);
+    } catch (err) {
+      failure ??= new SegmentIoError(`cannot close ${this.path}: ${reasonOf(err)}`, this.path, err);
+    }
+    if (failure !== undefined) throw failure;
+  }
+}

@@ -1,0 +1,59 @@
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** The Java-written fixtures beside the checkout (../shared/fixtures/java-sf/). */
+export function fixture(name: string): Uint8Array {
+  const dir = fileURLToPath(new URL('../../../../shared/fixtures/java-sf/', import.meta.url));
+  if (!existsSync(dir)) {
+    throw new Error(
+      `fixture directory ${dir} is missing: clone the shared repo beside this checkout as ../shared`,
+    );
+  }
+  const hex = readFileSync(join(dir, name), 'utf8').replace(/\s+/g, '');
+  return new Uint8Array(Buffer.from(hex, 'hex'));
+}
+
+/** A fresh temporary directory; remove it with {@link removeDir}. */
+export function tempDir(prefix = 'qwp-seglog-'): string {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
+
+export function removeDir(dir: string): void {
+  rmSync(dir, { recursive: true, force: true });
+}
+
+/** The seed for a seeded test: QWP_TEST_SEED when set, else `fallback`. */
+export function testSeed(fallback: number): number {
+  const env = process.env.QWP_TEST_SEED;
+  return env !== undefined && env !== '' ? Number(env) : fallback;
+}
+
+/** True when QWP_TEST_LONG=1 asks for the long versions of fuzz / crash tests. */
+export const LONG = process.env.QWP_TEST_LONG === '1';
+
+/** mulberry32: a small seeded PRNG returning floats in [0, 1). */
+export function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** A payload whose bytes encode `n`, so a replayed frame names itself. */
+export function payloadFor(n: number, size: number): Uint8Array {
+  const p = new Uint8Array(Math.max(size, 8));
+  new DataView(p.buffer).setFloat64(0, n, true);
+  for (let i = 8; i < p.length; i++) p[i] = (n + i) & 0xff;
+  return p;
+}
+
+/** Inverse of {@link payloadFor}. */
+export function payloadId(p: Uint8Array): number {
+  return new DataView(p.buffer, p.byteOffset, p.byteLength).getFloat64(0, true);
+}
