@@ -1,2 +1,30 @@
-// Filled in by its own issue; see ../../README.md for the package map.
-export {};
+export { defaultFiles, NodeFiles } from './default-files.js';
+export {
+  FileSystemError,
+  InjectedFaultError,
+  InvalidArgumentError,
+  OutOfRangeError,
+} from './errors.js';
+export type { Advice, FileStat, FilesFacade, MapMode } from './facade.js';
+export {
+  type Fault,
+  FaultInjectingFiles,
+  type FaultOp,
+  type FaultOptions,
+  type FaultTrigger,
+} from './fault-injecting-files.js';
+export {
+  addonPath,
+  fallocate,
+  fsyncDir,
+  type MappingStats,
+  madvise,
+  mappingStats,
+  mmap,
+  msync,
+  munmap,
+  pageSize,
+  tryLock,
+  unlock,
+} from './native.js';
+export { type SelfCheckResult, selfCheck } from './self-check.js';
