@@ -1,4 +1,5 @@
 import type { Suite } from '../suite.js';
+import { crc32cSuite } from './crc32c.js';
 
 /** Every suite, in the order `bench` runs them. Each issue adds its own. */
-export const suites: Suite[] = [];
+export const suites: Suite[] = [crc32cSuite];
