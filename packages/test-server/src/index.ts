@@ -1,2 +1,17 @@
-// Filled in by its own issue; see ../../README.md for the package map.
-export {};
+export type { AckMode, ConnectionInfo, FrameRecord } from './connection.js';
+export {
+  FrameRejectedError,
+  TestServerError,
+  TestServerListenError,
+  TestServerOptionsError,
+} from './errors.js';
+export type { AckCorruption, DropPoint, FaultOptions } from './faults.js';
+export { Faults } from './faults.js';
+export type { AuthOptions, ServerRole } from './handshake.js';
+export { QWP_PATHS } from './handshake.js';
+export { ColumnType, Status, statusName, typeName } from './protocol.js';
+export type { ColumnSchema, Row, TableCommit } from './row-store.js';
+export { rowToJson } from './row-store.js';
+export type { RestartOptions, TestServer, TestServerOptions } from './server.js';
+export { DEFAULT_MAX_BATCH_SIZE, DEFAULT_SAMPLE_RATE, startTestServer } from './server.js';
+export type { ServerModeName, ServerStats } from './stats.js';

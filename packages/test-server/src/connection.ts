@@ -1,0 +1,354 @@
+import {
+  type DecodedMessage,
+  encodeDurableAckResponse,
+  encodeErrorResponse,
+  encodeOkResponse,
+  type MessageHeader,
+  SymbolDictionary,
+  type TableSeqTxn,
+} from '@qwp/qwp-wire';
+import type { WebSocket } from 'ws';
+import { FrameRejectedError } from './errors.js';
+import type { Faults } from './faults.js';
+import { applyDictionaryDelta, checkHeader, decodeFull } from './frame-handler.js';
+import { FLAG_DEFER_COMMIT, Status, statusName } from './protocol.js';
+import { PendingTxn, type RowStore, type TableCommit } from './row-store.js';
+import type { Stats } from './stats.js';
+
+/** What happened to one binary frame, as kept in `server.frames`. */
+export interface FrameRecord {
+  /** Server-wide index, counting every binary frame since start from 0. */
+  index: number;
+  connectionId: number;
+  /** Position on its connection, from 0 (the sequence its response carries). */
+  wireSeq: number;
+  bytes: number;
+  /** Header flags, or null when the header was unreadable. */
+  flags: number | null;
+  /**
+   * 'committed' (OK due), 'deferred' (FLAG_DEFER_COMMIT, OK withheld until
+   * the group commits), 'rejected' (error frame sent), 'refused' (consumed
+   * without an answer after an earlier error), 'dropped' (connection cut by a fault).
+   */
+  outcome: 'committed' | 'deferred' | 'rejected' | 'refused' | 'dropped';
+  /** Error status sent for a rejected frame. */
+  status: number | null;
+  message: string | null;
+  /** Table blocks of the frame (empty when not decoded). */
+  tables: string[];
+  rows: number;
+}
+
+/** One accepted WebSocket connection, as kept in `server.connections`. */
+export interface ConnectionInfo {
+  id: number;
+  remoteAddress: string;
+  remotePort: number;
+  clientId: string | null;
+  version: number;
+  durableAck: boolean;
+  openedAt: number;
+  closedAt: number | null;
+  frames: number;
+  closeCode: number | null;
+  closeReason: string | null;
+}
+
+/** How responses are batched: one OK per committed frame, or cumulative like QuestDB's server. */
+export type AckMode = 'per-frame' | 'cumulative';
+
+/** Server-wide services a connection uses. */
+export interface ConnectionContext {
+  store: RowStore;
+  faults: Faults;
+  stats: Stats;
+  ackMode: AckMode;
+  /** Fully decode one frame in `decodeEvery` (1: every frame, strict mode; 0: none). */
+  decodeEvery: number;
+  /** Whether committed rows go to the row store (false in throughput mode). */
+  storeRows: boolean;
+  durableAckDelayMs: number;
+  maxBatchSize: number;
+  nextFrameIndex(): number;
+  recordFrame(record: FrameRecord): void;
+  log(line: string): void;
+}
+
+/** QuestDB's server flushes a cumulative OK at least every this many frames. */
+const ACK_BATCH_SIZE = 8;
+/** A 'future' corrupted ACK names a sequence this far past the real one. */
+const FUTURE_ACK_DISTANCE = 1000n;
+
+/**
+ * One QWP connection: numbers binary frames from 0, decodes each against
+ * the connection's symbol dictionary, stages rows (FLAG_DEFER_COMMIT groups
+ * stay uncommitted until a frame without the flag), commits, and answers
+ * with OK / error frames (and DURABLE_ACK when negotiated).
+ *
+ * After an error the connection stays open but, like QuestDB, consumes every
+ * later frame without processing or answering it: the client must reconnect
+ * and replay from its acknowledged watermark.
+ */
+export class Connection {
+  readonly info: ConnectionInfo;
+  private wireSeq = 0;
+  private readonly dict = new SymbolDictionary();
+  private readonly txn = new PendingTxn();
+  private broken = false;
+  private highestCommitted = -1;
+  private lastAcked = -1;
+  private readonly okTables = new Map<string, bigint>();
+  private readonly durableTables = new Map<string, bigint>();
+  private flushScheduled = false;
+  private lastDue = 0;
+  private readonly timers = new Set<NodeJS.Timeout>();
+  private closed = false;
+
+  constructor(
+    private readonly ws: WebSocket,
+    private readonly ctx: ConnectionContext,
+    info: ConnectionInfo,
+  ) {
+    this.info = info;
+    ws.on('message', (data, isBinary) => this.onMessage(data as Buffer, isBinary));
+    ws.on('error', (err) => {
+      ctx.log(`conn ${info.id}: websocket error: ${err.message}`);
+    });
+    ws.on('close', (code, reason) => this.onClose(code, reason.toString('utf8')));
+  }
+
+  /** Cuts the TCP connection at once, without a close frame (a crash or a network fault). */
+  terminate(): void {
+    this.ws.terminate();
+  }
+
+  /** Closes with a WebSocket close frame. */
+  close(code: number, reason: string): void {
+    this.ws.close(code, reason);
+  }
+
+  private onMessage(data: Buffer, isBinary: boolean): void {
+    if (this.closed) return;
+    if (!isBinary) {
+      // QuestDB ignores text messages on the ingest endpoint (logged, no sequence consumed).
+      this.ctx.stats.textFrames++;
+      this.ctx.log(`conn ${this.info.id}: text message of ${data.length} bytes ignored`);
+      return;
+    }
+    const seq = this.wireSeq++;
+    this.info.frames++;
+    const index = this.ctx.nextFrameIndex();
+    const stats = this.ctx.stats;
+    stats.frames++;
+    stats.bytes += data.length;
+    const record: FrameRecord = {
+      index,
+      connectionId: this.info.id,
+      wireSeq: seq,
+      bytes: data.length,
+      flags: data.length >= 6 ? (data[5] ?? null) : null,
+      outcome: 'committed',
+      status: null,
+      message: null,
+      tables: [],
+      rows: 0,
+    };
+    if (this.broken) {
+      stats.framesRefused++;
+      record.outcome = 'refused';
+      this.ctx.recordFrame(record);
+      return;
+    }
+    const drop = this.ctx.faults.dropFor(this.info.frames);
+    if (drop === 'before-process') {
+      this.drop(record, 'before processing');
+      return;
+    }
+    let deferred = false;
+    try {
+      const forced = this.ctx.faults.takeFrameRejection(index);
+      if (forced !== undefined) throw new FrameRejectedError(forced.status, forced.message);
+      const header = checkHeader(data, this.info.version, this.ctx.maxBatchSize);
+      deferred = (header.flags & FLAG_DEFER_COMMIT) !== 0;
+      const message = this.decode(data, header, index);
+      if (message !== null) {
+        for (const t of message.tables) {
+          record.tables.push(t.name);
+          record.rows += t.rowCount;
+        }
+        if (this.ctx.storeRows) this.ctx.store.stage(message, this.txn);
+      }
+      if (!deferred) this.commit(seq);
+    } catch (err) {
+      this.reject(seq, err, record);
+      return;
+    }
+    if (drop === 'before-ack') {
+      this.drop(record, deferred ? 'after staging' : 'after commit, before the ACK');
+      return;
+    }
+    record.outcome = deferred ? 'deferred' : 'committed';
+    this.ctx.recordFrame(record);
+    if (!deferred) this.scheduleAck();
+  }
+
+  private decode(data: Buffer, header: MessageHeader, index: number): DecodedMessage | null {
+    const every = this.ctx.decodeEvery;
+    if (every === 1 || (every > 1 && index % every === 0)) {
+      const message = decodeFull(data, this.dict, this.info.version, this.ctx.maxBatchSize);
+      this.ctx.stats.framesDecoded++;
+      return message;
+    }
+    applyDictionaryDelta(data, header, this.dict);
+    return null;
+  }
+
+  private commit(seq: number): void {
+    const commits: TableCommit[] = this.ctx.storeRows ? this.ctx.store.commit(this.txn) : [];
+    const stats = this.ctx.stats;
+    for (const c of commits) {
+      this.okTables.set(c.table, c.seqTxn);
+      stats.rowsCommitted += c.rows;
+      stats.commits++;
+    }
+    this.highestCommitted = seq;
+  }
+
+  private reject(seq: number, err: unknown, record: FrameRecord): void {
+    const status = err instanceof FrameRejectedError ? err.status : Status.INTERNAL_ERROR;
+    const message =
+      err instanceof FrameRejectedError
+        ? err.reason
+        : `internal error: ${err instanceof Error ? err.message : String(err)}`;
+    // The server rolls back an open FLAG_DEFER_COMMIT group on any error, and
+    // every later frame on this connection is refused (see class comment).
+    this.txn.clear();
+    this.broken = true;
+    this.ctx.stats.error(status);
+    this.ctx.log(
+      `conn ${this.info.id}: frame ${seq} rejected with ${statusName(status)}: ${message}`,
+    );
+    record.outcome = 'rejected';
+    record.status = status;
+    record.message = message;
+    this.ctx.recordFrame(record);
+    // Acknowledge what committed before this frame first, as QuestDB does.
+    this.flushAck();
+    this.enqueue(encodeErrorResponse(status, seq, message), 0);
+  }
+
+  private drop(record: FrameRecord, where: string): void {
+    record.outcome = 'dropped';
+    this.ctx.recordFrame(record);
+    this.ctx.stats.connectionsDropped++;
+    this.ctx.log(`conn ${this.info.id}: dropped by fault at frame ${record.wireSeq} (${where})`);
+    this.ws.terminate();
+  }
+
+  private scheduleAck(): void {
+    if (
+      this.ctx.ackMode === 'per-frame' ||
+      this.highestCommitted - this.lastAcked >= ACK_BATCH_SIZE
+    ) {
+      this.flushAck();
+      return;
+    }
+    // Cumulative mode: one OK after the frames that arrived together, like
+    // the server's flush at the end of each receive.
+    if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      setImmediate(() => {
+        this.flushScheduled = false;
+        this.flushAck();
+      });
+    }
+  }
+
+  private flushAck(): void {
+    if (this.highestCommitted <= this.lastAcked || this.closed) return;
+    const seq = this.highestCommitted;
+    this.lastAcked = seq;
+    const tables: TableSeqTxn[] = [];
+    for (const [name, seqTxn] of this.okTables) tables.push({ name, seqTxn });
+    this.okTables.clear();
+    const faults = this.ctx.faults;
+    if (faults.acksSuppressed) return;
+    const corruption = faults.takeAckCorruption();
+    let frame: Uint8Array;
+    if (corruption === 'malformed') {
+      frame = encodeOkResponse(seq, tables).subarray(0, 5);
+    } else if (corruption === 'future') {
+      frame = encodeOkResponse(BigInt(seq) + FUTURE_ACK_DISTANCE, tables);
+    } else {
+      frame = encodeOkResponse(seq, tables);
+    }
+    this.ctx.stats.oks++;
+    this.enqueue(frame, 0);
+    if (this.info.durableAck && tables.length > 0) {
+      for (const t of tables) this.durableTables.set(t.name, t.seqTxn);
+      this.enqueueDurableAck();
+    }
+  }
+
+  private enqueueDurableAck(): void {
+    // Durable watermarks trail the OKs: sent after the OK, after the upload delay.
+    const delay = this.ctx.durableAckDelayMs;
+    this.enqueue(null, delay);
+  }
+
+  /**
+   * Sends `frame` after the configured ACK delay plus `extraDelayMs`, never
+   * before an earlier enqueued frame. `null` means "the durable ACK due now",
+   * built when it is sent so it carries the latest watermarks.
+   */
+  private enqueue(frame: Uint8Array | null, extraDelayMs: number): void {
+    const now = Date.now();
+    const delay = this.ctx.faults.ackDelayMs + extraDelayMs;
+    if (delay === 0 && this.lastDue <= now) {
+      this.sendNow(frame);
+      return;
+    }
+    const due = Math.max(now + delay, this.lastDue);
+    this.lastDue = due;
+    const timer = setTimeout(() => {
+      this.timers.delete(timer);
+      this.sendNow(frame);
+    }, due - now);
+    this.timers.add(timer);
+  }
+
+  private sendNow(frame: Uint8Array | null): void {
+    if (this.closed || this.ws.readyState !== this.ws.OPEN) return;
+    if (frame === null) {
+      if (this.durableTables.size === 0 || this.ctx.faults.acksSuppressed) return;
+      const tables: TableSeqTxn[] = [];
+      for (const [name, seqTxn] of this.durableTables) tables.push({ name, seqTxn });
+      this.durableTables.clear();
+      this.ctx.stats.durableAcks++;
+      this.ws.send(encodeDurableAckResponse(tables));
+      return;
+    }
+    this.ws.send(frame);
+  }
+
+  private onClose(code: number, reason: string): void {
+    if (this.closed) return;
+    this.closed = true;
+    for (const t of this.timers) clearTimeout(t);
+    this.timers.clear();
+    if (!this.txn.isEmpty()) {
+      this.ctx.log(
+        `conn ${this.info.id}: rolled back ${this.txn.rowCount} uncommitted deferred rows`,
+      );
+    }
+    this.txn.clear();
+    this.dict.reset();
+    this.info.closedAt = Date.now();
+    this.info.closeCode = code;
+    this.info.closeReason = reason;
+    this.ctx.stats.connectionsOpen--;
+    this.ctx.log(
+      `conn ${this.info.id}: closed code=${code}${reason === '' ? '' : ` reason=${reason}`} frames=${this.info.frames}`,
+    );
+  }
+}

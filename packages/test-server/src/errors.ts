@@ -1,0 +1,45 @@
+import { statusName } from './protocol.js';
+
+/**
+ * Every error @qwp/test-server throws on purpose: a stable `code`, a message
+ * that names the input at fault, and the cause attached.
+ */
+export class TestServerError extends Error {
+  readonly code: string;
+
+  constructor(code: string, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+    this.code = code;
+  }
+}
+
+/** A bad option passed to startTestServer or a fault setter. */
+export class TestServerOptionsError extends TestServerError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('QWP_TEST_SERVER_OPTIONS', message, options);
+  }
+}
+
+/** The listening socket could not be opened (port in use, bad host...). */
+export class TestServerListenError extends TestServerError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('QWP_TEST_SERVER_LISTEN', message, options);
+  }
+}
+
+/**
+ * Why one frame was refused: carries the QWP status the server answers with.
+ * Thrown inside frame handling and turned into an error frame, never out of the server.
+ */
+export class FrameRejectedError extends TestServerError {
+  readonly status: number;
+  /** The text sent to the client in the error frame (without the status prefix). */
+  readonly reason: string;
+
+  constructor(status: number, message: string, options?: { cause?: unknown }) {
+    super('QWP_TEST_SERVER_FRAME_REJECTED', `${statusName(status)}: ${message}`, options);
+    this.status = status;
+    this.reason = message;
+  }
+}

@@ -1,0 +1,402 @@
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { Socket } from 'node:net';
+import { WebSocketServer } from 'ws';
+import {
+  type AckMode,
+  Connection,
+  type ConnectionContext,
+  type ConnectionInfo,
+  type FrameRecord,
+} from './connection.js';
+import { TestServerListenError, TestServerOptionsError } from './errors.js';
+import { type FaultOptions, Faults } from './faults.js';
+import {
+  type AuthOptions,
+  cannedReject,
+  decideHandshake,
+  type HandshakeConfig,
+  type HandshakeReject,
+  type ServerRole,
+  statusText,
+} from './handshake.js';
+import { QWP_VERSION_1 } from './protocol.js';
+import { type ColumnSchema, type Row, RowStore } from './row-store.js';
+import { type ServerModeName, type ServerStats, Stats } from './stats.js';
+
+/** The cap QuestDB advertises with its default 2 MiB receive buffer: 2 MiB minus a 14-byte frame header. */
+export const DEFAULT_MAX_BATCH_SIZE = 2 * 1024 * 1024 - 14;
+/** Throughput mode's default: fully decode one frame in 64. */
+export const DEFAULT_SAMPLE_RATE = 1 / 64;
+const DEFAULT_FRAME_LOG = 100_000;
+
+/** Options of startTestServer; every one is optional. */
+export interface TestServerOptions {
+  /** TCP port; 0 (default) picks a free one. */
+  port?: number;
+  /** Bind address; default 127.0.0.1 (loopback only). */
+  host?: string;
+  /** Require HTTP basic or bearer credentials on the upgrade. */
+  auth?: AuthOptions;
+  /** Role reported in X-QuestDB-Role; REPLICA and PRIMARY_CATCHUP refuse ingest with 421. */
+  role?: ServerRole;
+  /** Zone reported in X-QuestDB-Zone. */
+  zone?: string;
+  /** Highest QWP version the server speaks; default 1. */
+  serverMaxVersion?: number;
+  /** Advertised X-QWP-Max-Batch-Size; larger WebSocket messages are closed with 1009. Default DEFAULT_MAX_BATCH_SIZE. */
+  maxBatchSize?: number;
+  /** Honour X-QWP-Request-Durable-Ack; `delayMs` is how long after the OK each DURABLE_ACK follows. */
+  durableAck?: boolean | { delayMs?: number };
+  /** DEDUP UPSERT KEYS per table (columns besides the designated timestamp). */
+  dedup?: Record<string, string[]>;
+  /** 'per-frame' (default): one OK per committed frame. 'cumulative': batched like QuestDB's server. */
+  ackMode?: AckMode;
+  /**
+   * 'strict' (default): every frame fully decoded and its rows stored.
+   * 'throughput': header checked on every frame, a sampled fraction fully
+   * decoded, no rows stored (for benchmarks).
+   */
+  mode?: ServerModeName;
+  /** Throughput mode: fraction of frames fully decoded (0..1); default 1/64. */
+  sampleRate?: number;
+  /** Faults active from the start. */
+  faults?: FaultOptions;
+  /** How many frame records `frames` keeps (oldest dropped); default 100000 in strict mode, 0 in throughput mode. */
+  frameLogLimit?: number;
+  /** Receives one line per notable event (connections, rejections, bad input). */
+  log?: (line: string) => void;
+  /** Called after each commit with the rows committed to one table. */
+  onCommit?: (table: string, rows: readonly Row[], seqTxn: bigint) => void;
+}
+
+/** Options of `restart()`. */
+export interface RestartOptions {
+  /** Keep committed rows and seqTxn counters (default true); false is a server that lost its data. */
+  keepRows?: boolean;
+  /** How long the port stays closed before listening again (ms, default 0). */
+  downMs?: number;
+}
+
+/** A running test server. */
+export interface TestServer {
+  /** ws:// URL of the primary ingest path, e.g. ws://127.0.0.1:9000/write/v4. */
+  readonly url: string;
+  readonly host: string;
+  readonly port: number;
+  /** Fault switches; each takes effect at once. */
+  readonly faults: Faults;
+  /** Records of the binary frames received (bounded by frameLogLimit). */
+  readonly frames: readonly FrameRecord[];
+  /** Every connection accepted since start, open and closed. */
+  readonly connections: readonly ConnectionInfo[];
+  /** Committed rows of `table` (copies). */
+  rows(table: string): Row[];
+  /** Tables that exist, in creation order. */
+  tables(): string[];
+  /** Columns of `table`. */
+  schema(table: string): ColumnSchema[];
+  /** Last committed seqTxn of `table`. */
+  seqTxn(table: string): bigint;
+  /** Counters, including which mode the server runs in. */
+  stats(): ServerStats;
+  /** Turns on DEDUP UPSERT KEYS (designated timestamp + `columns`) for `table`. */
+  setDedup(table: string, columns: readonly string[]): void;
+  /** Changes the role (and zone) reported to new upgrades. */
+  setRole(role: ServerRole | null, zone?: string | null): void;
+  /** Cuts every open connection at once (no close frame). */
+  dropConnections(): void;
+  /** Resolves when `table` has at least `count` committed rows; rejects after `timeoutMs`. */
+  waitForRows(table: string, count: number, timeoutMs?: number): Promise<Row[]>;
+  /** Stops and starts again on the same port (a server restart). */
+  restart(options?: RestartOptions): Promise<void>;
+  /** Stops listening and closes every connection. */
+  close(): Promise<void>;
+}
+
+function validateOptions(o: TestServerOptions): void {
+  const intIn = (name: string, v: number | undefined, min: number, max: number) => {
+    if (v !== undefined && (!Number.isInteger(v) || v < min || v > max)) {
+      throw new TestServerOptionsError(`${name} must be an integer in [${min}, ${max}], got ${v}`);
+    }
+  };
+  intIn('port', o.port, 0, 65535);
+  intIn('serverMaxVersion', o.serverMaxVersion, 1, 255);
+  intIn('maxBatchSize', o.maxBatchSize, 13, 0x7fffffff);
+  intIn('frameLogLimit', o.frameLogLimit, 0, Number.MAX_SAFE_INTEGER);
+  if (o.sampleRate !== undefined && !(o.sampleRate >= 0 && o.sampleRate <= 1)) {
+    throw new TestServerOptionsError(`sampleRate must be in [0, 1], got ${o.sampleRate}`);
+  }
+  if (o.mode !== undefined && o.mode !== 'strict' && o.mode !== 'throughput') {
+    throw new TestServerOptionsError(
+      `mode must be 'strict' or 'throughput', got ${String(o.mode)}`,
+    );
+  }
+  if (o.ackMode !== undefined && o.ackMode !== 'per-frame' && o.ackMode !== 'cumulative') {
+    throw new TestServerOptionsError(
+      `ackMode must be 'per-frame' or 'cumulative', got ${String(o.ackMode)}`,
+    );
+  }
+}
+
+function writeReject(socket: Socket, r: HandshakeReject): void {
+  let head = `HTTP/1.1 ${r.status} ${statusText(r.status)}\r\n`;
+  for (const [k, v] of Object.entries(r.headers)) head += `${k}: ${v}\r\n`;
+  if (!('Connection' in r.headers)) head += 'Connection: close\r\n';
+  socket.end(`${head}\r\n${r.body}`);
+}
+
+function formatHost(host: string): string {
+  return host.includes(':') ? `[${host}]` : host;
+}
+
+/**
+ * Starts a local QWP ingest server (WebSocket on /write/v4 and
+ * /api/v4/write) bound to loopback by default.
+ * @example
+ * const server = await startTestServer({ dedup: { trades: ['sym'] } });
+ * // ... point a sender at server.url ...
+ * await server.waitForRows('trades', 10);
+ * await server.close();
+ */
+export async function startTestServer(options: TestServerOptions = {}): Promise<TestServer> {
+  validateOptions(options);
+  const host = options.host ?? '127.0.0.1';
+  const mode: ServerModeName = options.mode ?? 'strict';
+  const sampleRate = mode === 'strict' ? 1 : (options.sampleRate ?? DEFAULT_SAMPLE_RATE);
+  const decodeEvery = sampleRate === 0 ? 0 : Math.max(1, Math.round(1 / sampleRate));
+  const maxBatchSize = options.maxBatchSize ?? DEFAULT_MAX_BATCH_SIZE;
+  const frameLogLimit = options.frameLogLimit ?? (mode === 'strict' ? DEFAULT_FRAME_LOG : 0);
+  const durable = options.durableAck;
+  const log = options.log ?? (() => {});
+
+  const store = new RowStore();
+  for (const [table, cols] of Object.entries(options.dedup ?? {})) store.setDedup(table, cols);
+  if (options.onCommit !== undefined) store.onCommit = options.onCommit;
+  const faults = new Faults(options.faults);
+  const stats = new Stats();
+  const frames: FrameRecord[] = [];
+  const connectionInfos: ConnectionInfo[] = [];
+  const open = new Set<Connection>();
+  const sockets = new Set<Socket>();
+  const handshake: HandshakeConfig = {
+    auth: options.auth ?? null,
+    role: options.role ?? null,
+    zone: options.zone ?? null,
+    serverMaxVersion: options.serverMaxVersion ?? QWP_VERSION_1,
+    maxBatchSize,
+    durableAck: durable !== undefined && durable !== false,
+  };
+  let frameIndex = 0;
+  let connectionId = 0;
+
+  const ctx: ConnectionContext = {
+    store,
+    faults,
+    stats,
+    ackMode: options.ackMode ?? 'per-frame',
+    decodeEvery,
+    storeRows: mode === 'strict',
+    durableAckDelayMs: typeof durable === 'object' ? (durable.delayMs ?? 0) : 0,
+    maxBatchSize,
+    nextFrameIndex: () => frameIndex++,
+    recordFrame: (r) => {
+      if (frameLogLimit === 0) return;
+      if (frames.length >= frameLogLimit) frames.shift();
+      frames.push(r);
+    },
+    log,
+  };
+
+  // permessage-deflate off (QuestDB does not negotiate it); UTF-8 checks off
+  // because text messages are ignored, never parsed.
+  const wss = new WebSocketServer({
+    noServer: true,
+    maxPayload: maxBatchSize,
+    perMessageDeflate: false,
+    skipUTF8Validation: true,
+  });
+  const accepted = new WeakMap<IncomingMessage, string[]>();
+  wss.on('headers', (headers, req) => {
+    const extra = accepted.get(req);
+    if (extra !== undefined) headers.push(...extra);
+  });
+
+  const reject = (socket: Socket, r: HandshakeReject, req: IncomingMessage) => {
+    stats.upgradesRejected++;
+    log(
+      `upgrade ${req.method ?? '?'} ${req.url ?? '?'} from ${socket.remoteAddress ?? '?'} refused: ${r.status} ${r.reason}`,
+    );
+    writeReject(socket, r);
+  };
+
+  const http: Server = createServer((req, res) => {
+    // A plain HTTP request (no Upgrade handshake) on the ingest paths gets the
+    // same 400/404 the upgrade validation gives.
+    const decision = decideHandshake(req.method, req.url, req.headers, handshake);
+    const r: HandshakeReject = decision.ok
+      ? {
+          ok: false,
+          status: 400,
+          reason: 'Missing Upgrade header',
+          headers: {},
+          body: 'Missing Upgrade header',
+        }
+      : decision;
+    stats.upgradesRejected++;
+    log(`http ${req.method ?? '?'} ${req.url ?? '?'} answered ${r.status} ${r.reason}`);
+    res.writeHead(r.status, statusText(r.status), { ...r.headers, Connection: 'close' });
+    res.end(r.body);
+  });
+  http.on('connection', (socket: Socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+  });
+  http.on('clientError', (err, socket) => {
+    log(`malformed HTTP request: ${err.message}`);
+    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
+    else socket.destroy();
+  });
+  http.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => {
+    socket.on('error', (err) => log(`socket error during upgrade: ${err.message}`));
+    const fault = faults.takeUpgradeFault(Date.now());
+    if (fault !== null) {
+      if (fault.kind === 'destroy') {
+        stats.upgradesRejected++;
+        log(`upgrade from ${socket.remoteAddress ?? '?'} refused by fault: connection reset`);
+        socket.destroy();
+        return;
+      }
+      reject(socket, cannedReject(fault.status, handshake), req);
+      return;
+    }
+    const decision = decideHandshake(req.method, req.url, req.headers, handshake);
+    if (!decision.ok) {
+      reject(socket, decision, req);
+      return;
+    }
+    accepted.set(req, decision.headers);
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      const info: ConnectionInfo = {
+        id: ++connectionId,
+        remoteAddress: socket.remoteAddress ?? '',
+        remotePort: socket.remotePort ?? 0,
+        clientId: decision.clientId,
+        version: decision.version,
+        durableAck: decision.durableAck,
+        openedAt: Date.now(),
+        closedAt: null,
+        frames: 0,
+        closeCode: null,
+        closeReason: null,
+      };
+      connectionInfos.push(info);
+      stats.connectionsOpened++;
+      stats.connectionsOpen++;
+      const conn = new Connection(ws, ctx, info);
+      open.add(conn);
+      ws.on('close', () => open.delete(conn));
+      log(
+        `conn ${info.id}: open from ${info.remoteAddress}:${info.remotePort} client=${info.clientId ?? '-'} version=${info.version}${info.durableAck ? ' durable-ack' : ''}`,
+      );
+    });
+  });
+
+  let port = options.port ?? 0;
+  const listen = () =>
+    new Promise<void>((resolve, reject) => {
+      const onError = (err: Error) => {
+        http.off('listening', onListening);
+        reject(
+          new TestServerListenError(`cannot listen on ${host}:${port}: ${err.message}`, {
+            cause: err,
+          }),
+        );
+      };
+      const onListening = () => {
+        http.off('error', onError);
+        const addr = http.address();
+        if (addr !== null && typeof addr === 'object') port = addr.port;
+        resolve();
+      };
+      http.once('error', onError);
+      http.once('listening', onListening);
+      http.listen(port, host);
+    });
+  const stopListening = () =>
+    new Promise<void>((resolve) => {
+      for (const c of open) c.terminate();
+      for (const s of sockets) s.destroy();
+      if (!http.listening) {
+        resolve();
+        return;
+      }
+      http.close(() => resolve());
+    });
+
+  await listen();
+  let closed = false;
+
+  const server: TestServer = {
+    get url() {
+      return `ws://${formatHost(host)}:${port}/write/v4`;
+    },
+    host,
+    get port() {
+      return port;
+    },
+    faults,
+    frames,
+    connections: connectionInfos,
+    rows: (table) => store.rows(table),
+    tables: () => store.tables(),
+    schema: (table) => store.schema(table),
+    seqTxn: (table) => store.seqTxn(table),
+    stats: () => stats.snapshot(mode, sampleRate),
+    setDedup: (table, columns) => store.setDedup(table, columns),
+    setRole: (role, zone) => {
+      handshake.role = role;
+      if (zone !== undefined) handshake.zone = zone;
+    },
+    dropConnections: () => {
+      for (const c of open) c.terminate();
+    },
+    waitForRows: (table, count, timeoutMs = 5000) =>
+      new Promise<Row[]>((resolve, reject) => {
+        const started = Date.now();
+        const poll = () => {
+          if (store.rowCount(table) >= count) {
+            resolve(store.rows(table));
+          } else if (Date.now() - started >= timeoutMs) {
+            reject(
+              new TestServerOptionsError(
+                `table '${table}' has ${store.rowCount(table)} rows, not ${count}, after ${timeoutMs} ms`,
+              ),
+            );
+          } else {
+            setTimeout(poll, 5);
+          }
+        };
+        poll();
+      }),
+    restart: async (restartOptions = {}) => {
+      if (closed) throw new TestServerOptionsError('restart() called on a closed server');
+      await stopListening();
+      if (restartOptions.keepRows === false) store.clear();
+      stats.restarts++;
+      log(`restart: ${restartOptions.keepRows === false ? 'rows lost' : 'rows kept'}`);
+      const downMs = restartOptions.downMs ?? 0;
+      if (downMs > 0) await new Promise((r) => setTimeout(r, downMs));
+      await listen();
+    },
+    close: async () => {
+      if (closed) return;
+      closed = true;
+      await stopListening();
+      wss.close();
+    },
+  };
+  log(
+    `listening on ${server.url} (mode ${mode}${mode === 'throughput' ? `, sample ${sampleRate}` : ''})`,
+  );
+  return server;
+}

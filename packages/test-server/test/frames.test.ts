@@ -1,0 +1,423 @@
+import { ColumnType, Status } from '@qwp/qwp-wire';
+import { afterEach, describe, expect, it } from 'vitest';
+import { startTestServer, type TestServer, type TestServerOptions } from '../src/index.js';
+import { connect, type TestClient } from './helpers/client.js';
+import {
+  booleans,
+  doubles,
+  emptyCommit,
+  hex,
+  longs,
+  message,
+  simpleRows,
+  symbols,
+  T,
+  timestamps,
+  varchars,
+  withPayloadLength,
+} from './helpers/frames.js';
+
+let server: TestServer | null = null;
+const clients: TestClient[] = [];
+
+async function start(options: TestServerOptions = {}): Promise<TestServer> {
+  server = await startTestServer(options);
+  return server;
+}
+
+async function open(s: TestServer): Promise<TestClient> {
+  const c = await connect(s.url);
+  clients.push(c);
+  return c;
+}
+
+afterEach(async () => {
+  for (const c of clients.splice(0)) await c.close();
+  await server?.close();
+  server = null;
+});
+
+const SPEC_SENSORS = withPayloadLength(
+  hex(
+    `
+  51 57 50 31  01  00  01 00  XX XX XX XX
+  07 73 65 6E 73 6F 72 73  02  03
+  02 69 64 05
+  05 76 61 6C 75 65 07
+  00 0A
+  00 01 00 00 00 00 00 00 00  02 00 00 00 00 00 00 00
+  00 CD CC CC CC CC CC F4 3F  9A 99 99 99 99 99 01 40
+  00 00 E4 0B 54 02 00 00 00  80 1A 06 00 00 00 00 00
+`.replace(/XX/g, '00'),
+  ),
+);
+
+// The spec's Gorilla + delta-dictionary example, with the two timestamps it leaves open filled in.
+const SPEC_GORILLA = withPayloadLength(
+  hex(`
+  51 57 50 31  01  0C  01 00  00 00 00 00
+  00 02  07 73 65 72 76 65 72 31  07 73 65 72 76 65 72 32
+  07 73 65 6E 73 6F 72 73  02 03
+  04 68 6F 73 74 09  04 74 65 6D 70 07  00 0A
+  00 00 01
+  00 66 66 66 66 66 E6 56 40  9A 99 99 99 99 19 57 40
+  00 01  00 E4 0B 54 02 00 00 00  40 42 0F 00 00 00 00 00
+`),
+);
+
+describe('decoding and committing', () => {
+  it('decodes the spec example "single table with three columns" into rows', async () => {
+    const s = await start();
+    const c = await open(s);
+    c.send(SPEC_SENSORS);
+    const [r] = await c.waitFor(1);
+    expect(r).toEqual({
+      kind: 'ok',
+      status: 0,
+      sequence: 0n,
+      tables: [{ name: 'sensors', seqTxn: 1n }],
+    });
+    expect(s.rows('sensors')).toEqual([
+      { id: 1n, value: 1.3, timestamp: 10000000000n },
+      { id: 2n, value: 2.2, timestamp: 400000n },
+    ]);
+    expect(s.schema('sensors').map((col) => [col.name, col.typeName])).toEqual([
+      ['id', 'LONG'],
+      ['value', 'DOUBLE'],
+      ['timestamp', 'TIMESTAMP'],
+    ]);
+  });
+
+  it('decodes the spec example with Gorilla timestamps and a delta symbol dictionary', async () => {
+    const s = await start();
+    const c = await open(s);
+    c.send(SPEC_GORILLA);
+    await c.waitFor(1);
+    expect(c.responses[0]).toMatchObject({ kind: 'ok', sequence: 0n });
+    expect(s.rows('sensors')).toEqual([
+      { host: 'server1', temp: 91.6, timestamp: 10000000000n },
+      { host: 'server2', temp: 92.4, timestamp: 1000000n },
+    ]);
+  });
+
+  it('decodes a 10-row trades message of every common type to the expected rows', async () => {
+    const s = await start();
+    const c = await open(s);
+    const syms = ['ETH-USD', 'BTC-USD'];
+    const rows = Array.from({ length: 10 }, (_, i) => ({
+      symbol: syms[i % 2]!,
+      side: i % 3 === 0 ? 'buy' : 'sell',
+      price: 2615.5 + i,
+      amount: i === 4 ? null : i * 0.25,
+      id: BigInt(1000 + i),
+      flag: i % 2 === 0,
+      note: i === 7 ? null : `n${i}`,
+      ts: 1_700_000_000_000_000n + BigInt(i) * 1000n,
+    }));
+    c.send(
+      message({
+        delta: { start: 0, entries: syms },
+        tables: [
+          {
+            name: 'trades',
+            rowCount: 10,
+            columns: [
+              { name: 'symbol', type: T.SYMBOL, data: symbols(rows.map((_, i) => i % 2)) },
+              { name: 'side', type: T.VARCHAR, data: varchars(rows.map((r) => r.side)) },
+              { name: 'price', type: T.DOUBLE, data: doubles(rows.map((r) => r.price)) },
+              { name: 'amount', type: T.DOUBLE, data: doubles(rows.map((r) => r.amount)) },
+              { name: 'id', type: T.LONG, data: longs(rows.map((r) => r.id)) },
+              { name: 'flag', type: T.BOOLEAN, data: booleans(rows.map((r) => r.flag)) },
+              { name: 'note', type: T.VARCHAR, data: varchars(rows.map((r) => r.note)) },
+              { name: '', type: T.TIMESTAMP, data: timestamps(rows.map((r) => r.ts)) },
+            ],
+          },
+        ],
+      }),
+    );
+    const [ok] = await c.waitFor(1);
+    expect(ok).toMatchObject({
+      kind: 'ok',
+      sequence: 0n,
+      tables: [{ name: 'trades', seqTxn: 1n }],
+    });
+    expect(s.rows('trades')).toEqual(
+      rows.map((r) => ({
+        symbol: r.symbol,
+        side: r.side,
+        price: r.price,
+        amount: r.amount,
+        id: r.id,
+        flag: r.flag,
+        note: r.note,
+        timestamp: r.ts,
+      })),
+    );
+    expect(s.schema('trades').find((col) => col.name === 'symbol')?.type).toBe(ColumnType.SYMBOL);
+  });
+
+  it('numbers frames from 0 per connection and keeps per-table seqTxn across connections', async () => {
+    const s = await start();
+    const a = await open(s);
+    a.send(simpleRows('t1', [{ v: 1n, ts: 1n }]));
+    a.send(simpleRows('t2', [{ v: 2n, ts: 2n }]));
+    a.send(simpleRows('t1', [{ v: 3n, ts: 3n }]));
+    const ra = await a.waitFor(3);
+    expect(ra.map((r) => (r.kind === 'ok' ? [r.sequence, r.tables] : null))).toEqual([
+      [0n, [{ name: 't1', seqTxn: 1n }]],
+      [1n, [{ name: 't2', seqTxn: 1n }]],
+      [2n, [{ name: 't1', seqTxn: 2n }]],
+    ]);
+    await a.close();
+    const b = await open(s);
+    b.send(simpleRows('t1', [{ v: 4n, ts: 4n }]));
+    const [rb] = await b.waitFor(1);
+    expect(rb).toEqual({
+      kind: 'ok',
+      status: 0,
+      sequence: 0n,
+      tables: [{ name: 't1', seqTxn: 3n }],
+    });
+    expect(s.seqTxn('t1')).toBe(3n);
+    expect(s.rows('t1').map((r) => r.v)).toEqual([1n, 3n, 4n]);
+  });
+
+  it('evolves the schema: a new column is added and earlier rows read null', async () => {
+    const s = await start();
+    const c = await open(s);
+    c.send(simpleRows('t', [{ v: 1n, ts: 1n }]));
+    c.send(
+      message({
+        tables: [
+          {
+            name: 't',
+            rowCount: 1,
+            columns: [
+              { name: 'w', type: T.DOUBLE, data: doubles([0.5]) },
+              { name: '', type: T.TIMESTAMP, data: timestamps([2n]) },
+            ],
+          },
+        ],
+      }),
+    );
+    await c.waitFor(2);
+    expect(s.rows('t')).toEqual([
+      { v: 1n, timestamp: 1n, w: null },
+      { v: null, timestamp: 2n, w: 0.5 },
+    ]);
+  });
+});
+
+describe('error statuses', () => {
+  it('answers a column type conflict with SCHEMA_MISMATCH and commits nothing of the frame', async () => {
+    const s = await start();
+    const c = await open(s);
+    c.send(simpleRows('t', [{ v: 1n, ts: 1n }]));
+    c.send(
+      message({
+        tables: [
+          {
+            name: 'ok_table',
+            rowCount: 1,
+            columns: [{ name: 'x', type: T.LONG, data: longs([9n]) }],
+          },
+          {
+            name: 't',
+            rowCount: 1,
+            columns: [{ name: 'v', type: T.DOUBLE, data: doubles([1.5]) }],
+          },
+        ],
+      }),
+    );
+    const rs = await c.waitFor(2);
+    expect(rs[1]).toMatchObject({ kind: 'error', status: Status.SCHEMA_MISMATCH, sequence: 1n });
+    expect(rs[1]?.kind === 'error' && rs[1].message).toContain("column 'v' of table 't' is LONG");
+    expect(s.tables()).toEqual(['t']);
+    expect(s.rows('t')).toHaveLength(1);
+  });
+
+  it.each([
+    ['garbage bytes', Buffer.from('definitely not qwp')],
+    ['a truncated frame', SPEC_SENSORS.subarray(0, 30)],
+    ['a wrong magic', Buffer.concat([Buffer.from('QWP2'), SPEC_SENSORS.subarray(4)])],
+    [
+      'a wrong version',
+      Buffer.concat([SPEC_SENSORS.subarray(0, 4), Buffer.from([2]), SPEC_SENSORS.subarray(5)]),
+    ],
+    [
+      'reserved flag bits',
+      Buffer.concat([SPEC_SENSORS.subarray(0, 5), Buffer.from([0x40]), SPEC_SENSORS.subarray(6)]),
+    ],
+    ['an empty binary message', Buffer.alloc(0)],
+  ])('answers %s with PARSE_ERROR and keeps serving other connections', async (_name, frame) => {
+    const s = await start();
+    const bad = await open(s);
+    bad.send(frame);
+    const [r] = await bad.waitFor(1);
+    expect(r).toMatchObject({ kind: 'error', status: Status.PARSE_ERROR, sequence: 0n });
+    expect(r?.kind === 'error' && r.message.length).toBeGreaterThan(0);
+    const good = await open(s);
+    good.send(SPEC_SENSORS);
+    expect((await good.waitFor(1))[0]).toMatchObject({ kind: 'ok', sequence: 0n });
+    expect(s.stats().errors).toEqual({ PARSE_ERROR: 1 });
+  });
+
+  it('consumes frames after an error without answering them, like QuestDB (client must reconnect)', async () => {
+    const s = await start();
+    const c = await open(s);
+    c.send(simpleRows('t', [{ v: 1n, ts: 1n }]));
+    c.send(Buffer.from('junk'));
+    c.send(simpleRows('t', [{ v: 2n, ts: 2n }]));
+    c.send(simpleRows('t', [{ v: 3n, ts: 3n }]));
+    await c.waitFor(2);
+    await new Promise((r) => setTimeout(r, 100));
+    expect(c.responses.map((r) => r.kind)).toEqual(['ok', 'error']);
+    expect(s.frames.map((f) => f.outcome)).toEqual(['committed', 'rejected', 'refused', 'refused']);
+    expect(s.rows('t')).toHaveLength(1);
+    expect(c.ws.readyState).toBe(c.ws.OPEN);
+  });
+
+  it('rejects a delta that starts past the dictionary with DICTIONARY_GAP, accepts an overlap', async () => {
+    const s = await start();
+    const sym = (start: number, entries: string[], ids: number[]) =>
+      message({
+        delta: { start, entries },
+        tables: [
+          {
+            name: 's',
+            rowCount: ids.length,
+            columns: [{ name: 'k', type: T.SYMBOL, data: symbols(ids) }],
+          },
+        ],
+      });
+    const a = await open(s);
+    a.send(sym(0, ['a', 'b'], [0, 1]));
+    a.send(sym(1, ['b', 'c'], [2]));
+    a.send(sym(5, ['x'], [5]));
+    const rs = await a.waitFor(3);
+    expect(rs.map((r) => r.kind)).toEqual(['ok', 'ok', 'error']);
+    expect(rs[2]).toMatchObject({ status: Status.DICTIONARY_GAP, sequence: 2n });
+    expect(s.rows('s').map((r) => r.k)).toEqual(['a', 'b', 'c']);
+    // A fresh connection starts with an empty dictionary: id 0 without a delta is unknown.
+    const b = await open(s);
+    b.send(sym(1, ['z'], [1]));
+    expect((await b.waitFor(1))[0]).toMatchObject({ status: Status.DICTIONARY_GAP });
+  });
+
+  it('ignores text messages without consuming a sequence number', async () => {
+    const s = await start();
+    const c = await open(s);
+    c.send('hello');
+    c.send(SPEC_SENSORS);
+    const [r] = await c.waitFor(1);
+    expect(r).toMatchObject({ kind: 'ok', sequence: 0n });
+    expect(s.stats().textFrames).toBe(1);
+  });
+
+  it('closes a message larger than the advertised cap with 1009', async () => {
+    const s = await start({ maxBatchSize: 64 });
+    const c = await open(s);
+    c.send(Buffer.alloc(65));
+    const closed = await c.closed();
+    expect(closed.code).toBe(1009);
+    const again = await open(s);
+    again.send(emptyCommit());
+    expect((await again.waitFor(1))[0]).toMatchObject({ kind: 'ok' });
+  });
+});
+
+describe('FLAG_DEFER_COMMIT', () => {
+  it('keeps deferred rows uncommitted and unacknowledged until a frame without the flag', async () => {
+    const s = await start();
+    const c = await open(s);
+    c.send(simpleRows('t', [{ v: 1n, ts: 1n }], 0x01));
+    c.send(simpleRows('t', [{ v: 2n, ts: 2n }], 0x01));
+    await new Promise((r) => setTimeout(r, 100));
+    expect(c.responses).toHaveLength(0);
+    expect(s.rows('t')).toHaveLength(0);
+    c.send(simpleRows('t', [{ v: 3n, ts: 3n }]));
+    const [r] = await c.waitFor(1);
+    expect(r).toEqual({ kind: 'ok', status: 0, sequence: 2n, tables: [{ name: 't', seqTxn: 1n }] });
+    expect(s.rows('t').map((row) => row.v)).toEqual([1n, 2n, 3n]);
+  });
+
+  it('commits an open group on the empty commit frame', async () => {
+    const s = await start();
+    const c = await open(s);
+    c.send(simpleRows('t', [{ v: 1n, ts: 1n }], 0x01));
+    c.send(emptyCommit());
+    const [r] = await c.waitFor(1);
+    expect(r).toMatchObject({ kind: 'ok', sequence: 1n, tables: [{ name: 't', seqTxn: 1n }] });
+    expect(s.rows('t')).toHaveLength(1);
+  });
+
+  it('rolls back deferred rows when the connection drops', async () => {
+    const s = await start();
+    const c = await open(s);
+    c.send(simpleRows('t', [{ v: 1n, ts: 1n }], 0x01));
+    await new Promise((r) => setTimeout(r, 50));
+    await c.close();
+    await new Promise((r) => setTimeout(r, 50));
+    const d = await open(s);
+    d.send(emptyCommit());
+    const [r] = await d.waitFor(1);
+    expect(r).toEqual({ kind: 'ok', status: 0, sequence: 0n, tables: [] });
+    expect(s.rows('t')).toHaveLength(0);
+  });
+
+  it('rolls back an open group when a frame is rejected', async () => {
+    const s = await start();
+    const c = await open(s);
+    c.send(simpleRows('t', [{ v: 1n, ts: 1n }], 0x01));
+    c.send(Buffer.from('bad'));
+    await c.waitFor(1);
+    expect(c.responses[0]).toMatchObject({ kind: 'error', sequence: 1n });
+    await c.close();
+    expect(s.rows('t')).toHaveLength(0);
+  });
+});
+
+describe('dedup and restart', () => {
+  it('upserts on the DEDUP key so a replayed frame leaves exactly one row per key', async () => {
+    const s = await start({ dedup: { t: ['v'] } });
+    const c = await open(s);
+    const frame = simpleRows('t', [
+      { v: 1n, ts: 10n },
+      { v: 2n, ts: 10n },
+    ]);
+    c.send(frame);
+    c.send(frame);
+    c.send(simpleRows('t', [{ v: 1n, ts: 11n }]));
+    await c.waitFor(3);
+    expect(s.rows('t').map((r) => [r.v, r.timestamp])).toEqual([
+      [1n, 10n],
+      [2n, 10n],
+      [1n, 11n],
+    ]);
+    expect(s.seqTxn('t')).toBe(3n);
+  });
+
+  it('keeps committed rows and seqTxn across a restart on the same port, or loses them', async () => {
+    const s = await start();
+    const port = s.port;
+    const c = await open(s);
+    c.send(simpleRows('t', [{ v: 1n, ts: 1n }]));
+    await c.waitFor(1);
+    await s.restart({ downMs: 20 });
+    expect((await c.closed()).code).not.toBeNull();
+    expect(s.port).toBe(port);
+    const d = await open(s);
+    d.send(simpleRows('t', [{ v: 2n, ts: 2n }]));
+    expect((await d.waitFor(1))[0]).toMatchObject({
+      sequence: 0n,
+      tables: [{ name: 't', seqTxn: 2n }],
+    });
+    expect(s.rows('t')).toHaveLength(2);
+    await s.restart({ keepRows: false });
+    expect(s.tables()).toEqual([]);
+    const e = await open(s);
+    e.send(simpleRows('t', [{ v: 3n, ts: 3n }]));
+    expect((await e.waitFor(1))[0]).toMatchObject({ tables: [{ name: 't', seqTxn: 1n }] });
+    expect(s.stats().restarts).toBe(2);
+  });
+});

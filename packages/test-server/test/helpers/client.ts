@@ -1,0 +1,195 @@
+import { connect as netConnect } from 'node:net';
+import { decodeResponse, type Response } from '@qwp/qwp-wire';
+import WebSocket from 'ws';
+
+/** A test client: a ws connection with a queue of decoded responses, every wait bounded. */
+export class TestClient {
+  readonly responses: Response[] = [];
+  readonly raw: Buffer[] = [];
+  private waiters: (() => void)[] = [];
+  closeCode: number | null = null;
+  closeReason = '';
+  private closedPromise: Promise<void>;
+  upgradeHeaders: Record<string, string | string[] | undefined> = {};
+
+  constructor(readonly ws: WebSocket) {
+    ws.on('message', (data: Buffer) => {
+      this.raw.push(data);
+      try {
+        this.responses.push(decodeResponse(data));
+      } catch {
+        // kept in `raw`; tests of malformed ACKs look there
+      }
+      this.wake();
+    });
+    ws.on('upgrade', (res) => {
+      this.upgradeHeaders = res.headers;
+    });
+    ws.on('error', () => {});
+    this.closedPromise = new Promise((resolve) => {
+      ws.on('close', (code, reason) => {
+        this.closeCode = code;
+        this.closeReason = reason.toString();
+        this.wake();
+        resolve();
+      });
+    });
+  }
+
+  private wake(): void {
+    const w = this.waiters;
+    this.waiters = [];
+    for (const f of w) f();
+  }
+
+  send(frame: Uint8Array | string): void {
+    this.ws.send(frame);
+  }
+
+  /** Resolves once `count` raw response frames have arrived. */
+  async waitForRaw(count: number, timeoutMs = 3000): Promise<Buffer[]> {
+    const deadline = Date.now() + timeoutMs;
+    while (this.raw.length < count) {
+      if (this.closeCode !== null)
+        throw new Error(
+          `closed (${this.closeCode} ${this.closeReason}) with ${this.raw.length}/${count} responses`,
+        );
+      const left = deadline - Date.now();
+      if (left <= 0) throw new Error(`timed out with ${this.raw.length}/${count} responses`);
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, left);
+        this.waiters.push(() => {
+          clearTimeout(t);
+          resolve();
+        });
+      });
+    }
+    return this.raw.slice(0, count);
+  }
+
+  /** Resolves once `count` decodable responses have arrived. */
+  async waitFor(count: number, timeoutMs = 3000): Promise<Response[]> {
+    const deadline = Date.now() + timeoutMs;
+    while (this.responses.length < count) {
+      if (this.closeCode !== null)
+        throw new Error(
+          `closed (${this.closeCode} ${this.closeReason}) with ${this.responses.length}/${count} responses`,
+        );
+      const left = deadline - Date.now();
+      if (left <= 0) throw new Error(`timed out with ${this.responses.length}/${count} responses`);
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, left);
+        this.waiters.push(() => {
+          clearTimeout(t);
+          resolve();
+        });
+      });
+    }
+    return this.responses.slice(0, count);
+  }
+
+  /** Waits for the close, bounded. */
+  async closed(timeoutMs = 3000): Promise<{ code: number | null; reason: string }> {
+    await Promise.race([this.closedPromise, new Promise((r) => setTimeout(r, timeoutMs))]);
+    return { code: this.closeCode, reason: this.closeReason };
+  }
+
+  async close(): Promise<void> {
+    if (this.ws.readyState === WebSocket.OPEN || this.ws.readyState === WebSocket.CONNECTING) {
+      this.ws.terminate();
+    }
+    await this.closed(1000);
+  }
+}
+
+/** Opens a QWP connection; rejects with the HTTP status on a refused upgrade. */
+export function connect(
+  url: string,
+  headers: Record<string, string> = { 'X-QWP-Max-Version': '1', 'X-QWP-Client-Id': 'test/0' },
+): Promise<TestClient> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(url, { headers, perMessageDeflate: false, handshakeTimeout: 3000 });
+    const client = new TestClient(ws);
+    ws.once('open', () => resolve(client));
+    ws.once('unexpected-response', (_req, res) => {
+      const err = Object.assign(new Error(`upgrade refused: ${res.statusCode}`), {
+        status: res.statusCode,
+        headers: res.headers,
+      });
+      res.resume();
+      ws.terminate();
+      reject(err);
+    });
+    ws.once('error', (err) => reject(err));
+  });
+}
+
+/**
+ * Sends a GET with exactly `headers` over a raw socket (node's HTTP client
+ * rewrites or hangs up on some upgrade headers) and parses the answer.
+ */
+export async function rawRequest(
+  port: number,
+  path: string,
+  headers: Record<string, string>,
+): Promise<{ status: number; headers: Record<string, string>; body: string }> {
+  let req = `GET ${path} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\n`;
+  for (const [k, v] of Object.entries(headers)) req += `${k}: ${v}\r\n`;
+  const text = await rawExchange(port, `${req}\r\n`);
+  const split = text.indexOf('\r\n\r\n');
+  const head = split < 0 ? text : text.slice(0, split);
+  const [statusLine = '', ...lines] = head.split('\r\n');
+  const out: Record<string, string> = {};
+  for (const line of lines) {
+    const i = line.indexOf(':');
+    if (i > 0) out[line.slice(0, i).trim().toLowerCase()] = line.slice(i + 1).trim();
+  }
+  return {
+    status: Number(statusLine.split(' ')[1] ?? 0),
+    headers: out,
+    body: split < 0 ? '' : text.slice(split + 4),
+  };
+}
+
+/** Writes raw bytes to the port and collects what comes back until the peer closes (bounded). */
+export function rawExchange(
+  port: number,
+  bytes: string | Buffer,
+  timeoutMs = 2000,
+): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const s = netConnect(port, '127.0.0.1');
+    let out = '';
+    const timer = setTimeout(() => {
+      s.destroy();
+      resolve(out);
+    }, timeoutMs);
+    s.on('connect', () => s.write(bytes));
+    s.on('data', (d) => {
+      out += d.toString('latin1');
+    });
+    s.on('close', () => {
+      clearTimeout(timer);
+      resolve(out);
+    });
+    s.on('error', (err) => {
+      clearTimeout(timer);
+      if (out !== '') resolve(out);
+      else reject(err);
+    });
+  });
+}
+
+/** A valid 24-character Sec-WebSocket-Key. */
+export const WS_KEY = 'dGhlIHNhbXBsZSBub25jZQ==';
+
+/** The minimal upgrade headers a WebSocket client sends. */
+export function upgradeHeaders(extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    Connection: 'Upgrade',
+    Upgrade: 'websocket',
+    'Sec-WebSocket-Version': '13',
+    'Sec-WebSocket-Key': WS_KEY,
+    ...extra,
+  };
+}
