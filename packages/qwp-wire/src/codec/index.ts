@@ -21,7 +21,11 @@
  * - Encoding: see encoder.ts / table-buffer.ts (row API, symbol dictionary,
  *   split frames, catch-up frames).
  */
+
+export { QwpBatch } from './batch.js';
 export { ByteReader } from './byte-reader.js';
+export { ByteWriter } from './byte-writer.js';
+export { ColumnBuffer } from './column-buffer.js';
 export {
   ColumnType,
   type ColumnTypeCode,
@@ -60,6 +64,8 @@ export {
   decodeMessageHeader,
   isDecodeError,
 } from './decoder.js';
+export { type EncoderOptions, QwpEncoder, writeTableBlock } from './encoder.js';
+export { GlobalSymbolDictionary } from './global-symbol-dictionary.js';
 export {
   type DurableAckResponse,
   decodeResponse,
@@ -72,3 +78,5 @@ export {
   type TableSeqTxn,
 } from './response.js';
 export { SymbolDictionary } from './symbol-dictionary.js';
+export { type ArrayInput, TableBuffer, type TimestampUnit } from './table-buffer.js';
+export { columnNameProblem, tableNameProblem } from './validation.js';

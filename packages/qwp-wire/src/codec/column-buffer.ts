@@ -1,0 +1,200 @@
+import { ColumnType, type ColumnTypeCode, fixedWidth } from './constants.js';
+import { encodeUtf8 } from './validation.js';
+
+/** Types whose null is written as a zero value instead of a bitmap bit (as the reference client). */
+export function usesSentinel(type: number): boolean {
+  return (
+    type === ColumnType.BOOLEAN ||
+    type === ColumnType.BYTE ||
+    type === ColumnType.SHORT ||
+    type === ColumnType.CHAR
+  );
+}
+
+/** Types stored as variable-length wire bytes plus an offset per value. */
+export function isVarWidth(type: number): boolean {
+  return (
+    type === ColumnType.VARCHAR ||
+    type === ColumnType.BINARY ||
+    type === ColumnType.DOUBLE_ARRAY ||
+    type === ColumnType.LONG_ARRAY
+  );
+}
+
+const INITIAL_VALUES = 64;
+
+/**
+ * One column of a table buffer. Non-null values are stored densely in wire
+ * form (little-endian fixed-width slots, or bytes + uint32 end offsets for
+ * VARCHAR / BINARY / arrays), so encoding is mostly a block copy; nulls are a
+ * bitmap over rows, except for the sentinel types, which store a zero value
+ * per null row. Storage grows geometrically and is kept across batches.
+ */
+export class ColumnBuffer {
+  readonly name: string;
+  readonly nameUtf8: Uint8Array;
+  readonly type: ColumnTypeCode;
+  readonly sentinel: boolean;
+  readonly varWidth: boolean;
+  /** Bytes per value in fixed storage (BOOLEAN 1, SYMBOL 4, GEOHASH 8). */
+  readonly width: number;
+  /** Position in the table's column order. */
+  index = 0;
+  /** Row this column was last written in (null or value). */
+  lastRow = -1;
+  /** Values stored (sentinel types: one per row; others: non-null rows only). */
+  valueCount = 0;
+  nullCount = 0;
+  /** Null bitmap over rows, LSB-first (bitmap types only). */
+  nulls: Uint8Array = new Uint8Array(8);
+
+  // Fixed storage: one ArrayBuffer seen through several views.
+  u8: Uint8Array;
+  i32: Int32Array;
+  f64: Float64Array;
+  i64: BigInt64Array;
+  view: DataView;
+  capacity: number;
+
+  // Variable storage: data bytes, offsets[i + 1] = end of value i.
+  data: Uint8Array;
+  dataLen = 0;
+  offsets: Uint32Array;
+
+  /** GEOHASH precision, fixed by the first value (0 until then). */
+  geohashBits = 0;
+  /** DECIMAL* scale, fixed by the first value (-1 until then). */
+  scale = -1;
+
+  constructor(name: string, type: ColumnTypeCode) {
+    this.name = name;
+    this.nameUtf8 = encodeUtf8(name);
+    this.type = type;
+    this.sentinel = usesSentinel(type);
+    this.varWidth = isVarWidth(type);
+    // SYMBOL stores int32 ids; GEOHASH an int64 cut to its precision at encode time.
+    this.width =
+      type === ColumnType.BOOLEAN
+        ? 1
+        : type === ColumnType.SYMBOL
+          ? 4
+          : type === ColumnType.GEOHASH
+            ? 8
+            : fixedWidth(type);
+    const cap = this.varWidth ? 0 : INITIAL_VALUES;
+    this.capacity = cap;
+    this.u8 = new Uint8Array(0);
+    this.i32 = new Int32Array(0);
+    this.f64 = new Float64Array(0);
+    this.i64 = new BigInt64Array(0);
+    this.view = new DataView(this.u8.buffer);
+    if (!this.varWidth) this.allocate(cap);
+    this.data = new Uint8Array(this.varWidth ? 1024 : 0);
+    this.offsets = new Uint32Array(this.varWidth ? INITIAL_VALUES + 1 : 0);
+  }
+
+  private allocate(cap: number): void {
+    const bytes = Math.ceil((cap * this.width) / 8) * 8;
+    const buf = new ArrayBuffer(bytes);
+    const u8 = new Uint8Array(buf);
+    u8.set(this.u8.subarray(0, this.valueCount * this.width));
+    this.u8 = u8;
+    this.i32 = new Int32Array(buf);
+    this.f64 = new Float64Array(buf);
+    this.i64 = new BigInt64Array(buf);
+    this.view = new DataView(buf);
+    this.capacity = cap;
+  }
+
+  /** Makes room for one more fixed-width value. */
+  reserve(): void {
+    if (this.valueCount === this.capacity) this.allocate(this.capacity * 2);
+  }
+
+  /** Makes room for one more variable value of up to `n` bytes. */
+  reserveVar(n: number): void {
+    if (this.dataLen + n > this.data.length) {
+      let cap = this.data.length * 2;
+      while (cap < this.dataLen + n) cap *= 2;
+      const next = new Uint8Array(cap);
+      next.set(this.data.subarray(0, this.dataLen));
+      this.data = next;
+    }
+    if (this.valueCount + 2 > this.offsets.length) {
+      const next = new Uint32Array(this.offsets.length * 2);
+      next.set(this.offsets);
+      this.offsets = next;
+    }
+  }
+
+  /** Closes a variable value whose bytes were written at `data[dataLen..end)`. */
+  endVar(end: number): void {
+    this.dataLen = end;
+    this.offsets[++this.valueCount] = end;
+  }
+
+  /** Records `row` as null. */
+  appendNull(row: number): void {
+    this.lastRow = row;
+    if (this.sentinel) {
+      this.reserve();
+      this.u8.fill(0, this.valueCount * this.width, (this.valueCount + 1) * this.width);
+      this.valueCount++;
+      return;
+    }
+    const byte = row >>> 3;
+    if (byte >= this.nulls.length) this.growNulls(byte + 1);
+    this.nulls[byte]! |= 1 << (row & 7);
+    this.nullCount++;
+  }
+
+  /** Marks rows `0..rows-1` null: a column that first appears after `rows` rows. */
+  backfill(rows: number): void {
+    for (let row = 0; row < rows; row++) this.appendNull(row);
+  }
+
+  private growNulls(minBytes: number): void {
+    let cap = this.nulls.length * 2;
+    while (cap < minBytes) cap *= 2;
+    const next = new Uint8Array(cap);
+    next.set(this.nulls);
+    this.nulls = next;
+  }
+
+  /** True if `row` is null (bitmap types). */
+  isNull(row: number): boolean {
+    return !this.sentinel && ((this.nulls[row >>> 3] ?? 0) & (1 << (row & 7))) !== 0;
+  }
+
+  /** Undoes what was written for `row` (the half-written row being discarded). */
+  undo(row: number): void {
+    if (this.lastRow !== row) return;
+    this.lastRow = row - 1;
+    if (this.isNull(row)) {
+      this.nulls[row >>> 3]! &= ~(1 << (row & 7));
+      this.nullCount--;
+      return;
+    }
+    this.valueCount--;
+    if (this.varWidth) this.dataLen = this.offsets[this.valueCount]!;
+  }
+
+  /** Empties the column for the next batch, keeping its memory. */
+  clear(): void {
+    this.lastRow = -1;
+    this.valueCount = 0;
+    this.dataLen = 0;
+    if (this.nullCount > 0) this.nulls.fill(0);
+    this.nullCount = 0;
+    this.geohashBits = 0;
+    this.scale = -1;
+  }
+
+  /** Number of values stored for rows `[0, row)`. */
+  valuesBefore(row: number): number {
+    if (this.sentinel || this.nullCount === 0) return row;
+    let nulls = 0;
+    for (let r = 0; r < row; r++) nulls += ((this.nulls[r >>> 3] ?? 0) >>> (r & 7)) & 1;
+    return row - nulls;
+  }
+}

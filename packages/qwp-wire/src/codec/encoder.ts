@@ -1,0 +1,355 @@
+import { QwpBatchSizeError } from '../errors.js';
+import { ByteWriter } from './byte-writer.js';
+import type { ColumnBuffer } from './column-buffer.js';
+import {
+  ColumnType,
+  ENCODING_GORILLA,
+  ENCODING_UNCOMPRESSED,
+  FLAG_DEFER_COMMIT,
+  FLAG_DELTA_SYMBOL_DICT,
+  FLAG_GORILLA,
+  HEADER_SIZE,
+  Limits,
+  MAGIC,
+  VERSION,
+} from './constants.js';
+import type { GlobalSymbolDictionary } from './global-symbol-dictionary.js';
+import { canUseGorilla, writeGorilla } from './gorilla-encoder.js';
+import type { TableBuffer } from './table-buffer.js';
+
+/** Encoder settings. */
+export interface EncoderOptions {
+  /** Set FLAG_GORILLA and compress timestamp columns where it fits (default true). */
+  gorilla?: boolean;
+  /** Max bytes of one message (default 16 MiB); set it from X-QWP-Max-Batch-Size. */
+  maxBatchSize?: number;
+}
+
+/**
+ * Encodes table buffers into QWP messages for one connection at a time.
+ * Every message sets FLAG_DELTA_SYMBOL_DICT; the encoder keeps the sent
+ * watermark (`sentSymbols`: ids below it have crossed this connection) and
+ * puts only newer ids in each delta. Call {@link resetConnection} on a new
+ * connection, then send {@link encodeCatchUp} frames before replayed data.
+ * One reusable scratch buffer; each returned frame is its own copy.
+ */
+export class QwpEncoder {
+  private readonly dict: GlobalSymbolDictionary;
+  private readonly gorilla: boolean;
+  private readonly w = new ByteWriter();
+  /** Max bytes of one message (header included). */
+  maxBatchSize: number;
+  /** Symbol ids `[0, sentSymbols)` have been sent on this connection. */
+  sentSymbols = 0;
+
+  constructor(dict: GlobalSymbolDictionary, options: EncoderOptions = {}) {
+    this.dict = dict;
+    this.gorilla = options.gorilla ?? true;
+    this.maxBatchSize = options.maxBatchSize ?? Limits.MAX_BATCH_SIZE;
+  }
+
+  /** A new connection: the server's dictionary is empty again. */
+  resetConnection(): void {
+    this.sentSymbols = 0;
+  }
+
+  /**
+   * Encodes the non-empty `tables` as one logical batch: one message if it
+   * fits `maxBatchSize`, else several, FLAG_DEFER_COMMIT on all but the last
+   * (on all of them if `deferCommit`). New symbols go in the first frame's
+   * delta (or, if they alone do not fit, in delta-only frames before it).
+   * Throws QwpBatchSizeError if a single row cannot fit in a frame.
+   */
+  encode(tables: Iterable<TableBuffer>, deferCommit = false): Uint8Array[] {
+    const list: TableBuffer[] = [];
+    for (const t of tables) if (t.rowCount > 0) list.push(t);
+    const frames: Uint8Array[] = [];
+    const whole = this.tryWhole(list, deferCommit);
+    if (whole !== null) {
+      frames.push(whole);
+      return frames;
+    }
+    if (this.deltaSize(this.sentSymbols, this.dict.size) + HEADER_SIZE > this.maxBatchSize) {
+      for (const f of this.encodeDictionaryFrames(this.sentSymbols)) frames.push(f);
+    }
+    this.splitInto(list, frames, deferCommit);
+    return frames;
+  }
+
+  /**
+   * Catch-up after (re)connect: the whole dictionary, ids 0.., as delta-only
+   * messages with FLAG_DEFER_COMMIT and no tables, split to fit. Marks all
+   * ids sent. Returns no frames for an empty dictionary.
+   */
+  encodeCatchUp(): Uint8Array[] {
+    return this.encodeDictionaryFrames(0);
+  }
+
+  /** An empty message with FLAG_DEFER_COMMIT clear: commits deferred rows. */
+  encodeCommit(): Uint8Array {
+    this.beginMessage(0);
+    this.w.varint(this.sentSymbols);
+    this.w.varint(0);
+    return this.finishMessage(0);
+  }
+
+  // ---- message framing ----
+
+  private beginMessage(_flags: number): void {
+    const w = this.w;
+    w.reset();
+    w.ensure(HEADER_SIZE);
+    w.pos = HEADER_SIZE;
+  }
+
+  private finishMessage(flags: number, tableCount = 0): Uint8Array {
+    const w = this.w;
+    const v = w.view;
+    v.setUint32(0, MAGIC, true);
+    v.setUint8(4, VERSION);
+    v.setUint8(5, flags | FLAG_DELTA_SYMBOL_DICT | (this.gorilla ? FLAG_GORILLA : 0));
+    v.setUint16(6, tableCount, true);
+    v.setUint32(8, w.pos - HEADER_SIZE, true);
+    return w.copy();
+  }
+
+  private writeDelta(from: number, to: number): void {
+    const w = this.w;
+    w.varint(from);
+    w.varint(to - from);
+    const utf8 = this.dict.utf8;
+    for (let id = from; id < to; id++) w.lengthPrefixed(utf8[id]!);
+  }
+
+  private deltaSize(from: number, to: number): number {
+    let n = 20;
+    for (let id = from; id < to; id++) n += 5 + this.dict.utf8[id]!.length;
+    return n;
+  }
+
+  private tryWhole(list: TableBuffer[], deferCommit: boolean): Uint8Array | null {
+    if (list.length > Limits.MAX_TABLES_PER_MESSAGE) return null;
+    this.beginMessage(0);
+    const dictEnd = this.dict.size;
+    this.writeDelta(this.sentSymbols, dictEnd);
+    for (const t of list) {
+      writeTableBlock(this.w, t, 0, t.rowCount, this.gorilla);
+      if (this.w.pos > this.maxBatchSize) return null;
+    }
+    this.sentSymbols = dictEnd;
+    return this.finishMessage(deferCommit ? FLAG_DEFER_COMMIT : 0, list.length);
+  }
+
+  /** Delta-only frames covering ids `[from, dict.size)`, each DEFER_COMMIT. */
+  private encodeDictionaryFrames(from: number): Uint8Array[] {
+    const frames: Uint8Array[] = [];
+    const utf8 = this.dict.utf8;
+    const end = this.dict.size;
+    let id = from;
+    while (id < end) {
+      // Worst-case delta header: two 5-byte varints.
+      let budget = this.maxBatchSize - HEADER_SIZE - 10;
+      let stop = id;
+      while (stop < end) {
+        const need = 5 + utf8[stop]!.length;
+        if (need > budget) break;
+        budget -= need;
+        stop++;
+      }
+      if (stop === id) {
+        throw new QwpBatchSizeError(
+          `symbol ${id}`,
+          HEADER_SIZE + 15 + utf8[id]!.length,
+          this.maxBatchSize,
+        );
+      }
+      this.beginMessage(0);
+      this.writeDelta(id, stop);
+      frames.push(this.finishMessage(FLAG_DEFER_COMMIT));
+      id = stop;
+    }
+    this.sentSymbols = end;
+    return frames;
+  }
+
+  /** Packs table row ranges greedily into frames no larger than maxBatchSize. */
+  private splitInto(list: TableBuffer[], frames: Uint8Array[], deferCommit: boolean): void {
+    const w = this.w;
+    const max = this.maxBatchSize;
+    let tablesInFrame = 0;
+    const open = (): void => {
+      this.beginMessage(0);
+      const dictEnd = this.dict.size;
+      this.writeDelta(this.sentSymbols, dictEnd);
+      this.sentSymbols = dictEnd;
+      tablesInFrame = 0;
+    };
+    const close = (last: boolean): void => {
+      frames.push(this.finishMessage(last && !deferCommit ? 0 : FLAG_DEFER_COMMIT, tablesInFrame));
+    };
+    open();
+    for (const t of list) {
+      let row = 0;
+      while (row < t.rowCount) {
+        const mark = w.pos;
+        let rows = t.rowCount - row;
+        writeTableBlock(w, t, row, row + rows, this.gorilla);
+        if (w.pos > max || tablesInFrame === Limits.MAX_TABLES_PER_MESSAGE) {
+          // Shrink the range until it fits the space left in this frame.
+          const blockSize = w.pos - mark;
+          rows = Math.floor((rows * (max - mark)) / blockSize);
+          for (;;) {
+            w.pos = mark;
+            if (rows <= 0 || tablesInFrame === Limits.MAX_TABLES_PER_MESSAGE) break;
+            writeTableBlock(w, t, row, row + rows, this.gorilla);
+            if (w.pos <= max) break;
+            rows = Math.floor(rows * 0.8);
+          }
+          if (w.pos === mark) {
+            if (tablesInFrame === 0) {
+              writeTableBlock(w, t, row, row + 1, this.gorilla);
+              throw new QwpBatchSizeError(`a row of table '${t.name}'`, w.pos, max);
+            }
+            close(false);
+            open();
+            continue;
+          }
+        }
+        tablesInFrame++;
+        row += rows;
+      }
+    }
+    close(true);
+  }
+}
+
+/** Writes the table block for rows `[from, to)` of `t`. */
+export function writeTableBlock(
+  w: ByteWriter,
+  t: TableBuffer,
+  from: number,
+  to: number,
+  gorilla: boolean,
+): void {
+  const cols = t.columns;
+  w.lengthPrefixed(t.nameUtf8);
+  w.varint(to - from);
+  w.varint(cols.length);
+  for (let i = 0; i < cols.length; i++) {
+    const c = cols[i]!;
+    w.lengthPrefixed(c.nameUtf8);
+    w.u8(c.type);
+  }
+  for (let i = 0; i < cols.length; i++) writeColumn(w, cols[i]!, from, to, gorilla);
+}
+
+function writeColumn(
+  w: ByteWriter,
+  c: ColumnBuffer,
+  from: number,
+  to: number,
+  gorilla: boolean,
+): void {
+  const vFrom = from === 0 ? 0 : c.valuesBefore(from);
+  const vTo = c.valuesBefore(to);
+  const n = vTo - vFrom;
+  if (c.sentinel || n === to - from) {
+    w.u8(0);
+  } else {
+    w.u8(1);
+    writeBitmap(w, c.nulls, from, to);
+  }
+  switch (c.type) {
+    case ColumnType.BOOLEAN: {
+      const bytes = (n + 7) >>> 3;
+      w.ensure(bytes);
+      const buf = w.buf;
+      const src = c.u8;
+      buf.fill(0, w.pos, w.pos + bytes);
+      for (let i = 0; i < n; i++) if (src[vFrom + i] !== 0) buf[w.pos + (i >>> 3)]! |= 1 << (i & 7);
+      w.pos += bytes;
+      return;
+    }
+    case ColumnType.SYMBOL: {
+      w.ensure(n * 5);
+      const buf = w.buf;
+      const ids = c.i32;
+      let p = w.pos;
+      for (let i = vFrom; i < vTo; i++) {
+        let id = ids[i]!;
+        while (id >= 0x80) {
+          buf[p++] = (id & 0x7f) | 0x80;
+          id >>>= 7;
+        }
+        buf[p++] = id;
+      }
+      w.pos = p;
+      return;
+    }
+    case ColumnType.TIMESTAMP:
+    case ColumnType.TIMESTAMP_NANOS:
+      if (gorilla) {
+        if (n >= 2 && canUseGorilla(c.i32, vFrom, vTo)) {
+          w.u8(ENCODING_GORILLA);
+          writeGorilla(w, c.i32, vFrom, vTo);
+          return;
+        }
+        w.u8(ENCODING_UNCOMPRESSED);
+      }
+      w.bytes(c.u8.subarray(vFrom * 8, vTo * 8));
+      return;
+    case ColumnType.GEOHASH: {
+      w.varint(c.geohashBits === 0 ? 1 : c.geohashBits);
+      const size = ((c.geohashBits === 0 ? 1 : c.geohashBits) + 7) >>> 3;
+      w.ensure(n * size);
+      const buf = w.buf;
+      const src = c.u8;
+      let p = w.pos;
+      for (let i = vFrom; i < vTo; i++) {
+        for (let b = 0; b < size; b++) buf[p++] = src[i * 8 + b]!;
+      }
+      w.pos = p;
+      return;
+    }
+    case ColumnType.DECIMAL64:
+    case ColumnType.DECIMAL128:
+    case ColumnType.DECIMAL256:
+      w.u8(c.scale < 0 ? 0 : c.scale);
+      w.bytes(c.u8.subarray(vFrom * c.width, vTo * c.width));
+      return;
+    case ColumnType.VARCHAR:
+    case ColumnType.BINARY: {
+      const base = c.offsets[vFrom]!;
+      w.ensure((n + 1) * 4);
+      for (let i = vFrom; i <= vTo; i++) w.u32(c.offsets[i]! - base);
+      w.bytes(c.data.subarray(base, c.offsets[vTo]!));
+      return;
+    }
+    case ColumnType.DOUBLE_ARRAY:
+    case ColumnType.LONG_ARRAY:
+      w.bytes(c.data.subarray(c.offsets[vFrom]!, c.offsets[vTo]!));
+      return;
+    default:
+      w.bytes(c.u8.subarray(vFrom * c.width, vTo * c.width));
+  }
+}
+
+function writeBitmap(w: ByteWriter, nulls: Uint8Array, from: number, to: number): void {
+  const bytes = (to - from + 7) >>> 3;
+  w.ensure(bytes);
+  const buf = w.buf;
+  if ((from & 7) === 0) {
+    const start = from >>> 3;
+    for (let i = 0; i < bytes; i++) buf[w.pos + i] = nulls[start + i] ?? 0;
+    // Clear bits past `to` in the last byte (they belong to later rows).
+    const tail = (to - from) & 7;
+    if (tail !== 0) buf[w.pos + bytes - 1]! &= (1 << tail) - 1;
+  } else {
+    buf.fill(0, w.pos, w.pos + bytes);
+    for (let r = from; r < to; r++) {
+      if (((nulls[r >>> 3] ?? 0) >>> (r & 7)) & 1)
+        buf[w.pos + ((r - from) >>> 3)]! |= 1 << ((r - from) & 7);
+    }
+  }
+  w.pos += bytes;
+}

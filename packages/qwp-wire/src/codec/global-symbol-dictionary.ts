@@ -1,0 +1,49 @@
+import { encodeUtf8 } from './validation.js';
+
+/**
+ * The sending side's global symbol dictionary: string -> id, ids assigned
+ * sequentially from 0 in first-use order and kept for the life of the
+ * sender (a store-and-forward sender persists it, since stored frames refer
+ * to ids). Each distinct string is UTF-8 encoded once, here. Which ids have
+ * crossed the current connection is the encoder's watermark, not this
+ * object's.
+ */
+export class GlobalSymbolDictionary {
+  private readonly ids = new Map<string, number>();
+  /** Strings by id. */
+  readonly symbols: string[] = [];
+  /** UTF-8 bytes by id. */
+  readonly utf8: Uint8Array[] = [];
+
+  /** Number of ids assigned. */
+  get size(): number {
+    return this.symbols.length;
+  }
+
+  /** The id of `value`, assigning the next id if it is new. `value` must be well-formed. */
+  idOf(value: string): number {
+    const id = this.ids.get(value);
+    if (id !== undefined) return id;
+    return this.add(value);
+  }
+
+  /** The id of `value` or undefined, without assigning. */
+  peek(value: string): number | undefined {
+    return this.ids.get(value);
+  }
+
+  private add(value: string): number {
+    const id = this.symbols.length;
+    this.ids.set(value, id);
+    this.symbols.push(value);
+    this.utf8.push(encodeUtf8(value));
+    return id;
+  }
+
+  /** Re-creates a dictionary from its strings in id order (e.g. loaded from disk). */
+  static from(symbols: Iterable<string>): GlobalSymbolDictionary {
+    const dict = new GlobalSymbolDictionary();
+    for (const s of symbols) dict.add(s);
+    return dict;
+  }
+}

@@ -1,0 +1,639 @@
+import { QwpInvalidValueError } from '../errors.js';
+import { ColumnBuffer } from './column-buffer.js';
+import {
+  ColumnType,
+  type ColumnTypeCode,
+  columnTypeName,
+  Limits,
+  maxDecimalScale,
+} from './constants.js';
+import type { GlobalSymbolDictionary } from './global-symbol-dictionary.js';
+import { columnNameProblem, isWellFormed } from './validation.js';
+import { ipv4FromString, uuidToWire, wordsToWire } from './values.js';
+
+/** Units accepted by `at()` and `timestampColumn()`. */
+export type TimestampUnit = 'ns' | 'us' | 'ms' | 's';
+
+/** A nested JS array of numbers (or bigints for LONG_ARRAY), or an explicit shape + flat values. */
+export type ArrayInput =
+  | readonly unknown[]
+  | { shape: readonly number[]; values: ArrayLike<number> | ArrayLike<bigint> };
+
+const TWO32 = 4294967296;
+const TWO63 = 2 ** 63;
+const MIN_I64 = -(2n ** 63n);
+const MAX_I64 = 2n ** 63n - 1n;
+const UNIT_NANOS: Record<TimestampUnit, number> = { ns: 1, us: 1e3, ms: 1e6, s: 1e9 };
+const utf8 = new TextEncoder();
+
+/**
+ * Column buffers of one table, filled one row at a time:
+ *
+ *   table.symbol('sym', 'ETH-USD').intColumn('qty', 3).floatColumn('px', 2615.5).at(ts, 'ns')
+ *
+ * Method names follow @questdb/nodejs-client where the meaning is the same
+ * (symbol, stringColumn, booleanColumn, intColumn = LONG, floatColumn = DOUBLE,
+ * timestampColumn, at, atNow); QWP's other types have explicit methods. A
+ * column a row leaves out is null in that row; a column first seen after some
+ * rows is null in those rows; `null`/`undefined` as a value means null.
+ *
+ * A bad name, value or type throws a QwpInvalidValueError naming table,
+ * column and value; the half-written row is discarded and the rows already
+ * buffered stay intact.
+ */
+export class TableBuffer {
+  readonly name: string;
+  readonly nameUtf8: Uint8Array;
+  /** Completed rows. */
+  rowCount = 0;
+  /** Columns in first-use order. */
+  readonly columns: ColumnBuffer[] = [];
+  private readonly byName = new Map<string, ColumnBuffer>();
+  private readonly pool = new Map<string, ColumnBuffer>();
+  private readonly symbols: GlobalSymbolDictionary;
+  /** Index of the column the next call most likely names (rows repeat their order). */
+  private cursor = 0;
+  /** Columns that existed when the current row began. */
+  private rowStartColumns = 0;
+  private rowOpen = false;
+
+  /** `name` must already be validated (see tableNameProblem). */
+  constructor(name: string, symbols: GlobalSymbolDictionary) {
+    this.name = name;
+    this.nameUtf8 = utf8.encode(name);
+    this.symbols = symbols;
+  }
+
+  /** SYMBOL: a dictionary-encoded string (a global id on the wire). */
+  symbol(name: string, value: string | null | undefined): this {
+    const c = this.column(name, ColumnType.SYMBOL, value);
+    if (value == null) return this.putNull(c);
+    if (typeof value !== 'string') this.fail(c.name, value, 'expected a string');
+    if (!isWellFormed(value)) this.fail(c.name, value, 'string has a lone UTF-16 surrogate');
+    c.reserve();
+    c.i32[c.valueCount++] = this.symbols.idOf(value);
+    c.lastRow = this.rowCount;
+    return this;
+  }
+
+  /** VARCHAR (as @questdb/nodejs-client's stringColumn). */
+  stringColumn(name: string, value: string | null | undefined): this {
+    return this.varcharColumn(name, value);
+  }
+
+  /** VARCHAR: UTF-8 text. */
+  varcharColumn(name: string, value: string | null | undefined): this {
+    const c = this.column(name, ColumnType.VARCHAR, value);
+    if (value == null) return this.putNull(c);
+    if (typeof value !== 'string') this.fail(c.name, value, 'expected a string');
+    if (!isWellFormed(value)) this.fail(c.name, value, 'string has a lone UTF-16 surrogate');
+    c.reserveVar(value.length * 3);
+    const { written } = utf8.encodeInto(value, c.data.subarray(c.dataLen));
+    c.endVar(c.dataLen + written);
+    c.lastRow = this.rowCount;
+    return this;
+  }
+
+  /** BINARY: opaque bytes (copied). */
+  binaryColumn(name: string, value: Uint8Array | null | undefined): this {
+    const c = this.column(name, ColumnType.BINARY, value);
+    if (value == null) return this.putNull(c);
+    if (!(value instanceof Uint8Array)) this.fail(c.name, value, 'expected a Uint8Array');
+    c.reserveVar(value.length);
+    c.data.set(value, c.dataLen);
+    c.endVar(c.dataLen + value.length);
+    c.lastRow = this.rowCount;
+    return this;
+  }
+
+  /** BOOLEAN. A null is sent as false (the type has no null). */
+  booleanColumn(name: string, value: boolean | null | undefined): this {
+    const c = this.column(name, ColumnType.BOOLEAN, value);
+    if (value == null) return this.putNull(c);
+    if (typeof value !== 'boolean') this.fail(c.name, value, 'expected a boolean');
+    c.reserve();
+    c.u8[c.valueCount++] = value ? 1 : 0;
+    c.lastRow = this.rowCount;
+    return this;
+  }
+
+  /** LONG (64-bit), as @questdb/nodejs-client's intColumn. */
+  intColumn(name: string, value: number | bigint | null | undefined): this {
+    return this.longColumn(name, value);
+  }
+
+  /** DOUBLE, as @questdb/nodejs-client's floatColumn. */
+  floatColumn(name: string, value: number | null | undefined): this {
+    return this.doubleColumn(name, value);
+  }
+
+  /** BYTE: integer in [-128, 127]. A null is sent as 0 (the type has no null). */
+  byteColumn(name: string, value: number | null | undefined): this {
+    const c = this.column(name, ColumnType.BYTE, value);
+    if (value == null) return this.putNull(c);
+    this.checkInt(c, value, -128, 127, 'BYTE');
+    c.reserve();
+    c.u8[c.valueCount++] = value & 0xff;
+    c.lastRow = this.rowCount;
+    return this;
+  }
+
+  /** SHORT: integer in [-32768, 32767]. A null is sent as 0 (the type has no null). */
+  shortColumn(name: string, value: number | null | undefined): this {
+    const c = this.column(name, ColumnType.SHORT, value);
+    if (value == null) return this.putNull(c);
+    this.checkInt(c, value, -32768, 32767, 'SHORT');
+    c.reserve();
+    c.view.setInt16(c.valueCount++ * 2, value, true);
+    c.lastRow = this.rowCount;
+    return this;
+  }
+
+  /** INT: 32-bit integer. */
+  int32Column(name: string, value: number | null | undefined): this {
+    const c = this.column(name, ColumnType.INT, value);
+    if (value == null) return this.putNull(c);
+    this.checkInt(c, value, -2147483648, 2147483647, 'INT');
+    c.reserve();
+    c.i32[c.valueCount++] = value;
+    c.lastRow = this.rowCount;
+    return this;
+  }
+
+  /** LONG: 64-bit integer, a safe or integral number, or a bigint. */
+  longColumn(name: string, value: number | bigint | null | undefined): this {
+    const c = this.column(name, ColumnType.LONG, value);
+    if (value == null) return this.putNull(c);
+    this.putI64(c, value);
+    return this;
+  }
+
+  /** FLOAT: 32-bit IEEE 754 (the number is rounded to single precision). */
+  float32Column(name: string, value: number | null | undefined): this {
+    const c = this.column(name, ColumnType.FLOAT, value);
+    if (value == null) return this.putNull(c);
+    if (typeof value !== 'number') this.fail(c.name, value, 'expected a number');
+    c.reserve();
+    c.view.setFloat32(c.valueCount++ * 4, value, true);
+    c.lastRow = this.rowCount;
+    return this;
+  }
+
+  /** DOUBLE: 64-bit IEEE 754. */
+  doubleColumn(name: string, value: number | null | undefined): this {
+    const c = this.column(name, ColumnType.DOUBLE, value);
+    if (value == null) return this.putNull(c);
+    if (typeof value !== 'number') this.fail(c.name, value, 'expected a number');
+    c.reserve();
+    c.f64[c.valueCount++] = value;
+    c.lastRow = this.rowCount;
+    return this;
+  }
+
+  /** CHAR: one UTF-16 code unit. A null is sent as 0 (the type has no null). */
+  charColumn(name: string, value: string | null | undefined): this {
+    const c = this.column(name, ColumnType.CHAR, value);
+    if (value == null) return this.putNull(c);
+    if (typeof value !== 'string' || value.length !== 1) {
+      this.fail(c.name, value, 'expected a string of exactly one UTF-16 code unit');
+    }
+    c.reserve();
+    c.view.setUint16(c.valueCount++ * 2, value.charCodeAt(0), true);
+    c.lastRow = this.rowCount;
+    return this;
+  }
+
+  /** DATE: milliseconds since the epoch (number, bigint or Date). */
+  dateColumn(name: string, value: number | bigint | Date | null | undefined): this {
+    const c = this.column(name, ColumnType.DATE, value);
+    if (value == null) return this.putNull(c);
+    this.putI64(c, value instanceof Date ? value.getTime() : value);
+    return this;
+  }
+
+  /**
+   * A non-designated timestamp: unit 'ns' makes a TIMESTAMP_NANOS column,
+   * the others TIMESTAMP (µs). A column keeps the type of its first value in
+   * the batch; later values are converted to it (ns -> µs rounds down).
+   */
+  timestampColumn(
+    name: string,
+    value: number | bigint | Date | null | undefined,
+    unit: TimestampUnit = 'us',
+  ): this {
+    const type = this.existingTimestampType(name) ?? timestampTypeOf(unit);
+    const c = this.column(name, type, value);
+    if (value == null) return this.putNull(c);
+    if (value instanceof Date) this.putTimestamp(c, value.getTime(), 'ms');
+    else this.putTimestamp(c, value, unit);
+    return this;
+  }
+
+  /** UUID: canonical 8-4-4-4-12 hex text. */
+  uuidColumn(name: string, value: string | null | undefined): this {
+    const c = this.column(name, ColumnType.UUID, value);
+    if (value == null) return this.putNull(c);
+    c.reserve();
+    if (typeof value !== 'string' || !uuidToWire(value, c.u8, c.valueCount * 16)) {
+      this.fail(c.name, value, 'expected a UUID string like 123e4567-e89b-12d3-a456-426614174000');
+    }
+    c.valueCount++;
+    c.lastRow = this.rowCount;
+    return this;
+  }
+
+  /** LONG256: unsigned 256-bit integer, as a bigint or '0x' hex text. */
+  long256Column(name: string, value: bigint | string | null | undefined): this {
+    const c = this.column(name, ColumnType.LONG256, value);
+    if (value == null) return this.putNull(c);
+    let v: bigint | null = null;
+    if (typeof value === 'bigint') v = value;
+    else if (typeof value === 'string' && /^0x[0-9a-fA-F]{1,64}$/.test(value)) v = BigInt(value);
+    if (v === null || v < 0n || v >= 1n << 256n) {
+      this.fail(c.name, value, 'expected an unsigned 256-bit bigint or 0x hex of up to 64 digits');
+    }
+    c.reserve();
+    wordsToWire(v, c.view, c.valueCount++ * 32, 4);
+    c.lastRow = this.rowCount;
+    return this;
+  }
+
+  /** GEOHASH of `bits` (1-60) precision; all values of a column share it. */
+  geohashColumn(name: string, value: number | bigint | null | undefined, bits: number): this {
+    const c = this.column(name, ColumnType.GEOHASH, value);
+    if (
+      !Number.isInteger(bits) ||
+      bits < Limits.GEOHASH_MIN_BITS ||
+      bits > Limits.GEOHASH_MAX_BITS
+    ) {
+      this.fail(c.name, bits, 'GeoHash precision must be an integer number of bits in 1-60');
+    }
+    if (c.geohashBits !== 0 && c.geohashBits !== bits) {
+      this.fail(c.name, bits, `GeoHash precision differs from the column's ${c.geohashBits} bits`);
+    }
+    if (value == null) {
+      c.geohashBits = bits;
+      return this.putNull(c);
+    }
+    const v = typeof value === 'number' && Number.isInteger(value) ? BigInt(value) : value;
+    if (typeof v !== 'bigint' || v < 0n || v >= 1n << BigInt(bits)) {
+      this.fail(c.name, value, `GeoHash value must be an integer in [0, 2^${bits})`);
+    }
+    c.geohashBits = bits;
+    c.reserve();
+    c.i64[c.valueCount++] = v;
+    c.lastRow = this.rowCount;
+    return this;
+  }
+
+  /** IPv4: a dotted quad or a uint32. */
+  ipv4Column(name: string, value: string | number | null | undefined): this {
+    const c = this.column(name, ColumnType.IPV4, value);
+    if (value == null) return this.putNull(c);
+    const v =
+      typeof value === 'string'
+        ? ipv4FromString(value)
+        : Number.isInteger(value) && value >= 0 && value <= 0xffffffff
+          ? value
+          : -1;
+    if (v < 0) this.fail(c.name, value, 'expected a dotted-quad IPv4 address or a uint32');
+    c.reserve();
+    c.view.setUint32(c.valueCount++ * 4, v, true);
+    c.lastRow = this.rowCount;
+    return this;
+  }
+
+  /** DOUBLE_ARRAY: N-dimensional (1-32) array; [] is an empty array, distinct from null. */
+  doubleArrayColumn(name: string, value: ArrayInput | null | undefined): this {
+    return this.arrayColumn(name, ColumnType.DOUBLE_ARRAY, value);
+  }
+
+  /** LONG_ARRAY: N-dimensional (1-32) array of 64-bit integers. */
+  longArrayColumn(name: string, value: ArrayInput | null | undefined): this {
+    return this.arrayColumn(name, ColumnType.LONG_ARRAY, value);
+  }
+
+  /** DECIMAL64: unscaled bigint with `scale`, or decimal text like '-12.345'. */
+  decimal64Column(name: string, value: bigint | string | null | undefined, scale = 0): this {
+    return this.decimalColumn(name, ColumnType.DECIMAL64, value, scale);
+  }
+
+  /** DECIMAL128: unscaled bigint with `scale`, or decimal text. */
+  decimal128Column(name: string, value: bigint | string | null | undefined, scale = 0): this {
+    return this.decimalColumn(name, ColumnType.DECIMAL128, value, scale);
+  }
+
+  /** DECIMAL256: unscaled bigint with `scale`, or decimal text. */
+  decimal256Column(name: string, value: bigint | string | null | undefined, scale = 0): this {
+    return this.decimalColumn(name, ColumnType.DECIMAL256, value, scale);
+  }
+
+  /**
+   * Ends the row with its designated timestamp (the column named ""):
+   * unit 'ns' makes it TIMESTAMP_NANOS, the others TIMESTAMP (µs); the first
+   * row of a batch fixes the type and later rows are converted to it.
+   */
+  at(timestamp: number | bigint | Date, unit: TimestampUnit = 'us'): void {
+    const type = this.existingTimestampType('') ?? timestampTypeOf(unit);
+    const c = this.column('', type, timestamp);
+    if (timestamp instanceof Date) this.putTimestamp(c, timestamp.getTime(), 'ms');
+    else this.putTimestamp(c, timestamp, unit);
+    this.endRow();
+  }
+
+  /**
+   * Ends the row without a designated timestamp, so the server assigns its
+   * own time (the row is null in the "" column if other rows have one).
+   */
+  atNow(): void {
+    if (!this.rowOpen) this.fail(undefined, undefined, 'row has no columns');
+    this.endRow();
+  }
+
+  /** True while a row has values but no at()/atNow() yet. */
+  get hasOpenRow(): boolean {
+    return this.rowOpen;
+  }
+
+  /** Discards the half-written row, if any. */
+  discardRow(): void {
+    const row = this.rowCount;
+    for (const c of this.columns) c.undo(row);
+    while (this.columns.length > this.rowStartColumns) {
+      const c = this.columns.pop()!;
+      this.byName.delete(c.name);
+      c.clear();
+      this.pool.set(c.name, c);
+    }
+    this.cursor = 0;
+    this.rowOpen = false;
+  }
+
+  /** Empties the table for the next batch (memory is kept for reuse). */
+  clear(): void {
+    for (const c of this.columns) {
+      c.clear();
+      this.pool.set(c.name, c);
+    }
+    this.columns.length = 0;
+    this.byName.clear();
+    this.rowCount = 0;
+    this.cursor = 0;
+    this.rowStartColumns = 0;
+    this.rowOpen = false;
+  }
+
+  // ---- internals ----
+
+  private endRow(): void {
+    const row = this.rowCount;
+    const cols = this.columns;
+    for (let i = 0; i < cols.length; i++) {
+      const c = cols[i]!;
+      if (c.lastRow !== row) c.appendNull(row);
+    }
+    this.rowCount = row + 1;
+    this.rowStartColumns = cols.length;
+    this.cursor = 0;
+    this.rowOpen = false;
+  }
+
+  private column(name: string, type: ColumnTypeCode, value: unknown): ColumnBuffer {
+    let c = this.columns[this.cursor];
+    if (c === undefined || c.name !== name) {
+      c = this.byName.get(name);
+      if (c === undefined) c = this.addColumn(name, type, value);
+    }
+    if (c.type !== type) {
+      this.fail(name, value, `column is ${columnTypeName(c.type)}, not ${columnTypeName(type)}`);
+    }
+    if (c.lastRow === this.rowCount) this.fail(name, value, 'column written twice in one row');
+    this.cursor = c.index + 1;
+    this.rowOpen = true;
+    return c;
+  }
+
+  private addColumn(name: string, type: ColumnTypeCode, value: unknown): ColumnBuffer {
+    if (name !== '') {
+      const problem = columnNameProblem(name);
+      if (problem !== null) this.fail(String(name), value, problem);
+    }
+    if (this.columns.length >= Limits.MAX_COLUMNS_PER_TABLE) {
+      this.fail(name, value, `table already has ${Limits.MAX_COLUMNS_PER_TABLE} columns`);
+    }
+    let c = this.pool.get(name);
+    if (c === undefined || c.type !== type) c = new ColumnBuffer(name, type);
+    this.pool.delete(name);
+    c.index = this.columns.length;
+    c.backfill(this.rowCount);
+    this.columns.push(c);
+    this.byName.set(name, c);
+    return c;
+  }
+
+  private existingTimestampType(name: string): ColumnTypeCode | undefined {
+    const c = this.byName.get(name);
+    return c !== undefined &&
+      (c.type === ColumnType.TIMESTAMP || c.type === ColumnType.TIMESTAMP_NANOS)
+      ? c.type
+      : undefined;
+  }
+
+  private putNull(c: ColumnBuffer): this {
+    c.appendNull(this.rowCount);
+    return this;
+  }
+
+  private fail(column: string | undefined, value: unknown, problem: string): never {
+    this.discardRow();
+    throw new QwpInvalidValueError(this.name, column, value, problem);
+  }
+
+  private checkInt(c: ColumnBuffer, v: unknown, min: number, max: number, type: string): void {
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
+      this.fail(c.name, v, `${type} needs an integer in [${min}, ${max}]`);
+    }
+  }
+
+  /** Stores an int64 from a bigint or an integral number. */
+  private putI64(c: ColumnBuffer, v: unknown): void {
+    c.reserve();
+    const k = c.valueCount;
+    if (typeof v === 'number') {
+      if (!Number.isInteger(v) || v < -TWO63 || v >= TWO63) {
+        this.fail(c.name, v, 'expected an integer within the signed 64-bit range');
+      }
+      const hi = Math.floor(v / TWO32);
+      c.i32[2 * k] = (v - hi * TWO32) | 0;
+      c.i32[2 * k + 1] = hi;
+    } else if (typeof v === 'bigint') {
+      if (v < MIN_I64 || v > MAX_I64)
+        this.fail(c.name, v, 'bigint outside the signed 64-bit range');
+      c.i64[k] = v;
+    } else {
+      this.fail(c.name, v, 'expected a number or bigint');
+    }
+    c.valueCount = k + 1;
+    c.lastRow = this.rowCount;
+  }
+
+  /** Stores a timestamp converted from `unit` to the column's unit. */
+  private putTimestamp(c: ColumnBuffer, v: unknown, unit: TimestampUnit): void {
+    const unitNanos = UNIT_NANOS[unit];
+    if (unitNanos === undefined) this.fail(c.name, unit, 'unit must be ns, us, ms or s');
+    const colNanos = c.type === ColumnType.TIMESTAMP_NANOS ? 1 : 1000;
+    if (unitNanos === colNanos) {
+      this.putI64(c, v);
+      return;
+    }
+    if (typeof v === 'number') {
+      if (!Number.isInteger(v)) this.fail(c.name, v, 'timestamp must be an integer');
+      if (unitNanos > colNanos) {
+        const scaled = v * (unitNanos / colNanos);
+        if (Number.isSafeInteger(scaled)) {
+          this.putI64(c, scaled);
+          return;
+        }
+      }
+      this.putI64(c, scaleBig(BigInt(v), unitNanos, colNanos));
+    } else if (typeof v === 'bigint') {
+      this.putI64(c, scaleBig(v, unitNanos, colNanos));
+    } else {
+      this.fail(c.name, v, 'expected a number, bigint or Date');
+    }
+  }
+
+  private arrayColumn(
+    name: string,
+    type: ColumnTypeCode,
+    value: ArrayInput | null | undefined,
+  ): this {
+    const c = this.column(name, type, value);
+    if (value == null) return this.putNull(c);
+    const isLong = type === ColumnType.LONG_ARRAY;
+    let shape: number[];
+    let flat: ArrayLike<unknown>;
+    if (Array.isArray(value)) {
+      shape = [];
+      let probe: unknown = value;
+      while (Array.isArray(probe)) {
+        shape.push(probe.length);
+        probe = probe[0];
+      }
+      const out: unknown[] = [];
+      const problem = flatten(value, shape, 0, out);
+      if (problem !== null) this.fail(c.name, value, problem);
+      flat = out;
+    } else if (typeof value === 'object' && Array.isArray((value as { shape?: unknown }).shape)) {
+      const v = value as { shape: readonly number[]; values: ArrayLike<unknown> };
+      shape = [...v.shape];
+      flat = v.values;
+      let count = 1;
+      for (const d of shape) {
+        if (!Number.isInteger(d) || d < 0 || d > 0x7fffffff) {
+          this.fail(c.name, value, `array dimension ${d} is not a non-negative int32`);
+        }
+        count *= d;
+      }
+      if (flat === null || typeof flat !== 'object' || flat.length !== count) {
+        this.fail(c.name, value, `array shape [${shape}] needs ${count} values`);
+      }
+    } else {
+      return this.fail(c.name, value, 'expected a nested array or { shape, values }');
+    }
+    if (shape.length === 0 || shape.length > Limits.MAX_ARRAY_DIMENSIONS) {
+      this.fail(c.name, value, `array must have 1-${Limits.MAX_ARRAY_DIMENSIONS} dimensions`);
+    }
+    const bytes = 1 + shape.length * 4 + flat.length * 8;
+    c.reserveVar(bytes);
+    const view = new DataView(c.data.buffer, c.data.byteOffset + c.dataLen, bytes);
+    view.setUint8(0, shape.length);
+    for (let d = 0; d < shape.length; d++) view.setInt32(1 + d * 4, shape[d]!, true);
+    let p = 1 + shape.length * 4;
+    for (let i = 0; i < flat.length; i++, p += 8) {
+      const e = flat[i];
+      if (isLong) {
+        if (typeof e === 'bigint' && e >= MIN_I64 && e <= MAX_I64) view.setBigInt64(p, e, true);
+        else if (typeof e === 'number' && Number.isSafeInteger(e))
+          view.setBigInt64(p, BigInt(e), true);
+        else this.fail(c.name, e, 'LONG_ARRAY element is not a 64-bit integer');
+      } else if (typeof e === 'number') {
+        view.setFloat64(p, e, true);
+      } else {
+        this.fail(c.name, e, 'DOUBLE_ARRAY element is not a number');
+      }
+    }
+    c.endVar(c.dataLen + bytes);
+    c.lastRow = this.rowCount;
+    return this;
+  }
+
+  private decimalColumn(
+    name: string,
+    type: ColumnTypeCode,
+    value: bigint | string | null | undefined,
+    scale: number,
+  ): this {
+    const c = this.column(name, type, value);
+    if (value == null) return this.putNull(c);
+    let unscaled: bigint;
+    let s = scale;
+    if (typeof value === 'string') {
+      const m = /^([+-]?)(\d+)(?:\.(\d+))?$/.exec(value);
+      if (m === null) return this.fail(c.name, value, 'expected decimal text like -12.345');
+      s = m[3]?.length ?? 0;
+      unscaled = BigInt(`${m[1]}${m[2]}${m[3] ?? ''}`);
+    } else if (typeof value === 'bigint') {
+      unscaled = value;
+    } else {
+      return this.fail(c.name, value, 'expected a bigint (unscaled) or decimal text');
+    }
+    const max = maxDecimalScale(type);
+    if (!Number.isInteger(s) || s < 0 || s > max) {
+      this.fail(c.name, value, `decimal scale ${s} is outside 0-${max}`);
+    }
+    if (c.scale === -1) c.scale = s;
+    else if (s > c.scale) {
+      this.fail(c.name, value, `decimal scale ${s} exceeds the column's scale ${c.scale}`);
+    } else if (s < c.scale) {
+      unscaled *= 10n ** BigInt(c.scale - s);
+    }
+    const bits = c.width * 8;
+    if (unscaled !== BigInt.asIntN(bits, unscaled)) {
+      this.fail(c.name, value, `decimal overflows ${columnTypeName(type)}`);
+    }
+    c.reserve();
+    wordsToWire(unscaled, c.view, c.valueCount++ * c.width, c.width / 8);
+    c.lastRow = this.rowCount;
+    return this;
+  }
+}
+
+function timestampTypeOf(unit: TimestampUnit): ColumnTypeCode {
+  return unit === 'ns' ? ColumnType.TIMESTAMP_NANOS : ColumnType.TIMESTAMP;
+}
+
+/** v * from / to with floor division (exact BigInt). */
+function scaleBig(v: bigint, fromNanos: number, toNanos: number): bigint {
+  if (fromNanos >= toNanos) return v * BigInt(fromNanos / toNanos);
+  const d = BigInt(toNanos / fromNanos);
+  const q = v / d;
+  return v % d !== 0n && v < 0n ? q - 1n : q;
+}
+
+/** Flattens a nested array of the given shape, or says why it is ragged. */
+function flatten(node: unknown, shape: number[], depth: number, out: unknown[]): string | null {
+  if (depth === shape.length) {
+    if (Array.isArray(node)) return `array is deeper than ${shape.length} dimensions`;
+    out.push(node);
+    return null;
+  }
+  if (!Array.isArray(node) || node.length !== shape[depth]) {
+    return `ragged array: expected length ${shape[depth]} at depth ${depth}`;
+  }
+  for (const child of node) {
+    const problem = flatten(child, shape, depth + 1, out);
+    if (problem !== null) return problem;
+  }
+  return null;
+}
