@@ -15,6 +15,21 @@ export function fixture(name: string): Uint8Array {
   return new Uint8Array(Buffer.from(hex, 'hex'));
 }
 
+/**
+ * Path of a child-process script under test/fixtures/. Children run plain
+ * node and import '@qwp/segment-log' from dist/ (the test task builds first);
+ * fails clearly when dist/ is missing.
+ */
+export function childScript(name: string): string {
+  const dist = fileURLToPath(new URL('../dist/index.js', import.meta.url));
+  if (!existsSync(dist)) {
+    throw new Error(
+      `${dist} is missing: run \`npx tsc -p tsconfig.build.json\` in packages/segment-log`,
+    );
+  }
+  return fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));
+}
+
 /** A fresh temporary directory; remove it with {@link removeDir}. */
 export function tempDir(prefix = 'qwp-seglog-'): string {
   return mkdtempSync(join(tmpdir(), prefix));

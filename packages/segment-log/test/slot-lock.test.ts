@@ -1,0 +1,79 @@
+import { spawn } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, test } from 'vitest';
+import {
+  BadDirectoryError,
+  BadSenderIdError,
+  SlotLock,
+  SlotLockedError,
+  slotDirectory,
+  validateSenderId,
+} from '../src/index.js';
+import { childScript, removeDir, tempDir } from './helpers.js';
+
+let dir: string;
+beforeEach(() => {
+  dir = tempDir();
+});
+afterEach(() => removeDir(dir));
+
+describe('sender_id', () => {
+  test.each(['default', 'ingest-1', 'A_b-9'])('accepts %s', (id) => {
+    expect(() => validateSenderId(id)).not.toThrow();
+  });
+  test.each(['', '..', '.', 'a/b', '../x', 'a b', 'é', 'x'.repeat(256), 'a.b'])(
+    'rejects %j',
+    (id) => {
+      expect(() => slotDirectory('/tmp', id)).toThrow(BadSenderIdError);
+    },
+  );
+});
+
+describe('SlotLock', () => {
+  test('writes the holder PID and releases on close', () => {
+    const slot = join(dir, 's1');
+    const lock = SlotLock.acquire(slot);
+    expect(readFileSync(join(slot, '.lock'), 'utf8').trim()).toBe(String(process.pid));
+    // flock is per open file: a second open, even in this process, sees it held.
+    expect(SlotLock.probe(slot)).toEqual({ held: true, pid: process.pid });
+    lock.close();
+    SlotLock.acquire(slot).close();
+  });
+
+  test('a live holder in another process is named by PID; the kernel frees it when it dies', async () => {
+    const slot = join(dir, 's2');
+    SlotLock.acquire(slot).close();
+    const child = spawn(process.execPath, [childScript('hold-lock.mjs'), slot], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    try {
+      await new Promise<void>((resolve, reject) => {
+        child.stdout.on('data', (d: Buffer) => d.toString().includes('locked') && resolve());
+        child.on('exit', (code) => reject(new Error(`lock holder exited ${code}`)));
+      });
+      let err: unknown;
+      try {
+        SlotLock.acquire(slot);
+      } catch (e) {
+        err = e;
+      }
+      expect(err).toBeInstanceOf(SlotLockedError);
+      expect((err as SlotLockedError).holderPid).toBe(child.pid);
+      expect((err as Error).message).toContain(String(child.pid));
+      expect((err as Error).message).toContain(join(slot, '.lock'));
+      expect(readFileSync(join(slot, '.lock'), 'utf8').trim()).toBe(String(child.pid));
+    } finally {
+      child.kill('SIGKILL');
+      await new Promise((r) => child.once('exit', r));
+    }
+    SlotLock.acquire(slot).close();
+  });
+
+  test('sf_dir that is a file is a typed error naming it', () => {
+    const file = join(dir, 'file');
+    writeFileSync(file, 'x');
+    expect(() => SlotLock.acquire(join(file, 'slot'))).toThrow(BadDirectoryError);
+    expect(readFileSync(file, 'utf8')).toBe('x');
+  });
+});
