@@ -47,7 +47,8 @@ export type ServerInfoErrorCode =
   | 'ERR_QWP_SERVER_INFO_TRUNCATED'
   | 'ERR_QWP_SERVER_INFO_MAGIC'
   | 'ERR_QWP_SERVER_INFO_KIND'
-  | 'ERR_QWP_SERVER_INFO_UTF8';
+  | 'ERR_QWP_SERVER_INFO_UTF8'
+  | 'ERR_QWP_SERVER_INFO_FIELD_TOO_LONG';
 
 /**
  * A SERVER_INFO frame could not be decoded. `field` names the field being
