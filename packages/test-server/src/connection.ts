@@ -103,6 +103,8 @@ export class Connection {
   private lastDue = 0;
   private readonly timers = new Set<NodeJS.Timeout>();
   private closed = false;
+  /** Set once the socket is cut: ws may still emit messages it had already parsed. */
+  private terminated = false;
 
   constructor(
     private readonly ws: WebSocket,
@@ -119,6 +121,7 @@ export class Connection {
 
   /** Cuts the TCP connection at once, without a close frame (a crash or a network fault). */
   terminate(): void {
+    this.terminated = true;
     this.ws.terminate();
   }
 
@@ -128,7 +131,7 @@ export class Connection {
   }
 
   private onMessage(data: Buffer, isBinary: boolean): void {
-    if (this.closed) return;
+    if (this.closed || this.terminated) return;
     if (!isBinary) {
       // QuestDB ignores text messages on the ingest endpoint (logged, no sequence consumed).
       this.ctx.stats.textFrames++;
@@ -242,7 +245,7 @@ export class Connection {
     this.ctx.recordFrame(record);
     this.ctx.stats.connectionsDropped++;
     this.ctx.log(`conn ${this.info.id}: dropped by fault at frame ${record.wireSeq} (${where})`);
-    this.ws.terminate();
+    this.terminate();
   }
 
   private scheduleAck(): void {

@@ -1,0 +1,212 @@
+import { decodeResponse, Status } from '@qwp/qwp-wire';
+import { afterEach, describe, expect, it } from 'vitest';
+import { startTestServer, type TestServer, type TestServerOptions } from '../src/index.js';
+import { connect, rawRequest, type TestClient, upgradeHeaders } from './helpers/client.js';
+import { emptyCommit, simpleRows } from './helpers/frames.js';
+
+const SEED = Number(process.env.QWP_TEST_SEED ?? 42);
+
+let server: TestServer | null = null;
+const clients: TestClient[] = [];
+
+async function start(options: TestServerOptions = {}): Promise<TestServer> {
+  server = await startTestServer(options);
+  return server;
+}
+
+async function open(s: TestServer, headers?: Record<string, string>): Promise<TestClient> {
+  const c = await connect(s.url, headers);
+  clients.push(c);
+  return c;
+}
+
+afterEach(async () => {
+  for (const c of clients.splice(0)) await c.close();
+  await server?.close();
+  server = null;
+});
+
+const row = (i: number) => simpleRows('t', [{ v: BigInt(i), ts: BigInt(i) }]);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe('faults', () => {
+  it('drops each connection at its Nth frame, after commit but before the ACK', async () => {
+    const s = await start({ faults: { dropAfterFrames: 3 } });
+    const c = await open(s);
+    for (let i = 0; i < 5; i++) c.send(row(i));
+    const closed = await c.closed();
+    expect(closed.code).toBe(1006);
+    expect(c.responses.map((r) => r.kind === 'ok' && r.sequence)).toEqual([0n, 1n]);
+    // Frame 3 committed without an ACK: a replay duplicates it unless DEDUP is on.
+    expect(s.rows('t').map((r) => r.v)).toEqual([0n, 1n, 2n]);
+    expect(s.frames.map((f) => f.outcome)).toEqual(['committed', 'committed', 'dropped']);
+  });
+
+  it('can drop before processing, so the frame is not committed', async () => {
+    const s = await start();
+    s.faults.dropAfterFrames(2, 'before-process');
+    const c = await open(s);
+    c.send(row(0));
+    c.send(row(1));
+    await c.closed();
+    expect(s.rows('t').map((r) => r.v)).toEqual([0n]);
+    s.faults.dropAfterFrames(null);
+    const d = await open(s);
+    d.send(row(1));
+    await d.waitFor(1);
+    expect(s.stats().connectionsDropped).toBe(1);
+  });
+
+  it('drops at random with a seeded rate, reproducibly', async () => {
+    const run = async () => {
+      const s = await start({ faults: { dropRate: 0.2, seed: SEED } });
+      const outcomes: number[] = [];
+      for (let conn = 0; conn < 4; conn++) {
+        const c = await open(s);
+        for (let i = 0; i < 10; i++) c.send(row(i));
+        await c.closed(300);
+        outcomes.push(c.responses.length);
+        await c.close();
+      }
+      await s.close();
+      server = null;
+      return outcomes;
+    };
+    const first = await run();
+    const second = await run();
+    expect(first).toEqual(second);
+    expect(first.some((n) => n < 10)).toBe(true);
+  });
+
+  it('delays ACKs and keeps their order', async () => {
+    const s = await start({ faults: { ackDelayMs: 150 } });
+    const c = await open(s);
+    const t0 = Date.now();
+    c.send(row(0));
+    c.send(row(1));
+    const rs = await c.waitFor(2);
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(140);
+    expect(rs.map((r) => r.kind === 'ok' && r.sequence)).toEqual([0n, 1n]);
+  });
+
+  it('never ACKs while told so, yet commits', async () => {
+    const s = await start();
+    s.faults.neverAck();
+    const c = await open(s);
+    c.send(row(0));
+    await s.waitForRows('t', 1);
+    await sleep(80);
+    expect(c.responses).toHaveLength(0);
+    s.faults.neverAck(false);
+    c.send(row(1));
+    const [r] = await c.waitFor(1);
+    expect(r).toMatchObject({ kind: 'ok', sequence: 1n });
+  });
+
+  it.each([
+    Status.WRITE_ERROR,
+    Status.SECURITY_ERROR,
+    Status.INTERNAL_ERROR,
+    Status.NOT_WRITABLE,
+    Status.SCHEMA_MISMATCH,
+    Status.PARSE_ERROR,
+  ])('answers a chosen frame with status %i, once', async (status) => {
+    const s = await start();
+    s.faults.rejectFrame(1, status, 'table is busy');
+    const c = await open(s);
+    c.send(row(0));
+    c.send(row(1));
+    const rs = await c.waitFor(2);
+    expect(rs[1]).toEqual({ kind: 'error', status, sequence: 1n, message: 'table is busy' });
+    expect(s.rows('t')).toHaveLength(1);
+    await c.close();
+    const d = await open(s);
+    d.send(row(1));
+    expect((await d.waitFor(1))[0]).toMatchObject({ kind: 'ok' });
+  });
+
+  it('refuses connections for a while: reset, or an HTTP status', async () => {
+    const s = await start();
+    s.faults.refuseConnections(150);
+    await expect(open(s)).rejects.toThrow();
+    s.faults.refuseConnections(150, 503);
+    await expect(open(s)).rejects.toMatchObject({ status: 503 });
+    await sleep(170);
+    const c = await open(s);
+    expect(c.ws.readyState).toBe(c.ws.OPEN);
+  });
+
+  it.each([401, 403, 404, 421, 426, 503])(
+    'answers the upgrade with %i when told so',
+    async (status) => {
+      const s = await start({ role: 'REPLICA' });
+      s.setRole(null);
+      s.faults.rejectUpgrades(status, 1);
+      const r = await rawRequest(s.port, '/write/v4', upgradeHeaders());
+      expect(r.status).toBe(status);
+      if (status === 421) expect(r.headers['x-questdb-role']).toBe('REPLICA');
+      const c = await open(s);
+      expect(c.ws.readyState).toBe(c.ws.OPEN);
+    },
+  );
+
+  it('advertises a small X-QWP-Max-Batch-Size and enforces it', async () => {
+    const s = await start({ maxBatchSize: 100 });
+    const c = await open(s);
+    expect(c.upgradeHeaders['x-qwp-max-batch-size']).toBe('100');
+    c.send(Buffer.concat([emptyCommit(), Buffer.alloc(100)]));
+    expect((await c.closed()).code).toBe(1009);
+  });
+
+  it('sends malformed and future ACKs when told so', async () => {
+    const s = await start();
+    s.faults.corruptAcks('malformed');
+    const c = await open(s);
+    c.send(row(0));
+    const [raw] = await c.waitForRaw(1);
+    expect(raw).toHaveLength(5);
+    expect(() => decodeResponse(raw!)).toThrow();
+    s.faults.corruptAcks('future', 1);
+    c.send(row(1));
+    c.send(row(2));
+    const [future, normal] = await c.waitFor(2);
+    expect(future).toMatchObject({ kind: 'ok', sequence: 1001n });
+    expect(normal).toMatchObject({ kind: 'ok', sequence: 2n });
+  });
+
+  it('sends cumulative DURABLE_ACK frames that trail the OKs', async () => {
+    const s = await start({ durableAck: { delayMs: 30 } });
+    const c = await open(s, { 'X-QWP-Request-Durable-Ack': 'true' });
+    c.send(row(0));
+    c.send(simpleRows('u', [{ v: 1n, ts: 1n }]));
+    c.send(row(2));
+    const rs = await c.waitFor(4, 2000);
+    expect(rs[0]).toMatchObject({ kind: 'ok', sequence: 0n });
+    expect(rs.filter((r) => r.kind === 'ok')).toHaveLength(3);
+    const firstDurable = rs.findIndex((r) => r.kind === 'durable-ack');
+    expect(firstDurable).toBeGreaterThanOrEqual(1);
+    await sleep(100);
+    const durable = c.responses.filter((r) => r.kind === 'durable-ack');
+    const watermark = new Map<string, bigint>();
+    for (const d of durable) for (const t of d.tables) watermark.set(t.name, t.seqTxn);
+    expect(Object.fromEntries(watermark)).toEqual({ t: 2n, u: 1n });
+  });
+
+  it('resets every fault', async () => {
+    const s = await start({ faults: { neverAck: true, ackDelayMs: 500 } });
+    s.faults.rejectUpgrades(503);
+    s.faults.reset();
+    const c = await open(s);
+    c.send(row(0));
+    expect((await c.waitFor(1, 400))[0]).toMatchObject({ kind: 'ok' });
+  });
+
+  it('rejects bad fault settings with a clear error', async () => {
+    await expect(startTestServer({ faults: { dropRate: 2 } })).rejects.toThrow(
+      /dropRate must be in \[0, 1\]/,
+    );
+    const s = await start();
+    expect(() => s.faults.rejectUpgrades(302)).toThrow(/rejectUpgrades status must be one of/);
+    expect(() => s.faults.dropAfterFrames(0)).toThrow(/integer >= 1, got 0/);
+  });
+});
