@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   Crc32cErrorCode,
@@ -5,6 +6,7 @@ import {
   Crc32cTypeError,
   implementations,
 } from '../src/index.js';
+import { LONG_RUN, testSeed } from './helpers.js';
 
 const bytes = new Uint8Array(16);
 const nonBuffers: unknown[] = [
@@ -113,4 +115,44 @@ describe('bad arguments throw typed errors, never crash', () => {
       });
     });
   }
+});
+
+describe('random arguments (seeded fuzz)', () => {
+  const seed = testSeed(7100);
+  const numbers = fc.oneof(
+    fc.integer({ min: -5, max: 80 }),
+    fc.double(),
+    fc.constantFrom(Number.NaN, -0, 2 ** 32, 2 ** 53, Number.MAX_SAFE_INTEGER, -(2 ** 31)),
+  );
+  const datas = fc.oneof(
+    fc.uint8Array({ maxLength: 70 }),
+    fc.integer({ min: 0, max: 70 }).map((n) => new ArrayBuffer(n)),
+    fc.integer({ min: 0, max: 70 }).map((n) => new SharedArrayBuffer(n)),
+    fc.integer({ min: 0, max: 8 }).map((n) => new DataView(new ArrayBuffer(n * 8), n)),
+    fc.integer({ min: 0, max: 8 }).map((n) => new BigInt64Array(n)),
+    fc.anything(),
+  );
+  const arg = fc.oneof(numbers, fc.anything());
+
+  it(`returns a uint32 or throws Crc32cTypeError/Crc32cRangeError (seed ${seed})`, () => {
+    fc.assert(
+      fc.property(datas, arg, arg, arg, fc.integer({ min: 0, max: 4 }), (d, a, b, c, argc) => {
+        for (const impl of implementations()) {
+          const all = [d, a, b, c].slice(0, argc);
+          for (const call of [
+            () => (impl.crc32cRange as (...x: unknown[]) => number)(...all),
+            () => (impl.crc32c as (...x: unknown[]) => number)(...all.slice(0, 2)),
+          ]) {
+            try {
+              const r = call();
+              expect(Number.isInteger(r) && r >= 0 && r <= 0xffffffff).toBe(true);
+            } catch (err) {
+              if (!(err instanceof Crc32cTypeError || err instanceof Crc32cRangeError)) throw err;
+            }
+          }
+        }
+      }),
+      { seed, numRuns: LONG_RUN ? 20_000 : 1_000 },
+    );
+  });
 });

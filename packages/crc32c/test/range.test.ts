@@ -52,7 +52,12 @@ describe('crc32cRange on every kind of memory', () => {
       it('a detached buffer reads as empty, never crashes', () => {
         const ab = new ArrayBuffer(64);
         const view = new Uint8Array(ab, 8, 32);
+        const dv = new DataView(ab, 4, 40);
+        const wide = new Float64Array(ab, 0, 8);
         structuredClone(ab, { transfer: [ab] });
+        expect(impl.crc32cRange(dv, 0, 0)).toBe(0);
+        expect(() => impl.crc32cRange(dv, 0, 1)).toThrow(RangeError);
+        expect(() => impl.crc32cRange(wide, 0, 1)).toThrow(RangeError);
         expect(ab.byteLength).toBe(0);
         expect(impl.crc32cRange(ab, 0, 0)).toBe(0);
         expect(() => impl.crc32cRange(ab, 0, 1)).toThrow(RangeError);

@@ -1,5 +1,6 @@
 import { randomFillSync } from 'node:crypto';
 import { createRequire } from 'node:module';
+import { loadavg } from 'node:os';
 import { crc32c, crc32cRange, implementation, implementations } from '@qwp/crc32c';
 import { fmt } from '../report.js';
 import type { Suite, SuiteOptions, SuiteResult } from '../suite.js';
@@ -138,6 +139,7 @@ async function run(options: SuiteOptions): Promise<SuiteResult> {
     `Each figure: median of ${rounds} rounds of ~${roundMs} ms, contenders interleaved per round; ns/op includes the JS->native call; GB/s = 10^9 bytes/s.`,
     'Every peer is checked to give our CRC on several lengths before it is timed.',
   ];
+  const loadBefore = loadavg()[0]!;
   const peers = loadPeers(notes);
   const oursDefault: Contender = {
     name: `@qwp/crc32c (${implementation()})`,
@@ -197,6 +199,9 @@ async function run(options: SuiteOptions): Promise<SuiteResult> {
   for (const [name, t] of overhead)
     rows.push(['64 B', `@qwp/crc32c ${name}`, fmt(t, 1), fmt(64 / t, 2), 'call overhead']);
 
+  notes.push(
+    `1-min load average ${fmt(loadBefore)} before, ${fmt(loadavg()[0]!)} after (above ~1 other work shared the 2 cores).`,
+  );
   return {
     suite: 'crc32c',
     notes,

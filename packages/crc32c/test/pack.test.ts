@@ -1,0 +1,107 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { PACKAGE_ROOT } from './helpers.js';
+
+// Packs the package as it would be published, installs the tarball the way a
+// user's `npm i` meets it (dependencies' install scripts not run), and uses it.
+const PNPM = ['-y', 'pnpm@10.34.9'];
+const prebuildDir = join(PACKAGE_ROOT, 'prebuilds', `${process.platform}-${process.arch}`);
+const work = mkdtempSync(join(tmpdir(), 'qwp-crc32c-pack-'));
+
+function run(cmd: string, args: string[], cwd: string, timeout: number): string {
+  return execFileSync(cmd, args, {
+    cwd,
+    encoding: 'utf8',
+    timeout,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, QWP_CRC32C_PORTABLE: undefined },
+  });
+}
+
+function newestMtime(paths: string[]): number {
+  return Math.max(...paths.map((p) => statSync(p).mtimeMs));
+}
+
+/** Builds prebuilds/ when it is missing or older than the C sources. */
+function ensurePrebuild(): void {
+  const sources = [
+    join(PACKAGE_ROOT, 'binding.c'),
+    join(PACKAGE_ROOT, 'binding.gyp'),
+    ...readdirSync(join(PACKAGE_ROOT, 'src'))
+      .filter((f) => f.endsWith('.c') || f.endsWith('.h'))
+      .map((f) => join(PACKAGE_ROOT, 'src', f)),
+  ];
+  const built = existsSync(prebuildDir)
+    ? readdirSync(prebuildDir).filter((f) => f.endsWith('.node'))
+    : [];
+  const fresh =
+    built.length > 0 && newestMtime(built.map((f) => join(prebuildDir, f))) >= newestMtime(sources);
+  if (!fresh) run('npx', ['prebuildify', '--napi', '--strip'], PACKAGE_ROOT, 120_000);
+}
+
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+describe('packed tarball', () => {
+  it('installs without scripts into a fresh project and computes a CRC', () => {
+    ensurePrebuild();
+    run('npx', ['tsc', '-p', 'tsconfig.build.json'], PACKAGE_ROOT, 60_000);
+    const packed = run('npx', [...PNPM, 'pack', '--pack-destination', work], PACKAGE_ROOT, 60_000);
+    const tgz = readdirSync(work).find((f) => f.endsWith('.tgz'));
+    expect(tgz, `pnpm pack printed: ${packed}`).toBeDefined();
+
+    const listing = run('tar', ['tzf', join(work, tgz!)], work, 10_000).split('\n');
+    for (const f of [
+      'binding.gyp',
+      'binding.c',
+      'src/crc32c.h',
+      'src/crc32c_x86.c',
+      'dist/index.js',
+    ]) {
+      expect(listing).toContain(`package/${f}`);
+    }
+    expect(
+      listing.some((f) => f.startsWith(`package/prebuilds/${process.platform}-${process.arch}/`)),
+    ).toBe(true);
+    expect(listing.some((f) => f.includes('/test/'))).toBe(false);
+
+    const app = join(work, 'app');
+    run('mkdir', ['-p', app], work, 5_000);
+    writeFileSync(join(app, 'package.json'), '{"name":"app","version":"1.0.0","private":true}\n');
+    run(
+      'npm',
+      ['install', '--ignore-scripts', '--no-audit', '--no-fund', join(work, tgz!)],
+      app,
+      90_000,
+    );
+    const installed = join(app, 'node_modules', '@qwp', 'crc32c');
+    expect(existsSync(join(installed, 'build'))).toBe(false); // so the prebuild is what loads
+
+    const esm = run(
+      process.execPath,
+      [
+        '--input-type=module',
+        '-e',
+        "import { crc32c, crc32cRange, implementation, selfCheck } from '@qwp/crc32c';" +
+          "const b = Buffer.from('123456789');" +
+          'console.log(JSON.stringify({ crc: crc32c(b), range: crc32cRange(b.buffer, b.byteOffset, 9),' +
+          ' impl: implementation(), ok: selfCheck().ok }));',
+      ],
+      app,
+      20_000,
+    );
+    const r = JSON.parse(esm.trim().split('\n').at(-1)!);
+    expect(r).toMatchObject({ crc: 0xe3069283, range: 0xe3069283, ok: true });
+    expect(typeof r.impl).toBe('string');
+
+    const cjs = run(
+      process.execPath,
+      ['-e', "console.log(require('@qwp/crc32c').crc32c(Buffer.from('123456789')))"],
+      app,
+      20_000,
+    );
+    expect(Number(cjs.trim().split('\n').at(-1))).toBe(0xe3069283);
+  }, 180_000);
+});
