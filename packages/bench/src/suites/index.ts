@@ -1,5 +1,6 @@
 import type { Suite } from '../suite.js';
 import { crc32cSuite } from './crc32c.js';
+import { mmapSuite } from './mmap.js';
 
 /** Every suite, in the order `bench` runs them. Each issue adds its own. */
-export const suites: Suite[] = [crc32cSuite];
+export const suites: Suite[] = [crc32cSuite, mmapSuite];
