@@ -314,7 +314,7 @@ function writeColumn(
     case ColumnType.DECIMAL64:
     case ColumnType.DECIMAL128:
     case ColumnType.DECIMAL256:
-      w.u8(c.scale < 0 ? 0 : c.scale);
+      w.u8(Math.max(c.scale, 0));
       w.bytes(c.u8.subarray(vFrom * c.width, vTo * c.width));
       return;
     case ColumnType.VARCHAR:

@@ -1,0 +1,91 @@
+import { describe, expect, it } from 'vitest';
+import { decodeMessage, QwpBatch, QwpEncoder, SymbolDictionary } from '../../src/index.js';
+
+/** Timestamps whose delta-of-deltas are `dods` after a first delta of 1000. */
+function series(dods: bigint[], start = 1_700_000_000_000_000n): bigint[] {
+  const out = [start, start + 1000n];
+  let delta = 1000n;
+  for (const d of dods) {
+    delta += d;
+    out.push(out[out.length - 1]! + delta);
+  }
+  return out;
+}
+
+function roundTrip(ts: bigint[]): {
+  values: unknown[];
+  encoding: number | undefined;
+  size: number;
+} {
+  const batch = new QwpBatch();
+  const t = batch.table('g');
+  for (const v of ts) t.at(v, 'ns');
+  const [frame] = new QwpEncoder(batch.symbols).encode(batch.tables());
+  const col = decodeMessage(frame!, new SymbolDictionary()).tables[0]!.columns[0]!;
+  return { values: col.values, encoding: col.encoding, size: frame!.length };
+}
+
+const I32_MIN = -(2n ** 31n);
+const I32_MAX = 2n ** 31n - 1n;
+
+describe('Gorilla timestamps', () => {
+  const edges: [bigint, number][] = [
+    [0n, 1],
+    [1n, 9],
+    [-1n, 9],
+    [63n, 9],
+    [-64n, 9],
+    [64n, 12],
+    [-65n, 12],
+    [255n, 12],
+    [-256n, 12],
+    [256n, 16],
+    [-257n, 16],
+    [2047n, 16],
+    [-2048n, 16],
+    [2048n, 36],
+    [-2049n, 36],
+    [I32_MAX, 36],
+    [I32_MIN, 36],
+  ];
+
+  for (const [dod, bits] of edges) {
+    it(`dod ${dod} uses the ${bits}-bit bucket and round-trips`, () => {
+      const ts = series([dod, 0n]);
+      const { values, encoding, size } = roundTrip(ts);
+      expect(encoding).toBe(1);
+      expect(values).toEqual(ts);
+      // Header 12 + delta 2 + block (1+1 "g", rows, cols, def 2) + null flag + encoding + 16.
+      const fixed = 12 + 2 + 2 + 1 + 1 + 2 + 1 + 1 + 16;
+      expect(size).toBe(fixed + Math.ceil((bits + 1) / 8));
+    });
+  }
+
+  for (const dod of [I32_MAX + 1n, I32_MIN - 1n, 2n ** 60n]) {
+    it(`dod ${dod} outside int32 falls back to uncompressed`, () => {
+      const ts = series([0n, dod, 0n], 0n);
+      const { values, encoding } = roundTrip(ts);
+      expect(encoding).toBe(0);
+      expect(values).toEqual(ts);
+    });
+  }
+
+  it('wraps across the int64 range like the server (negative and huge values)', () => {
+    const ts = [-(2n ** 63n), -(2n ** 63n) + 5n, -(2n ** 63n) + 7n, 2n ** 63n - 1n];
+    expect(roundTrip(ts).values).toEqual(ts);
+  });
+
+  it('1 and 2 values: plain and Gorilla-without-stream', () => {
+    expect(roundTrip([5n]).encoding).toBe(0);
+    expect(roundTrip([5n, 9n]).encoding).toBe(1);
+    expect(roundTrip([5n, 9n]).values).toEqual([5n, 9n]);
+  });
+
+  it('a steady cadence costs one bit per value', () => {
+    const ts = series(new Array(800).fill(0n));
+    const { values, size } = roundTrip(ts);
+    expect(values).toEqual(ts);
+    // Header, delta, name, 2-byte row count, column count, def, null flag, encoding, 2 values.
+    expect(size).toBe(12 + 2 + 2 + 2 + 1 + 2 + 1 + 1 + 16 + 100);
+  });
+});
