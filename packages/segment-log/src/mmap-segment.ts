@@ -31,6 +31,12 @@ export interface OpenSegmentOptions {
   files?: FilesFacade;
   /** Map read-only and never write (inspection, a reader thread). Default false. */
   readOnly?: boolean;
+  /**
+   * Validate now but map on first use ({@link MmapSegment.ensureMapped}):
+   * recovery of a slot with many sealed segments maps only those a reader
+   * reaches. Default false.
+   */
+  lazy?: boolean;
 }
 
 function nowMicros(): number {
@@ -67,15 +73,17 @@ function checkSeq(baseSeq: number): void {
 /**
  * One segment: a fixed-size file mapped MAP_SHARED (or a SharedArrayBuffer
  * in memory mode) holding a 24-byte header and CRC32C-framed payloads.
+ * It holds no file descriptor: the mapping alone keeps the file's pages, so
+ * a slot of thousands of segments never runs out of descriptors.
  *
  * Single producer: only the owning thread calls {@link tryAppend}. Bytes
  * below {@link publishedOffset} are complete and never change again.
  */
 export class MmapSegment {
-  /** The mapping (file mode) or SharedArrayBuffer (memory mode). */
-  readonly buffer: ArrayBuffer | SharedArrayBuffer;
-  readonly bytes: Uint8Array;
-  readonly view: DataView;
+  /** The mapping (file mode) or SharedArrayBuffer (memory mode); empty until mapped. */
+  buffer: ArrayBuffer | SharedArrayBuffer;
+  bytes: Uint8Array;
+  view: DataView;
   readonly sizeBytes: number;
   /** True for a SharedArrayBuffer segment with no file behind it. */
   readonly inMemory: boolean;
@@ -88,14 +96,16 @@ export class MmapSegment {
   private _payloadBytes: number;
   private appendCursor: number;
   private publishedCursor: number;
-  private fd: number;
+  private mapped: boolean;
+  /** mapped, not closed, not read-only: the one flag the hot path checks. */
+  private writable: boolean;
   private closed = false;
 
   private constructor(
     private readonly files: FilesFacade | undefined,
     path: string,
-    fd: number,
-    buffer: ArrayBuffer | SharedArrayBuffer,
+    buffer: ArrayBuffer | SharedArrayBuffer | undefined,
+    sizeBytes: number,
     baseSeq: number,
     appendOffset: number,
     frameCount: number,
@@ -104,13 +114,14 @@ export class MmapSegment {
     readOnly: boolean,
   ) {
     this._path = path;
-    this.fd = fd;
-    this.buffer = buffer;
-    this.bytes = new Uint8Array(buffer);
-    this.view = new DataView(buffer);
-    this.sizeBytes = buffer.byteLength;
+    this.buffer = buffer ?? new ArrayBuffer(0);
+    this.bytes = new Uint8Array(this.buffer);
+    this.view = new DataView(this.buffer);
+    this.sizeBytes = sizeBytes;
     this.inMemory = files === undefined;
     this.readOnly = readOnly;
+    this.mapped = buffer !== undefined;
+    this.writable = this.mapped && !readOnly;
     this._baseSeq = baseSeq;
     this.appendCursor = appendOffset;
     this.publishedCursor = appendOffset;
@@ -147,7 +158,20 @@ export class MmapSegment {
       step = 'mmap';
       buffer = files.mmap(fd, 0, sizeBytes, 'rw');
       writeHeader(new DataView(buffer), baseSeq, options.createdMicros ?? nowMicros());
-      return new MmapSegment(files, path, fd, buffer, baseSeq, SEGMENT_HEADER_SIZE, 0, 0, 0, false);
+      step = 'close';
+      files.close(fd);
+      return new MmapSegment(
+        files,
+        path,
+        buffer,
+        sizeBytes,
+        baseSeq,
+        SEGMENT_HEADER_SIZE,
+        0,
+        0,
+        0,
+        false,
+      );
     } catch (err) {
       const failure = new SegmentIoError(
         `cannot create segment ${path}: ${step} failed: ${reasonOf(err)}`,
@@ -161,7 +185,7 @@ export class MmapSegment {
           // The mapping is released at GC anyway; the primary failure is what matters.
         }
       }
-      closeQuietlyInto(files, fd, failure);
+      if (step !== 'close') closeQuietlyInto(files, fd, failure);
       try {
         files.unlink(path);
       } catch {
@@ -181,8 +205,8 @@ export class MmapSegment {
     return new MmapSegment(
       undefined,
       `memory:${baseSeq}`,
-      -1,
       buffer,
+      sizeBytes,
       baseSeq,
       SEGMENT_HEADER_SIZE,
       0,
@@ -215,23 +239,13 @@ export class MmapSegment {
         throw new SegmentCorruptError(`${path} is ${size} bytes, larger than any segment`, path);
       }
       const scan = scanSegment(files, fd, path, size);
-      const after = sizeOf(files, fd, path);
-      if (after !== size) {
-        throw new SegmentIoError(
-          `${path} changed size during recovery (${size} -> ${after})`,
-          path,
-        );
-      }
-      try {
-        buffer = files.mmap(fd, 0, size, readOnly ? 'r' : 'rw');
-      } catch (err) {
-        throw new SegmentIoError(`cannot map segment ${path}: ${reasonOf(err)}`, path, err);
-      }
+      if (options.lazy !== true) buffer = mapFd(files, fd, path, size, readOnly);
+      files.close(fd);
       return new MmapSegment(
         files,
         path,
-        fd,
         buffer,
+        size,
         scan.baseSeq,
         scan.appendOffset,
         scan.frameCount,
@@ -289,13 +303,46 @@ export class MmapSegment {
     return this.closed;
   }
 
+  /** Maps a segment opened with `lazy` (a no-op when already mapped). */
+  ensureMapped(): void {
+    if (this.mapped) return;
+    if (this.closed) throw new ClosedError(`segment ${this._path}`);
+    const files = this.files!;
+    let fd: number;
+    try {
+      fd = files.open(this._path, this.readOnly ? 'r' : 'r+');
+    } catch (err) {
+      throw new SegmentIoError(
+        `cannot open segment ${this._path}: ${reasonOf(err)}`,
+        this._path,
+        err,
+      );
+    }
+    try {
+      const size = sizeOf(files, fd, this._path);
+      if (size !== this.sizeBytes) {
+        throw new SegmentIoError(
+          `${this._path} changed size since it was validated (${this.sizeBytes} -> ${size})`,
+          this._path,
+        );
+      }
+      this.buffer = mapFd(files, fd, this._path, size, this.readOnly);
+    } finally {
+      files.close(fd);
+    }
+    this.bytes = new Uint8Array(this.buffer);
+    this.view = new DataView(this.buffer);
+    this.mapped = true;
+    this.writable = !this.readOnly;
+  }
+
   /**
    * Appends one frame (CRC32C over length and payload, length, copy) and
    * publishes it. Returns the frame's offset, or -1 when it does not fit (the
    * caller rotates). No allocation, no syscall.
    */
   tryAppend(payload: Uint8Array): number {
-    if (this.closed || this.readOnly) throw new ClosedError(`segment ${this._path} for appends`);
+    if (!this.writable) throw new ClosedError(`segment ${this._path} for appends`);
     const len = payload.length;
     const off = this.appendCursor;
     const end = off + FRAME_HEADER_SIZE + len;
@@ -316,7 +363,7 @@ export class MmapSegment {
    */
   rebaseSeq(baseSeq: number): void {
     checkSeq(baseSeq);
-    if (this.closed) throw new ClosedError(`segment ${this._path}`);
+    if (!this.writable) throw new ClosedError(`segment ${this._path}`);
     if (this._frameCount > 0) {
       throw new BadArgumentError(
         `cannot rebase ${this._path}: it already holds ${this._frameCount} frame(s)`,
@@ -345,26 +392,41 @@ export class MmapSegment {
   }
 
   /**
-   * Makes a recovered segment safe to append to: reserves its blocks
-   * (a sparse file would otherwise fault with SIGBUS on a full disk) and
-   * zeroes a torn tail, so stale bytes can never pass for frames behind
-   * new, shorter ones.
+   * Makes a recovered segment safe to append to: reserves its blocks (a
+   * sparse file would otherwise fault with SIGBUS on a full disk) and zeroes
+   * a torn tail, so stale bytes can never pass for frames behind new,
+   * shorter ones.
    */
   prepareForAppends(): void {
     const files = this.files;
     if (files === undefined || this.closed || this.readOnly) return;
+    let fd: number;
     try {
-      files.fallocate(this.fd, 0, this.sizeBytes);
+      fd = files.open(this._path, 'r+');
     } catch (err) {
-      throw new SegmentIoError(`cannot reserve ${this._path}: ${reasonOf(err)}`, this._path, err);
+      throw new SegmentIoError(
+        `cannot open segment ${this._path}: ${reasonOf(err)}`,
+        this._path,
+        err,
+      );
     }
-    if (this.tornTailBytes > 0)
-      zeroRange(files, this.fd, this._path, this.appendCursor, this.sizeBytes);
+    try {
+      try {
+        files.fallocate(fd, 0, this.sizeBytes);
+      } catch (err) {
+        throw new SegmentIoError(`cannot reserve ${this._path}: ${reasonOf(err)}`, this._path, err);
+      }
+      if (this.tornTailBytes > 0) {
+        zeroRange(files, fd, this._path, this.appendCursor, this.sizeBytes);
+      }
+    } finally {
+      files.close(fd);
+    }
   }
 
   /** Flushes the published frames' pages to disk (MS_SYNC when `sync`). No-op in memory mode. */
   msync(sync = true): void {
-    if (this.files === undefined || this.closed) return;
+    if (this.files === undefined || !this.mapped || this.closed) return;
     try {
       this.files.msync(this.buffer as ArrayBuffer, 0, this.publishedCursor, sync);
     } catch (err) {
@@ -372,29 +434,32 @@ export class MmapSegment {
     }
   }
 
-  /** Unmaps and closes the file (file mode); drops the buffer reference (memory mode). */
+  /** Unmaps (file mode) or drops the buffer (memory mode). Idempotent. */
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    this.writable = false;
     const files = this.files;
-    if (files === undefined) return;
-    let failure: unknown;
+    if (files === undefined || !this.mapped) return;
     try {
       files.munmap(this.buffer as ArrayBuffer);
     } catch (err) {
-      failure = new SegmentIoError(`cannot unmap ${this._path}: ${reasonOf(err)}`, this._path, err);
+      throw new SegmentIoError(`cannot unmap ${this._path}: ${reasonOf(err)}`, this._path, err);
     }
-    try {
-      files.close(this.fd);
-    } catch (err) {
-      failure ??= new SegmentIoError(
-        `cannot close ${this._path}: ${reasonOf(err)}`,
-        this._path,
-        err,
-      );
-    }
-    this.fd = -1;
-    if (failure !== undefined) throw failure;
+  }
+}
+
+function mapFd(
+  files: FilesFacade,
+  fd: number,
+  path: string,
+  size: number,
+  readOnly: boolean,
+): ArrayBuffer {
+  try {
+    return files.mmap(fd, 0, size, readOnly ? 'r' : 'rw');
+  } catch (err) {
+    throw new SegmentIoError(`cannot map segment ${path}: ${reasonOf(err)}`, path, err);
   }
 }
 

@@ -120,9 +120,11 @@ export function openSlot(options: OpenSlotOptions): Slot {
         );
       }
     }
-    for (const n of named) {
+    for (let i = 0; i < named.length; i++) {
+      const n = named[i]!;
       const path = `${dir}/${n.name}`;
-      const seg = MmapSegment.openExisting(path, { files });
+      // Only the newest is appended to; older ones are mapped when a reader reaches them.
+      const seg = MmapSegment.openExisting(path, { files, lazy: i < named.length - 1 });
       opened.push(seg);
       if (seg.baseSeq !== n.baseSeq) {
         throw new SegmentCorruptError(

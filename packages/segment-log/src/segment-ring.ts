@@ -169,7 +169,11 @@ export class SegmentRing implements SegmentSource {
     return n;
   }
 
-  /** The segment holding `fsn`, or null when it was trimmed or not yet written. */
+  /**
+   * The segment holding `fsn`, or null when it was trimmed or not yet
+   * written. A recovered sealed segment may be unmapped: call
+   * `ensureMapped()` before reading its bytes.
+   */
   findSegmentContaining(fsn: number): MmapSegment | null {
     if (fsn < this.firstFsn || fsn >= this.next) return null;
     const a = this.active;
@@ -193,13 +197,17 @@ export class SegmentRing implements SegmentSource {
 
   /** @internal SegmentSource: the segment with the greatest baseSeq <= fsn. */
   segmentFor(fsn: number): SegmentView | null {
-    return this.findSegmentContaining(fsn);
+    const s = this.findSegmentContaining(fsn);
+    s?.ensureMapped();
+    return s;
   }
 
   /** @internal SegmentSource. */
   segmentStartingAt(baseSeq: number): SegmentView | null {
     const s = this.findSegmentContaining(baseSeq);
-    return s !== null && s.baseSeq === baseSeq ? s : null;
+    if (s === null || s.baseSeq !== baseSeq) return null;
+    s.ensureMapped();
+    return s;
   }
 
   /** @internal SegmentSource: the ring owns its segments' lifetimes. */

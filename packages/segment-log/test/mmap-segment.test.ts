@@ -142,7 +142,7 @@ describe('MmapSegment.openExisting', () => {
     const path = join(dir, 't.sfa');
     twoFrames(path);
     const image = readFileSync(path);
-    image[24 + 11 + 8] ^= 0xff; // second frame's payload
+    image[24 + 11 + 8] = image[24 + 11 + 8]! ^ 0xff; // second frame's payload
     writeFileSync(path, image);
     const seg = MmapSegment.openExisting(path);
     expect(seg.frameCount).toBe(1);

@@ -60,7 +60,7 @@ describe('PersistedSymbolDict', () => {
   test('a CRC mismatch in a middle chunk ends the trusted prefix', () => {
     threeChunks();
     const image = readFileSync(path);
-    image[8 + 3] ^= 0x01; // inside the first chunk's entry
+    image[8 + 3] = image[8 + 3]! ^ 0x01; // inside the first chunk's entry
     writeFileSync(path, image);
     const scan = inspectSymbolDict(path);
     expect(scan.entries).toEqual([]);
