@@ -335,7 +335,7 @@ export class TableBuffer {
    */
   at(timestamp: number | bigint | Date, unit: TimestampUnit = 'us'): void {
     const type = this.existingTimestampType('') ?? timestampTypeOf(unit);
-    const c = this.column('', type, timestamp);
+    const c = this.column('', type, timestamp, true);
     if (timestamp instanceof Date) this.putTimestamp(c, timestamp.getTime(), 'ms');
     else this.putTimestamp(c, timestamp, unit);
     this.endRow();
@@ -398,7 +398,15 @@ export class TableBuffer {
     this.rowOpen = false;
   }
 
-  private column(name: string, type: ColumnTypeCode, value: unknown): ColumnBuffer {
+  private column(
+    name: string,
+    type: ColumnTypeCode,
+    value: unknown,
+    designated = false,
+  ): ColumnBuffer {
+    if (name === '' && !designated) {
+      this.fail(name, value, 'column name is empty (reserved for the designated timestamp)');
+    }
     let c = this.columns[this.cursor];
     if (c === undefined || c.name !== name) {
       c = this.byName.get(name);

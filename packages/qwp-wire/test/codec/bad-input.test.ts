@@ -1,0 +1,152 @@
+import { describe, expect, it } from 'vitest';
+import {
+  decodeMessage,
+  QwpBatch,
+  QwpEncoder,
+  QwpInvalidValueError,
+  SymbolDictionary,
+  type TableBuffer,
+  tableRows,
+} from '../../src/index.js';
+
+function caught(fn: () => unknown): QwpInvalidValueError {
+  try {
+    fn();
+  } catch (err) {
+    expect(err).toBeInstanceOf(QwpInvalidValueError);
+    return err as QwpInvalidValueError;
+  }
+  throw new Error('expected a QwpInvalidValueError');
+}
+
+/** A table with two good rows already buffered. */
+function twoRows(): { batch: QwpBatch; t: TableBuffer } {
+  const batch = new QwpBatch();
+  const t = batch.table('trades');
+  t.symbol('sym', 'A').longColumn('qty', 1).at(1000n, 'us');
+  t.symbol('sym', 'B').longColumn('qty', 2).at(2000n, 'us');
+  return { batch, t };
+}
+
+function decodeRows(batch: QwpBatch): Record<string, unknown>[] {
+  const [frame] = new QwpEncoder(batch.symbols).encode(batch.tables());
+  return tableRows(decodeMessage(frame!, new SymbolDictionary()).tables[0]!);
+}
+
+const AFTER = [
+  { sym: 'A', qty: 1n, '': 1000n },
+  { sym: 'B', qty: 2n, '': 2000n },
+];
+
+describe('bad input: synchronous errors that keep buffered rows and drop the half row', () => {
+  const cases: [string, (t: TableBuffer) => void, RegExp, string | undefined][] = [
+    ['empty column name', (t) => t.longColumn('', 1), /empty/, ''],
+    [
+      'column name over 127 bytes',
+      (t) => t.longColumn('é'.repeat(64), 1),
+      /128 UTF-8 bytes/,
+      'é'.repeat(64),
+    ],
+    [
+      'forbidden column character',
+      (t) => t.longColumn('a.b', 1),
+      /forbidden character "\."/,
+      'a.b',
+    ],
+    ['forbidden column character -', (t) => t.longColumn('a-b', 1), /forbidden/, 'a-b'],
+    ['control character in column name', (t) => t.longColumn('a\nb', 1), /forbidden/, 'a\nb'],
+    [
+      'type change within the batch',
+      (t) => t.doubleColumn('qty', 1.5),
+      /is LONG, not DOUBLE/,
+      'qty',
+    ],
+    ['column twice in one row', (t) => t.longColumn('x', 1).longColumn('x', 2), /twice/, 'x'],
+    ['INT out of range', (t) => t.int32Column('i', 2 ** 31), /INT needs an integer/, 'i'],
+    ['BYTE not integral', (t) => t.byteColumn('b', 1.5), /BYTE needs an integer/, 'b'],
+    ['SHORT out of range', (t) => t.shortColumn('s', -32769), /SHORT/, 's'],
+    ['LONG not integral', (t) => t.longColumn('l', 0.5), /signed 64-bit/, 'l'],
+    ['LONG number beyond int64', (t) => t.longColumn('l', 2 ** 63), /signed 64-bit/, 'l'],
+    ['bigint beyond int64', (t) => t.longColumn('l', 2n ** 63n), /bigint outside/, 'l'],
+    ['bigint below int64', (t) => t.longColumn('l', -(2n ** 63n) - 1n), /bigint outside/, 'l'],
+    [
+      'wrong JS type',
+      (t) => t.doubleColumn('d', '1' as unknown as number),
+      /expected a number/,
+      'd',
+    ],
+    ['lone surrogate in VARCHAR', (t) => t.varcharColumn('v', 'a\ud800b'), /surrogate/, 'v'],
+    ['lone surrogate in SYMBOL', (t) => t.symbol('s2', '\udc00'), /surrogate/, 's2'],
+    ['ragged array', (t) => t.doubleArrayColumn('arr', [[1, 2], [3]]), /ragged/, 'arr'],
+    [
+      'array too deep on one branch',
+      (t) => t.doubleArrayColumn('arr', [1, [2]]),
+      /deeper|ragged/,
+      'arr',
+    ],
+    ['non-number array element', (t) => t.doubleArrayColumn('arr', ['x']), /not a number/, 'arr'],
+    ['LONG_ARRAY fraction', (t) => t.longArrayColumn('la', [1.5]), /not a 64-bit integer/, 'la'],
+    [
+      'array shape mismatch',
+      (t) => t.doubleArrayColumn('arr', { shape: [2, 2], values: [1] }),
+      /needs 4/,
+      'arr',
+    ],
+    ['decimal scale too large', (t) => t.decimal64Column('d64', 1n, 19), /scale 19/, 'd64'],
+    [
+      'decimal overflow',
+      (t) => t.decimal64Column('d64', 2n ** 63n, 2),
+      /overflows DECIMAL64/,
+      'd64',
+    ],
+    ['decimal text malformed', (t) => t.decimal128Column('d', '1.2.3'), /decimal text/, 'd'],
+    ['GeoHash precision 0', (t) => t.geohashColumn('g', 1, 0), /1-60/, 'g'],
+    ['GeoHash precision 61', (t) => t.geohashColumn('g', 1, 61), /1-60/, 'g'],
+    ['GeoHash value too wide', (t) => t.geohashColumn('g', 32, 5), /\[0, 2\^5\)/, 'g'],
+    ['bad UUID', (t) => t.uuidColumn('u', 'not-a-uuid'), /UUID/, 'u'],
+    ['bad IPv4', (t) => t.ipv4Column('ip', '256.1.1.1'), /IPv4/, 'ip'],
+    ['negative LONG256', (t) => t.long256Column('l2', -1n), /unsigned 256-bit/, 'l2'],
+    ['CHAR of two units', (t) => t.charColumn('c', 'ab'), /one UTF-16/, 'c'],
+    ['fractional timestamp', (t) => t.at(1.5, 'ms'), /integer/, ''],
+    ['timestamp beyond int64 after scaling', (t) => t.at(2n ** 62n, 's'), /64-bit/, ''],
+    ['bad unit', (t) => t.at(1, 'h' as 'us'), /unit/, ''],
+  ];
+
+  for (const [label, act, message, column] of cases) {
+    it(label, () => {
+      const { batch, t } = twoRows();
+      const err = caught(() => {
+        // Part of the row is written first: it must be discarded with the bad value.
+        t.symbol('sym', 'C').longColumn('fresh', 7);
+        act(t);
+        t.at(3000n, 'us');
+      });
+      expect(err.message).toMatch(message);
+      expect(err.table).toBe('trades');
+      expect(err.column).toBe(column);
+      expect(err.message).toContain("table 'trades'");
+      expect(t.rowCount).toBe(2);
+      expect(t.hasOpenRow).toBe(false);
+      expect(decodeRows(batch)).toEqual(AFTER);
+      // The table keeps working after the error.
+      t.symbol('sym', 'D').longColumn('qty', 4).at(4000n, 'us');
+      expect(decodeRows(batch)).toHaveLength(3);
+    });
+  }
+
+  it('rejects invalid table names by name', () => {
+    const batch = new QwpBatch();
+    expect(caught(() => batch.table('')).message).toMatch(/empty/);
+    expect(caught(() => batch.table('x'.repeat(128))).message).toMatch(/128 UTF-8 bytes/);
+    expect(caught(() => batch.table('a/b')).message).toMatch(/forbidden character "\/"/);
+    expect(caught(() => batch.table('..')).message).toMatch(/"\."/);
+    expect(caught(() => batch.table('a\ud800')).message).toMatch(/surrogate/);
+    expect(batch.table('x'.repeat(127)).name).toHaveLength(127);
+    expect(batch.table('a.b').name).toBe('a.b');
+  });
+
+  it('atNow on a row with no values is an error', () => {
+    const { t } = twoRows();
+    expect(caught(() => t.atNow()).message).toMatch(/no columns/);
+  });
+});

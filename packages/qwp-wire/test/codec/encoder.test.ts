@@ -1,0 +1,141 @@
+import { describe, expect, it } from 'vitest';
+import {
+  decodeMessage,
+  FLAG_DEFER_COMMIT,
+  FLAG_DELTA_SYMBOL_DICT,
+  FLAG_GORILLA,
+  QwpBatch,
+  QwpBatchSizeError,
+  QwpEncoder,
+  SymbolDictionary,
+  tableRows,
+} from '../../src/index.js';
+
+describe('QwpEncoder', () => {
+  it('sends each symbol once per connection and resends after resetConnection via catch-up', () => {
+    const batch = new QwpBatch();
+    const enc = new QwpEncoder(batch.symbols);
+    const server = new SymbolDictionary();
+    batch.table('t').symbol('s', 'a').symbol('x', 'b').atNow();
+    const [f1] = enc.encode(batch.tables());
+    expect(decodeMessage(f1!, server).symbolDelta).toEqual({ start: 0, entries: ['a', 'b'] });
+    batch.clear();
+    batch.table('t').symbol('s', 'b').symbol('x', 'c').atNow();
+    const [f2] = enc.encode(batch.tables());
+    expect(decodeMessage(f2!, server).symbolDelta).toEqual({ start: 2, entries: ['c'] });
+    expect(enc.sentSymbols).toBe(3);
+
+    // Reconnect: a fresh server dictionary; the old frame would be a gap.
+    enc.resetConnection();
+    const fresh = new SymbolDictionary();
+    expect(() => decodeMessage(f2!, fresh)).toThrow(/starts at id 2/);
+    const catchUp = enc.encodeCatchUp();
+    expect(catchUp).toHaveLength(1);
+    const cu = decodeMessage(catchUp[0]!, fresh);
+    expect(cu.header.flags).toBe(FLAG_DEFER_COMMIT | FLAG_DELTA_SYMBOL_DICT | FLAG_GORILLA);
+    expect(cu.header.tableCount).toBe(0);
+    expect(fresh.entries).toEqual(['a', 'b', 'c']);
+    // Replaying the stored frame now overlaps and is accepted.
+    expect(tableRows(decodeMessage(f2!, fresh).tables[0]!)).toEqual([{ s: 'b', x: 'c' }]);
+  });
+
+  it('splits a large dictionary catch-up into frames that fit', () => {
+    const batch = new QwpBatch();
+    for (let i = 0; i < 300; i++) batch.symbols.idOf(`symbol-${i}`);
+    const enc = new QwpEncoder(batch.symbols, { maxBatchSize: 256 });
+    const frames = enc.encodeCatchUp();
+    expect(frames.length).toBeGreaterThan(10);
+    const server = new SymbolDictionary();
+    for (const f of frames) {
+      expect(f.length).toBeLessThanOrEqual(256);
+      expect(f[5]! & FLAG_DEFER_COMMIT).toBe(FLAG_DEFER_COMMIT);
+      decodeMessage(f, server, { maxBatchSize: 256 });
+    }
+    expect(server.entries).toEqual(batch.symbols.symbols);
+  });
+
+  it('sends new symbols that do not fit beside the rows in delta-only frames first', () => {
+    const batch = new QwpBatch();
+    const t = batch.table('t');
+    for (let i = 0; i < 50; i++) t.symbol('s', `a-rather-long-symbol-value-${i}`).atNow();
+    const enc = new QwpEncoder(batch.symbols, { maxBatchSize: 300 });
+    const frames = enc.encode(batch.tables());
+    const server = new SymbolDictionary();
+    const rows: unknown[] = [];
+    frames.forEach((f, i) => {
+      expect(f.length).toBeLessThanOrEqual(300);
+      const m = decodeMessage(f, server, { maxBatchSize: 300 });
+      expect((m.header.flags & FLAG_DEFER_COMMIT) !== 0).toBe(i < frames.length - 1);
+      for (const tb of m.tables) rows.push(...tableRows(tb));
+    });
+    expect(rows).toHaveLength(50);
+    expect(rows[49]).toEqual({ s: 'a-rather-long-symbol-value-49' });
+  });
+
+  it('packs several tables into one message and splits across tables', () => {
+    const batch = new QwpBatch();
+    for (let i = 0; i < 30; i++) {
+      batch.table('a').longColumn('v', i).atNow();
+      batch.table('b').doubleColumn('w', i).atNow();
+    }
+    const one = new QwpEncoder(batch.symbols).encode(batch.tables());
+    expect(one).toHaveLength(1);
+    expect(decodeMessage(one[0]!, new SymbolDictionary()).tables.map((t) => t.name)).toEqual([
+      'a',
+      'b',
+    ]);
+    const split = new QwpEncoder(batch.symbols, { maxBatchSize: 200 }).encode(batch.tables());
+    expect(split.length).toBeGreaterThan(2);
+    const server = new SymbolDictionary();
+    const count: Record<string, number> = {};
+    for (const f of split) {
+      for (const tb of decodeMessage(f, server, { maxBatchSize: 200 }).tables) {
+        count[tb.name] = (count[tb.name] ?? 0) + tb.rowCount;
+      }
+    }
+    expect(count).toEqual({ a: 30, b: 30 });
+  });
+
+  it('fails cleanly when one row cannot fit', () => {
+    const batch = new QwpBatch();
+    batch.table('t').binaryColumn('b', new Uint8Array(500)).atNow();
+    const enc = new QwpEncoder(batch.symbols, { maxBatchSize: 200 });
+    expect(() => enc.encode(batch.tables())).toThrow(QwpBatchSizeError);
+  });
+
+  it('encodeCommit is an empty message with DEFER_COMMIT clear', () => {
+    const enc = new QwpEncoder(new QwpBatch().symbols, { gorilla: false });
+    const m = decodeMessage(enc.encodeCommit(), new SymbolDictionary());
+    expect(m.header).toEqual({
+      version: 1,
+      flags: FLAG_DELTA_SYMBOL_DICT,
+      tableCount: 0,
+      payloadLength: 2,
+    });
+  });
+
+  it('a deferred batch sets DEFER_COMMIT on its only frame', () => {
+    const batch = new QwpBatch();
+    batch.table('t').longColumn('v', 1).atNow();
+    const [f] = new QwpEncoder(batch.symbols).encode(batch.tables(), true);
+    expect(f![5]! & FLAG_DEFER_COMMIT).toBe(FLAG_DEFER_COMMIT);
+  });
+
+  it('reuses buffers across batches without leaking rows or columns', () => {
+    const batch = new QwpBatch();
+    const enc = new QwpEncoder(batch.symbols);
+    batch.table('t').longColumn('a', 1).longColumn('b', 2).at(1n);
+    enc.encode(batch.tables());
+    batch.clear();
+    batch.table('t').longColumn('a', 3).at(2n);
+    const [f] = enc.encode(batch.tables());
+    expect(tableRows(decodeMessage(f!, null).tables[0]!)).toEqual([{ a: 3n, '': 2n }]);
+  });
+
+  it('empty batches encode no tables', () => {
+    const batch = new QwpBatch();
+    batch.table('t');
+    const [f] = new QwpEncoder(batch.symbols).encode(batch.tables());
+    expect(decodeMessage(f!, null).tables).toEqual([]);
+  });
+});
