@@ -42,6 +42,20 @@ describe('crc32cRange on every kind of memory', () => {
         expect(impl.crc32cRange(u16, 1, 19)).toBe(want(3, 19));
       });
 
+      it('memory V8 does not own: WebAssembly.Memory, plain and shared', () => {
+        // Like an mmap'd external ArrayBuffer, the backing store is a separate
+        // reservation rather than a V8 heap allocation.
+        for (const memory of [
+          new WebAssembly.Memory({ initial: 1 }),
+          new WebAssembly.Memory({ initial: 1, maximum: 2, shared: true }),
+        ]) {
+          const buffer = memory.buffer;
+          new Uint8Array(buffer).set(source, 65536 - SIZE);
+          expect(impl.crc32cRange(buffer, 65536 - SIZE + 10, 1400)).toBe(want(10, 1400));
+          expect(() => impl.crc32cRange(buffer, 65536, 1)).toThrow(RangeError);
+        }
+      });
+
       it('Buffer from the shared pool reads only its own bytes', () => {
         const buf = Buffer.from('123456789');
         expect(buf.byteOffset === 0 && buf.buffer.byteLength === 9).toBe(false);
