@@ -19,7 +19,6 @@ export type KeySpec =
   | {
       readonly kind: 'int';
       readonly min: number;
-      readonly max?: number;
       /** `off` is accepted and stored as 0 (the trigger is disabled). */
       readonly off?: boolean;
       readonly default: number;

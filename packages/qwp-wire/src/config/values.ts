@@ -9,12 +9,9 @@ function badValue(key: string, message: string): ConnectStringError {
   return new ConnectStringError('ERR_QWP_CONFIG_BAD_VALUE', `${key}: ${message}`, { key });
 }
 
-function checkRange(key: string, value: number, min: number, max: number | undefined): number {
+function checkMin(key: string, value: number, min: number): number {
   if (value < min) {
     throw badValue(key, `${value} is below the minimum ${min}`);
-  }
-  if (max !== undefined && value > max) {
-    throw badValue(key, `${value} is above the maximum ${max}`);
   }
   return value;
 }
@@ -54,13 +51,13 @@ export function readValue(key: string, spec: KeySpec, raw: string): KeyValue {
       if (!Number.isSafeInteger(n)) {
         throw badValue(key, `'${raw}' is out of the safe integer range`);
       }
-      return checkRange(key, n, spec.min, spec.max);
+      return checkMin(key, n, spec.min);
     }
     case 'size': {
       if (spec.off === true && raw === 'off') {
         return 0;
       }
-      return checkRange(key, parseSize(key, raw), spec.min, undefined);
+      return checkMin(key, parseSize(key, raw), spec.min);
     }
     case 'bool':
       if (raw === 'on' || raw === 'true') {

@@ -365,6 +365,15 @@ describe('every ingest key', () => {
     expect(parseConnectString(`${BASE}${key}=${written};`).initialConnectRetry).toBe(expected);
   });
 
+  test('an integer beyond 2^53-1 is rejected, not rounded', () => {
+    expectReject(
+      `${BASE}sf_append_deadline_millis=9007199254740993;`,
+      'ERR_QWP_CONFIG_BAD_VALUE',
+      'sf_append_deadline_millis',
+      /safe integer range/,
+    );
+  });
+
   test('enum values are case-sensitive and do not match object prototype names', () => {
     expectReject(`${BASE}auto_flush=ON;`, 'ERR_QWP_CONFIG_BAD_VALUE', 'auto_flush');
     expectReject(`${BASE}sf_durability=toString;`, 'ERR_QWP_CONFIG_BAD_VALUE', 'sf_durability');
