@@ -1,7 +1,248 @@
-import type { Command } from '../io.js';
+import { createWriteStream, type WriteStream } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { type Row, rowToJson, startTestServer, type TestServerOptions } from '@qwp/test-server';
+import type { Command, CommandIo } from '../io.js';
+import { UsageError } from '../io.js';
 
-// Placeholder until its issue lands: says so instead of pretending to work.
-export const serve: Command = async (_argv, io) => {
-  io.stderr.write('qwp: this command is not implemented yet\n');
-  return 1;
+const HELP = `usage: qwp serve [options]
+
+Runs a local QWP ingest test server (no QuestDB needed) until SIGINT/SIGTERM.
+
+  --port N              TCP port (default 9000; 0 picks a free one)
+  --host ADDR           bind address (default 127.0.0.1, loopback only)
+  --auth USER:PASS      require HTTP basic auth
+  --token T             require 'Authorization: Bearer T'
+  --role R              report role R; REPLICA and PRIMARY_CATCHUP refuse ingest with 421
+  --zone Z              report zone Z (X-QuestDB-Zone)
+  --max-batch-size N    advertised X-QWP-Max-Batch-Size; larger messages close with 1009
+  --dedup TABLE:C1,C2   DEDUP UPSERT KEYS (designated timestamp + columns); repeatable
+  --durable-ack         honour X-QWP-Request-Durable-Ack
+  --dump FILE.jsonl     write every committed row as one JSON line
+  --drop-every N        drop each connection at its Nth frame (after commit, before the ACK)
+  --ack-delay MS        delay every response by MS milliseconds
+  --mode M              strict (default) or throughput (header check + sampled decode, no rows kept)
+  --sample-rate F       throughput mode: fraction of frames fully decoded (default 1/64)
+  --report-interval MS  how often the row counts are printed when they change (default 1000)
+`;
+
+/** What `qwp serve` needs besides argv: where to print, and what stops it. */
+export interface ServeIo extends CommandIo {
+  /** Stops the server when aborted (tests); SIGINT/SIGTERM always stop it too. */
+  signal?: AbortSignal;
+}
+
+function intOption(name: string, value: string | undefined, min: number): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min) {
+    throw new UsageError(`--${name} must be an integer >= ${min}, got '${value}'`);
+  }
+  return n;
+}
+
+function splitPair(name: string, value: string, sep: string): [string, string] {
+  const i = value.indexOf(sep);
+  if (i <= 0 || i === value.length - 1) {
+    throw new UsageError(`--${name} must look like A${sep}B, got '${value}'`);
+  }
+  return [value.slice(0, i), value.slice(i + 1)];
+}
+
+/** Turns `qwp serve` arguments into server options (throws UsageError on a bad one). */
+export function serveOptions(argv: string[]): {
+  options: TestServerOptions;
+  dump: string | null;
+  reportMs: number;
+  help: boolean;
+} {
+  let parsed: ReturnType<typeof parse>;
+  try {
+    parsed = parse(argv);
+  } catch (err) {
+    throw new UsageError(err instanceof Error ? err.message : String(err), { cause: err });
+  }
+  const v = parsed.values;
+  const options: TestServerOptions = {
+    port: intOption('port', v.port, 0) ?? 9000,
+    host: v.host ?? '127.0.0.1',
+  };
+  if (options.port !== undefined && options.port > 65535) {
+    throw new UsageError(`--port must be at most 65535, got ${options.port}`);
+  }
+  if (v.auth !== undefined || v.token !== undefined) {
+    options.auth = {};
+    if (v.auth !== undefined) {
+      const [user, pass] = splitPair('auth', v.auth, ':');
+      options.auth.basic = { user, pass };
+    }
+    if (v.token !== undefined) options.auth.token = v.token;
+  }
+  if (v.role !== undefined) options.role = v.role;
+  if (v.zone !== undefined) options.zone = v.zone;
+  const maxBatch = intOption('max-batch-size', v['max-batch-size'], 13);
+  if (maxBatch !== undefined) options.maxBatchSize = maxBatch;
+  if (v.dedup !== undefined) {
+    options.dedup = {};
+    for (const spec of v.dedup) {
+      const [table, cols] = splitPair('dedup', spec, ':');
+      options.dedup[table] = cols.split(',').filter((c) => c !== '');
+    }
+  }
+  if (v['durable-ack'] === true) options.durableAck = true;
+  const dropEvery = intOption('drop-every', v['drop-every'], 1);
+  const ackDelay = intOption('ack-delay', v['ack-delay'], 0);
+  if (dropEvery !== undefined || ackDelay !== undefined) {
+    options.faults = {};
+    if (dropEvery !== undefined) options.faults.dropAfterFrames = dropEvery;
+    if (ackDelay !== undefined) options.faults.ackDelayMs = ackDelay;
+  }
+  if (v.mode !== undefined) {
+    if (v.mode !== 'strict' && v.mode !== 'throughput') {
+      throw new UsageError(`--mode must be strict or throughput, got '${v.mode}'`);
+    }
+    options.mode = v.mode;
+  }
+  if (v['sample-rate'] !== undefined) {
+    const f = Number(v['sample-rate']);
+    if (!(f >= 0 && f <= 1))
+      throw new UsageError(`--sample-rate must be in [0, 1], got '${v['sample-rate']}'`);
+    options.sampleRate = f;
+  }
+  return {
+    options,
+    dump: v.dump ?? null,
+    reportMs: intOption('report-interval', v['report-interval'], 10) ?? 1000,
+    help: v.help === true,
+  };
+}
+
+function parse(argv: string[]) {
+  return parseArgs({
+    args: argv,
+    strict: true,
+    allowPositionals: false,
+    options: {
+      port: { type: 'string' },
+      host: { type: 'string' },
+      auth: { type: 'string' },
+      token: { type: 'string' },
+      role: { type: 'string' },
+      zone: { type: 'string' },
+      'max-batch-size': { type: 'string' },
+      dedup: { type: 'string', multiple: true },
+      'durable-ack': { type: 'boolean' },
+      dump: { type: 'string' },
+      'drop-every': { type: 'string' },
+      'ack-delay': { type: 'string' },
+      mode: { type: 'string' },
+      'sample-rate': { type: 'string' },
+      'report-interval': { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+}
+
+function waitForStop(signal: AbortSignal | undefined): {
+  promise: Promise<string>;
+  dispose: () => void;
+} {
+  let dispose = () => {};
+  const promise = new Promise<string>((resolve) => {
+    const onSignal = (name: string) => () => resolve(name);
+    const onInt = onSignal('SIGINT');
+    const onTerm = onSignal('SIGTERM');
+    const onAbort = () => resolve('abort');
+    process.once('SIGINT', onInt);
+    process.once('SIGTERM', onTerm);
+    signal?.addEventListener('abort', onAbort, { once: true });
+    if (signal?.aborted === true) resolve('abort');
+    dispose = () => {
+      process.off('SIGINT', onInt);
+      process.off('SIGTERM', onTerm);
+      signal?.removeEventListener('abort', onAbort);
+    };
+  });
+  return { promise, dispose: () => dispose() };
+}
+
+function endStream(stream: WriteStream): Promise<void> {
+  return new Promise((resolve, reject) => {
+    stream.once('error', reject);
+    stream.end(() => resolve());
+  });
+}
+
+/**
+ * `qwp serve`: runs the test server, prints one line per connection event
+ * and the row count per table whenever it changes, optionally dumps every
+ * committed row as JSON lines, and stops cleanly on SIGINT/SIGTERM (or
+ * when `io.signal` aborts).
+ */
+export const serve: Command = async (argv, io: ServeIo) => {
+  const { options, dump, reportMs, help } = serveOptions(argv);
+  if (help) {
+    io.stdout.write(HELP);
+    return 0;
+  }
+  const out = (line: string) => io.stdout.write(`${line}\n`);
+  let dumpStream: WriteStream | null = null;
+  let dumpError: Error | null = null;
+  if (dump !== null) {
+    dumpStream = createWriteStream(dump, { flags: 'w' });
+    const opened = await new Promise<Error | null>((resolve) => {
+      dumpStream?.once('open', () => resolve(null));
+      dumpStream?.once('error', resolve);
+    });
+    if (opened !== null) {
+      io.stderr.write(`qwp serve: cannot open --dump file ${dump}: ${opened.message}\n`);
+      return 1;
+    }
+    dumpStream.on('error', (err) => {
+      dumpError = err;
+    });
+  }
+  const counts = new Map<string, number>();
+  let changed = false;
+  options.log = out;
+  options.onCommit = (table: string, rows: readonly Row[], seqTxn: bigint) => {
+    counts.set(table, (counts.get(table) ?? 0) + rows.length);
+    changed = true;
+    if (dumpStream !== null && dumpError === null) {
+      let chunk = '';
+      for (const row of rows) {
+        chunk += `${JSON.stringify({ table, seqTxn: seqTxn.toString(), row: rowToJson(row) })}\n`;
+      }
+      dumpStream.write(chunk);
+    }
+  };
+  const stop = waitForStop(io.signal);
+  let server: Awaited<ReturnType<typeof startTestServer>>;
+  try {
+    server = await startTestServer(options);
+  } catch (err) {
+    stop.dispose();
+    if (dumpStream !== null) await endStream(dumpStream).catch(() => {});
+    throw err;
+  }
+  const report = () => {
+    if (!changed) return;
+    changed = false;
+    const parts = [...counts].map(([t, n]) => `${t}=${n}`);
+    out(`rows: ${parts.join(' ')}`);
+  };
+  const timer = setInterval(report, reportMs);
+  const reason = await stop.promise;
+  stop.dispose();
+  clearInterval(timer);
+  out(`stopping (${reason})`);
+  await server.close();
+  report();
+  if (dumpStream !== null) {
+    await endStream(dumpStream);
+    if (dumpError !== null) {
+      io.stderr.write(`qwp serve: writing ${dump}: ${(dumpError as Error).message}\n`);
+      return 1;
+    }
+  }
+  return 0;
 };

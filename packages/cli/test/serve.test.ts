@@ -1,0 +1,262 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import { afterEach, describe, expect, it } from 'vitest';
+import { serveOptions } from '../src/commands/serve.js';
+import { main } from '../src/index.js';
+
+function frame(table: string, v: bigint, ts: bigint): Buffer {
+  // One QWP message: table `table`, columns v LONG and the designated timestamp.
+  const name = Buffer.from(table);
+  const body = Buffer.concat([
+    Buffer.from([name.length]),
+    name,
+    Buffer.from([1, 2, 1]),
+    Buffer.from('v'),
+    Buffer.from([0x05, 0, 0x0a, 0]),
+    Buffer.alloc(8),
+    Buffer.from([0]),
+    Buffer.alloc(8),
+  ]);
+  body.writeBigInt64LE(v, name.length + 9);
+  body.writeBigInt64LE(ts, name.length + 18);
+  const head = Buffer.alloc(12);
+  head.write('QWP1', 0, 'latin1');
+  head[4] = 1;
+  head.writeUInt16LE(1, 6);
+  head.writeUInt32LE(body.length, 8);
+  return Buffer.concat([head, body]);
+}
+
+interface Running {
+  stdout: () => string;
+  stderr: () => string;
+  url: Promise<string>;
+  stop: () => void;
+  exit: Promise<number>;
+}
+
+function runServe(args: string[]): Running {
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  let out = '';
+  let err = '';
+  stdout.on('data', (d) => {
+    out += d;
+  });
+  stderr.on('data', (d) => {
+    err += d;
+  });
+  const ac = new AbortController();
+  const io = { stdin: new PassThrough(), stdout, stderr, signal: ac.signal };
+  const exit = main(['serve', ...args], io);
+  const url = new Promise<string>((resolve, reject) => {
+    const deadline = Date.now() + 5000;
+    const poll = () => {
+      const m = /listening on (ws:\/\/\S+)/.exec(out);
+      if (m?.[1] !== undefined) resolve(m[1]);
+      else if (Date.now() > deadline) reject(new Error(`no listening line in: ${out}${err}`));
+      else setTimeout(poll, 10);
+    };
+    poll();
+  });
+  return { stdout: () => out, stderr: () => err, url, stop: () => ac.abort(), exit };
+}
+
+const running: Running[] = [];
+const dirs: string[] = [];
+
+afterEach(async () => {
+  for (const r of running.splice(0)) {
+    r.stop();
+    await r.exit;
+  }
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+/**
+ * A minimal WebSocket client over a raw socket (the cli package has no ws
+ * dependency): upgrades, sends masked binary frames, counts the server's
+ * frames until `frames.length` arrived or the peer closed. Rejects with the
+ * status line when the upgrade is refused.
+ */
+function sendAndWait(
+  url: string,
+  frames: Buffer[],
+  headers: Record<string, string> = {},
+): Promise<number> {
+  const { hostname, port, pathname } = new URL(url);
+  return new Promise((resolve, reject) => {
+    const sock = connect(Number(port), hostname);
+    let buf = Buffer.alloc(0);
+    let upgraded = false;
+    let got = 0;
+    const timer = setTimeout(() => {
+      sock.destroy();
+      reject(new Error(`only ${got}/${frames.length} responses`));
+    }, 3000);
+    const finish = () => {
+      clearTimeout(timer);
+      sock.destroy();
+      resolve(got);
+    };
+    sock.on('connect', () => {
+      let req = `GET ${pathname} HTTP/1.1\r\nHost: ${hostname}\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n`;
+      req += 'Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n';
+      for (const [k, v] of Object.entries(headers)) req += `${k}: ${v}\r\n`;
+      sock.write(`${req}\r\n`);
+    });
+    sock.on('data', (d: Buffer) => {
+      buf = Buffer.concat([buf, d]);
+      if (!upgraded) {
+        const end = buf.indexOf('\r\n\r\n');
+        if (end < 0) return;
+        const status = buf.subarray(0, buf.indexOf('\r\n')).toString();
+        if (!status.includes(' 101 ')) {
+          clearTimeout(timer);
+          sock.destroy();
+          reject(new Error(status));
+          return;
+        }
+        upgraded = true;
+        buf = buf.subarray(end + 4);
+        for (const f of frames) {
+          const mask = Buffer.from([1, 2, 3, 4]);
+          const head =
+            f.length < 126
+              ? Buffer.from([0x82, 0x80 | f.length])
+              : Buffer.from([0x82, 0x80 | 126, f.length >> 8, f.length & 0xff]);
+          const body = Buffer.from(f.map((b, i) => b ^ mask[i % 4]!));
+          sock.write(Buffer.concat([head, mask, body]));
+        }
+      }
+      // Server frames are unmasked and small here: 2-byte header, 7-bit length.
+      while (buf.length >= 2 && buf.length >= 2 + (buf[1]! & 0x7f)) {
+        const opcode = buf[0]! & 0x0f;
+        buf = buf.subarray(2 + (buf[1]! & 0x7f));
+        if (opcode === 0x08) return finish();
+        got++;
+        if (got === frames.length) return finish();
+      }
+    });
+    sock.on('close', finish);
+    sock.on('error', (e) => {
+      clearTimeout(timer);
+      reject(e);
+    });
+  });
+}
+
+describe('qwp serve', () => {
+  it('serves on loopback, prints connections and row counts, dumps rows, stops on abort', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'qwp-serve-'));
+    dirs.push(dir);
+    const dump = join(dir, 'rows.jsonl');
+    const r = runServe([
+      '--port',
+      '0',
+      '--dump',
+      dump,
+      '--report-interval',
+      '20',
+      '--dedup',
+      'trades:v',
+    ]);
+    running.push(r);
+    const url = await r.url;
+    expect(url).toMatch(/^ws:\/\/127\.0\.0\.1:\d+\/write\/v4$/);
+    await sendAndWait(url, [
+      frame('trades', 1n, 10n),
+      frame('trades', 2n, 11n),
+      frame('quotes', 3n, 12n),
+    ]);
+    const deadline = Date.now() + 3000;
+    while (!/rows: trades=2 quotes=1/.test(r.stdout()) && Date.now() < deadline) {
+      await new Promise((res) => setTimeout(res, 10));
+    }
+    running.pop();
+    r.stop();
+    expect(await r.exit).toBe(0);
+    const out = r.stdout();
+    expect(out).toMatch(/conn 1: open from 127\.0\.0\.1:\d+/);
+    expect(out).toMatch(/conn 1: closed code=/);
+    expect(out).toContain('rows: trades=2 quotes=1');
+    expect(out).toContain('stopping (abort)');
+    const lines = readFileSync(dump, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(lines).toEqual([
+      { table: 'trades', seqTxn: '1', row: { v: '1', timestamp: '10' } },
+      { table: 'trades', seqTxn: '2', row: { v: '2', timestamp: '11' } },
+      { table: 'quotes', seqTxn: '1', row: { v: '3', timestamp: '12' } },
+    ]);
+  });
+
+  it('applies --auth, --drop-every and --max-batch-size', async () => {
+    const r = runServe([
+      '--port',
+      '0',
+      '--auth',
+      'u:p',
+      '--drop-every',
+      '2',
+      '--max-batch-size',
+      '4096',
+    ]);
+    running.push(r);
+    const url = await r.url;
+    await expect(sendAndWait(url, [frame('t', 1n, 1n)])).rejects.toThrow(/401/);
+    const auth = { Authorization: `Basic ${Buffer.from('u:p').toString('base64')}` };
+    // The second frame drops the connection before its ACK: one response only.
+    await expect(sendAndWait(url, [frame('t', 1n, 1n), frame('t', 2n, 2n)], auth)).resolves.toBe(1);
+    expect(r.stdout()).toMatch(/dropped by fault at frame 1/);
+  });
+
+  it('maps flags to server options and refuses bad ones', () => {
+    const { options } = serveOptions([
+      '--role',
+      'REPLICA',
+      '--zone',
+      'z1',
+      '--token',
+      'T',
+      '--ack-delay',
+      '5',
+      '--mode',
+      'throughput',
+      '--sample-rate',
+      '0.5',
+      '--durable-ack',
+    ]);
+    expect(options).toMatchObject({
+      port: 9000,
+      host: '127.0.0.1',
+      role: 'REPLICA',
+      zone: 'z1',
+      auth: { token: 'T' },
+      faults: { ackDelayMs: 5 },
+      mode: 'throughput',
+      sampleRate: 0.5,
+      durableAck: true,
+    });
+    expect(() => serveOptions(['--port', 'x'])).toThrow(/--port must be an integer/);
+    expect(() => serveOptions(['--auth', 'nocolon'])).toThrow(/--auth must look like A:B/);
+    expect(() => serveOptions(['--bogus'])).toThrow(/bogus/);
+  });
+
+  it('exits 2 with the reason on a bad flag, 1 when the dump file cannot be opened', async () => {
+    const stderr = new PassThrough();
+    let err = '';
+    stderr.on('data', (d) => {
+      err += d;
+    });
+    const io = { stdin: new PassThrough(), stdout: new PassThrough(), stderr };
+    expect(await main(['serve', '--drop-every', '0'], io)).toBe(2);
+    expect(err).toContain('--drop-every must be an integer >= 1');
+    expect(await main(['serve', '--port', '0', '--dump', '/nonexistent-dir/x.jsonl'], io)).toBe(1);
+    expect(err).toContain('cannot open --dump file /nonexistent-dir/x.jsonl');
+  });
+});
