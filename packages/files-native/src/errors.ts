@@ -44,6 +44,17 @@ export class OutOfRangeError extends RangeError {
   readonly code = 'ERR_OUT_OF_RANGE';
 }
 
+/** Describes a received argument for an error message without ever throwing (no coercion). */
+export function describeReceived(value: unknown): string {
+  if (typeof value === 'string')
+    return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}...` : value);
+  if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') {
+    return `type ${typeof value} (${String(value)})`;
+  }
+  if (value === null) return 'null';
+  return `type ${typeof value}`;
+}
+
 interface SystemErrorLike {
   code?: unknown;
   errno?: unknown;

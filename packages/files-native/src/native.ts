@@ -1,7 +1,12 @@
 import { constants as bufferConstants } from 'node:buffer';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
-import { completeSystemError, InvalidArgumentError, OutOfRangeError } from './errors.js';
+import {
+  completeSystemError,
+  describeReceived,
+  InvalidArgumentError,
+  OutOfRangeError,
+} from './errors.js';
 import type { Advice, MapMode } from './facade.js';
 
 /** The addon's own surface (src/binding.c). Validation of every argument happens in C too. */
@@ -71,7 +76,7 @@ export function pageSize(): number {
 export function mmap(fd: number, offset: number, length: number, mode: MapMode): ArrayBuffer {
   if (mode !== 'r' && mode !== 'rw') {
     throw new InvalidArgumentError(
-      `The argument 'mode' must be 'r' or 'rw'. Received ${JSON.stringify(mode)}`,
+      `The argument 'mode' must be 'r' or 'rw'. Received ${describeReceived(mode)}`,
     );
   }
   // Node cannot wrap more than this in one ArrayBuffer; refuse before mapping.
@@ -114,10 +119,11 @@ export function msync(buf: ArrayBuffer, offset: number, length: number, sync: bo
 
 /** madvise(2) of `[offset, offset + length)` of a mapping (start rounded down to a page). */
 export function madvise(buf: ArrayBuffer, offset: number, length: number, advice: Advice): void {
-  const value = Object.hasOwn(ADVICE, advice) ? ADVICE[advice] : undefined;
+  const value =
+    typeof advice === 'string' && Object.hasOwn(ADVICE, advice) ? ADVICE[advice] : undefined;
   if (value === undefined) {
     throw new InvalidArgumentError(
-      `The argument 'advice' must be one of ${Object.keys(ADVICE).join(', ')}. Received ${JSON.stringify(advice)}`,
+      `The argument 'advice' must be one of ${Object.keys(ADVICE).join(', ')}. Received ${describeReceived(advice)}`,
     );
   }
   try {
