@@ -77,8 +77,21 @@ export interface RestartOptions {
   downMs?: number;
 }
 
+/** The fault switches, also callable on the server itself (`server.neverAck()` = `server.faults.neverAck()`). */
+export type FaultMethods = Pick<
+  Faults,
+  | 'dropAfterFrames'
+  | 'dropAtRandom'
+  | 'delayAcks'
+  | 'neverAck'
+  | 'rejectFrame'
+  | 'refuseConnections'
+  | 'rejectUpgrades'
+  | 'corruptAcks'
+>;
+
 /** A running test server. */
-export interface TestServer {
+export interface TestServer extends FaultMethods {
   /** ws:// URL of the primary ingest path, e.g. ws://127.0.0.1:9000/write/v4. */
   readonly url: string;
   readonly host: string;
@@ -107,6 +120,12 @@ export interface TestServer {
   dropConnections(): void;
   /** Resolves when `table` has at least `count` committed rows; rejects after `timeoutMs`. */
   waitForRows(table: string, count: number, timeoutMs?: number): Promise<Row[]>;
+  /** Turns every fault off. */
+  resetFaults(): void;
+  /** Stops listening and cuts every connection, keeping all state, until `start()`. */
+  stop(): Promise<void>;
+  /** Listens again on the same port after `stop()`. */
+  start(): Promise<void>;
   /** Stops and starts again on the same port (a server restart). */
   restart(options?: RestartOptions): Promise<void>;
   /** Stops listening and closes every connection. */
@@ -336,7 +355,18 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
   await listen();
   let closed = false;
 
+  const bind = <K extends keyof FaultMethods>(k: K): FaultMethods[K] =>
+    (faults[k] as (...a: unknown[]) => void).bind(faults) as FaultMethods[K];
   const server: TestServer = {
+    dropAfterFrames: bind('dropAfterFrames'),
+    dropAtRandom: bind('dropAtRandom'),
+    delayAcks: bind('delayAcks'),
+    neverAck: bind('neverAck'),
+    rejectFrame: bind('rejectFrame'),
+    refuseConnections: bind('refuseConnections'),
+    rejectUpgrades: bind('rejectUpgrades'),
+    corruptAcks: bind('corruptAcks'),
+    resetFaults: () => faults.reset(),
     get url() {
       return `ws://${formatHost(host)}:${port}/write/v4`;
     },
@@ -378,6 +408,17 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
         };
         poll();
       }),
+    stop: async () => {
+      if (closed) throw new TestServerOptionsError('stop() called on a closed server');
+      await stopListening();
+      log('stopped');
+    },
+    start: async () => {
+      if (closed) throw new TestServerOptionsError('start() called on a closed server');
+      if (http.listening) return;
+      await listen();
+      log(`listening again on ${server.url}`);
+    },
     restart: async (restartOptions = {}) => {
       if (closed) throw new TestServerOptionsError('restart() called on a closed server');
       await stopListening();

@@ -192,6 +192,26 @@ describe('faults', () => {
     expect(Object.fromEntries(watermark)).toEqual({ t: 2n, u: 1n });
   });
 
+  it('stops and starts on the same port on demand, and exposes the fault switches on the server', async () => {
+    const s = await start();
+    const port = s.port;
+    const c = await open(s);
+    c.send(row(0));
+    await c.waitFor(1);
+    await s.stop();
+    await expect(connect(s.url)).rejects.toThrow();
+    await s.start();
+    expect(s.port).toBe(port);
+    s.neverAck();
+    const d = await open(s);
+    d.send(row(1));
+    await s.waitForRows('t', 2);
+    expect(d.responses).toHaveLength(0);
+    s.resetFaults();
+    d.send(row(2));
+    expect((await d.waitFor(1))[0]).toMatchObject({ sequence: 1n });
+  });
+
   it('resets every fault', async () => {
     const s = await start({ faults: { neverAck: true, ackDelayMs: 500 } });
     s.faults.rejectUpgrades(503);
