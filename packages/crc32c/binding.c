@@ -2,8 +2,9 @@
  * N-API glue: converts and validates JS arguments, calls a kernel from
  * src/crc32c.h, converts the result. No CRC logic lives here.
  *
- * Each exported function gets its kernel through the callback's data pointer,
- * so the hot path reads no per-environment state. Validation errors are
+ * Each exported function gets its kernel descriptor (static, shared by every
+ * environment) through the callback's data pointer, so the hot path reads no
+ * per-environment state. Validation errors are
  * instances of the classes src/errors.ts registers through setErrorClasses
  * (plain TypeError/RangeError with a `code` until then).
  */
@@ -151,8 +152,9 @@ static napi_value js_crc32c(napi_env env, napi_callback_info info) {
   }
   uint32_t initial = 0;
   if (argc >= 2 && !get_initial(env, "crc32c", argv[1], &initial)) return NULL;
-  crc32c_fn fn = (crc32c_fn)fn_data;
-  return make_result(env, length == 0 ? initial : fn(initial, (const uint8_t *)ptr, length));
+  const crc32c_impl *impl = (const crc32c_impl *)fn_data;
+  return make_result(env,
+                     length == 0 ? initial : impl->fn(initial, (const uint8_t *)ptr, length));
 }
 
 static size_t element_size(napi_typedarray_type t) {
@@ -250,8 +252,8 @@ static napi_value js_crc32c_range(napi_env env, napi_callback_info info) {
   }
   uint32_t initial = 0;
   if (argc >= 4 && !get_initial(env, "crc32cRange", argv[3], &initial)) return NULL;
-  crc32c_fn fn = (crc32c_fn)fn_data;
-  return make_result(env, length == 0 ? initial : fn(initial, ptr + offset, length));
+  const crc32c_impl *impl = (const crc32c_impl *)fn_data;
+  return make_result(env, length == 0 ? initial : impl->fn(initial, ptr + offset, length));
 }
 
 /* setErrorClasses(TypeErrorClass, RangeErrorClass): undefined */
@@ -303,10 +305,10 @@ static napi_value make_impl(napi_env env, const crc32c_impl *impl) {
   napi_value obj, name, f, g;
   if (napi_create_object(env, &obj) != napi_ok ||
       napi_create_string_utf8(env, impl->name, NAPI_AUTO_LENGTH, &name) != napi_ok ||
-      napi_create_function(env, "crc32c", NAPI_AUTO_LENGTH, js_crc32c, (void *)impl->fn, &f) !=
+      napi_create_function(env, "crc32c", NAPI_AUTO_LENGTH, js_crc32c, (void *)impl, &f) !=
           napi_ok ||
-      napi_create_function(env, "crc32cRange", NAPI_AUTO_LENGTH, js_crc32c_range,
-                           (void *)impl->fn, &g) != napi_ok ||
+      napi_create_function(env, "crc32cRange", NAPI_AUTO_LENGTH, js_crc32c_range, (void *)impl,
+                           &g) != napi_ok ||
       napi_set_named_property(env, obj, "name", name) != napi_ok ||
       napi_set_named_property(env, obj, "crc32c", f) != napi_ok ||
       napi_set_named_property(env, obj, "crc32cRange", g) != napi_ok) {
@@ -335,14 +337,13 @@ NAPI_MODULE_INIT(/* napi_env env, napi_value exports */) {
   st->shared_array_buffer = global_ref(env, global, "SharedArrayBuffer");
   st->uint8_array = global_ref(env, global, "Uint8Array");
 
-  /* Kernels are static functions and names literals, so both outlive `impls`. */
-  crc32c_impl impls[CRC32C_MAX_IMPLS];
+  const crc32c_impl *impls[CRC32C_MAX_IMPLS];
   size_t count = crc32c_list(impls);
 
   napi_value list, item, idx, setter;
   if (napi_create_array_with_length(env, count, &list) != napi_ok) return NULL;
   for (size_t i = 0; i < count; i++) {
-    item = make_impl(env, &impls[i]);
+    item = make_impl(env, impls[i]);
     if (item == NULL || napi_set_element(env, list, (uint32_t)i, item) != napi_ok) return NULL;
   }
   const char *force = getenv("QWP_CRC32C_PORTABLE");

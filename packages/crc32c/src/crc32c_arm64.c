@@ -19,7 +19,14 @@
 #endif
 #endif
 
+/* Enable the CRC extension for these functions only, in each compiler's syntax. */
+#if defined(__ARM_FEATURE_CRC32)
+#define TARGET_CRC
+#elif defined(__clang__)
+#define TARGET_CRC __attribute__((target("crc")))
+#else
 #define TARGET_CRC __attribute__((target("+crc")))
+#endif
 
 static inline uint64_t load64(const uint8_t *p) {
   uint64_t v;
@@ -83,10 +90,12 @@ static int cpu_has_crc(void) {
 #endif
 }
 
-crc32c_fn crc32c_arm64(void) { return cpu_has_crc() ? arm64 : NULL; }
+static const crc32c_impl arm64_impl = {"armv8-crc", arm64};
+
+const crc32c_impl *crc32c_arm64(void) { return cpu_has_crc() ? &arm64_impl : NULL; }
 
 #else
 
-crc32c_fn crc32c_arm64(void) { return NULL; }
+const crc32c_impl *crc32c_arm64(void) { return NULL; }
 
 #endif

@@ -178,14 +178,17 @@ static int cpu_has_vpclmul(void) {
   return (b & avx512f) && (b & avx512vl) && (b & avx2) && (c & vpclmulqdq);
 }
 
-crc32c_fn crc32c_x86_sse42(void) { return cpu_has_sse42() ? sse42 : NULL; }
+static const crc32c_impl sse42_impl = {"sse4.2", sse42};
+static const crc32c_impl vpclmul_impl = {"sse4.2+vpclmulqdq", vpclmul};
 
-crc32c_fn crc32c_x86_vpclmul(void) { return cpu_has_vpclmul() ? vpclmul : NULL; }
+const crc32c_impl *crc32c_x86_sse42(void) { return cpu_has_sse42() ? &sse42_impl : NULL; }
+
+const crc32c_impl *crc32c_x86_vpclmul(void) { return cpu_has_vpclmul() ? &vpclmul_impl : NULL; }
 
 #else
 
-crc32c_fn crc32c_x86_sse42(void) { return NULL; }
+const crc32c_impl *crc32c_x86_sse42(void) { return NULL; }
 
-crc32c_fn crc32c_x86_vpclmul(void) { return NULL; }
+const crc32c_impl *crc32c_x86_vpclmul(void) { return NULL; }
 
 #endif

@@ -1,5 +1,15 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -25,21 +35,45 @@ function newestMtime(paths: string[]): number {
   return Math.max(...paths.map((p) => statSync(p).mtimeMs));
 }
 
-/** Builds prebuilds/ when it is missing or older than the C sources. */
+/**
+ * Builds prebuilds/ when it is missing or older than the C sources. The build
+ * runs in a copy of the sources so it never replaces build/Release, which
+ * other test files (and packages) have loaded; the result is renamed into
+ * place, so a process that mapped the old prebuild keeps its copy.
+ */
 function ensurePrebuild(): void {
-  const sources = [
-    join(PACKAGE_ROOT, 'binding.c'),
-    join(PACKAGE_ROOT, 'binding.gyp'),
+  const sourceFiles = [
+    'binding.c',
+    'binding.gyp',
+    'package.json',
     ...readdirSync(join(PACKAGE_ROOT, 'src'))
       .filter((f) => f.endsWith('.c') || f.endsWith('.h'))
-      .map((f) => join(PACKAGE_ROOT, 'src', f)),
+      .map((f) => `src/${f}`),
   ];
   const built = existsSync(prebuildDir)
     ? readdirSync(prebuildDir).filter((f) => f.endsWith('.node'))
     : [];
   const fresh =
-    built.length > 0 && newestMtime(built.map((f) => join(prebuildDir, f))) >= newestMtime(sources);
-  if (!fresh) run('npx', ['prebuildify', '--napi', '--strip'], PACKAGE_ROOT, 120_000);
+    built.length > 0 &&
+    newestMtime(built.map((f) => join(prebuildDir, f))) >=
+      newestMtime(sourceFiles.map((f) => join(PACKAGE_ROOT, f)));
+  if (fresh) return;
+  const copy = join(work, 'src-copy');
+  mkdirSync(join(copy, 'src'), { recursive: true });
+  for (const f of sourceFiles) copyFileSync(join(PACKAGE_ROOT, f), join(copy, f));
+  const bin = join(PACKAGE_ROOT, 'node_modules', '.bin');
+  execFileSync(join(bin, 'prebuildify'), ['--napi', '--strip'], {
+    cwd: copy,
+    timeout: 120_000,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, PREBUILD_NODE_GYP: join(bin, 'node-gyp') },
+  });
+  const outDir = join(copy, 'prebuilds', `${process.platform}-${process.arch}`);
+  mkdirSync(prebuildDir, { recursive: true });
+  for (const f of readdirSync(outDir)) {
+    copyFileSync(join(outDir, f), join(prebuildDir, `${f}.tmp`));
+    renameSync(join(prebuildDir, `${f}.tmp`), join(prebuildDir, f));
+  }
 }
 
 afterAll(() => rmSync(work, { recursive: true, force: true }));
