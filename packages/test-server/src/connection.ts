@@ -3,14 +3,13 @@ import {
   encodeDurableAckResponse,
   encodeErrorResponse,
   encodeOkResponse,
-  type MessageHeader,
   SymbolDictionary,
   type TableSeqTxn,
 } from '@qwp/qwp-wire';
 import type { WebSocket } from 'ws';
 import { FrameRejectedError } from './errors.js';
 import type { Faults } from './faults.js';
-import { applyDictionaryDelta, checkHeader, decodeFull } from './frame-handler.js';
+import { applyDictionaryDelta, checkHeader, decodeFull, fastHeaderFlags } from './frame-handler.js';
 import { FLAG_DEFER_COMMIT, Status, statusName } from './protocol.js';
 import { PendingTxn, type RowStore, type TableCommit } from './row-store.js';
 import type { Stats } from './stats.js';
@@ -65,6 +64,8 @@ export interface ConnectionContext {
   ackMode: AckMode;
   /** Fully decode one frame in `decodeEvery` (1: every frame, strict mode; 0: none). */
   decodeEvery: number;
+  /** Whether frame records are kept (false: one scratch record is reused, nothing allocated per frame). */
+  recording: boolean;
   /** Whether committed rows go to the row store (false in throughput mode). */
   storeRows: boolean;
   durableAckDelayMs: number;
@@ -102,6 +103,7 @@ export class Connection {
   private flushScheduled = false;
   private lastDue = 0;
   private readonly timers = new Set<NodeJS.Timeout>();
+  private readonly scratch: FrameRecord;
   private closed = false;
   /** Set once the socket is cut: ws may still emit messages it had already parsed. */
   private terminated = false;
@@ -112,6 +114,7 @@ export class Connection {
     info: ConnectionInfo,
   ) {
     this.info = info;
+    this.scratch = this.newRecord();
     ws.on('message', (data, isBinary) => this.onMessage(data as Buffer, isBinary));
     ws.on('error', (err) => {
       ctx.log(`conn ${info.id}: websocket error: ${err.message}`);
@@ -144,18 +147,11 @@ export class Connection {
     const stats = this.ctx.stats;
     stats.frames++;
     stats.bytes += data.length;
-    const record: FrameRecord = {
-      index,
-      connectionId: this.info.id,
-      wireSeq: seq,
-      bytes: data.length,
-      flags: data.length >= 6 ? (data[5] ?? null) : null,
-      outcome: 'committed',
-      status: null,
-      message: null,
-      tables: [],
-      rows: 0,
-    };
+    const record = this.ctx.recording ? this.newRecord() : this.resetScratch();
+    record.index = index;
+    record.wireSeq = seq;
+    record.bytes = data.length;
+    record.flags = data.length >= 6 ? (data[5] ?? null) : null;
     if (this.broken) {
       stats.framesRefused++;
       record.outcome = 'refused';
@@ -171,9 +167,11 @@ export class Connection {
     try {
       const forced = this.ctx.faults.takeFrameRejection(index);
       if (forced !== undefined) throw new FrameRejectedError(forced.status, forced.message);
-      const header = checkHeader(data, this.info.version, this.ctx.maxBatchSize);
-      deferred = (header.flags & FLAG_DEFER_COMMIT) !== 0;
-      const message = this.decode(data, header, index);
+      let flags = fastHeaderFlags(data, this.info.version, this.ctx.maxBatchSize);
+      // The codec's header check names the fault; it throws for any header the fast check refused.
+      if (flags < 0) flags = checkHeader(data, this.info.version, this.ctx.maxBatchSize).flags;
+      deferred = (flags & FLAG_DEFER_COMMIT) !== 0;
+      const message = this.decode(data, flags, index);
       if (message !== null) {
         for (const t of message.tables) {
           record.tables.push(t.name);
@@ -195,14 +193,39 @@ export class Connection {
     if (!deferred) this.scheduleAck();
   }
 
-  private decode(data: Buffer, header: MessageHeader, index: number): DecodedMessage | null {
+  private newRecord(): FrameRecord {
+    return {
+      index: 0,
+      connectionId: this.info.id,
+      wireSeq: 0,
+      bytes: 0,
+      flags: null,
+      outcome: 'committed',
+      status: null,
+      message: null,
+      tables: [],
+      rows: 0,
+    };
+  }
+
+  private resetScratch(): FrameRecord {
+    const r = this.scratch;
+    r.outcome = 'committed';
+    r.status = null;
+    r.message = null;
+    r.tables.length = 0;
+    r.rows = 0;
+    return r;
+  }
+
+  private decode(data: Buffer, flags: number, index: number): DecodedMessage | null {
     const every = this.ctx.decodeEvery;
     if (every === 1 || (every > 1 && index % every === 0)) {
       const message = decodeFull(data, this.dict, this.info.version, this.ctx.maxBatchSize);
       this.ctx.stats.framesDecoded++;
       return message;
     }
-    applyDictionaryDelta(data, header, this.dict);
+    applyDictionaryDelta(data, flags, this.dict);
     return null;
   }
 

@@ -38,6 +38,25 @@ export function checkHeader(
   }
 }
 
+const FLAGS_RESERVED = ~0x0d & 0xff;
+
+/**
+ * Allocation-free header check for the throughput path: returns the flags
+ * byte when the header is valid, -1 otherwise (then call `checkHeader` for
+ * the codec's exact error).
+ */
+export function fastHeaderFlags(frame: Uint8Array, version: number, maxBatchSize: number): number {
+  if (frame.length < HEADER_SIZE) return -1;
+  // 'QWP1' little-endian, byte by byte to avoid a DataView per frame.
+  if (frame[0] !== 0x51 || frame[1] !== 0x57 || frame[2] !== 0x50 || frame[3] !== 0x31) return -1;
+  if (frame[4] !== version) return -1;
+  const flags = frame[5]!;
+  if ((flags & FLAGS_RESERVED) !== 0) return -1;
+  const payload = (frame[8]! | (frame[9]! << 8) | (frame[10]! << 16) | (frame[11]! << 24)) >>> 0;
+  if (payload > maxBatchSize || payload !== frame.length - HEADER_SIZE) return -1;
+  return flags;
+}
+
 /**
  * Strictly decodes the whole message against the connection dictionary,
  * which it extends only when the message decodes.
@@ -87,10 +106,10 @@ const utf8 = new TextDecoder('utf-8', { fatal: true });
  */
 export function applyDictionaryDelta(
   frame: Uint8Array,
-  header: MessageHeader,
+  flags: number,
   dict: SymbolDictionary,
 ): void {
-  if ((header.flags & FLAG_DELTA_SYMBOL_DICT) === 0) return;
+  if ((flags & FLAG_DELTA_SYMBOL_DICT) === 0) return;
   const at = { pos: HEADER_SIZE };
   const start = readVarint(frame, at);
   const count = readVarint(frame, at);

@@ -215,6 +215,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     ackMode: options.ackMode ?? 'per-frame',
     decodeEvery,
     storeRows: mode === 'strict',
+    recording: frameLogLimit > 0,
     durableAckDelayMs: typeof durable === 'object' ? (durable.delayMs ?? 0) : 0,
     maxBatchSize,
     nextFrameIndex: () => frameIndex++,
