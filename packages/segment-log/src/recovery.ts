@@ -110,8 +110,20 @@ export function openSlot(options: OpenSlotOptions): Slot {
     const { segments: named, others } = listSegmentFiles(dir, files);
     const droppedEmpty: string[] = [];
     // Validate everything before deleting anything, so a fatal error leaves the slot untouched.
+    const zeroSpares: string[] = [];
     for (const name of others) {
-      const seg = MmapSegment.openExisting(`${dir}/${name}`, { files, readOnly: true });
+      const path = `${dir}/${name}`;
+      let seg: MmapSegment;
+      try {
+        seg = MmapSegment.openExisting(path, { files, readOnly: true });
+      } catch (err) {
+        // A spare whose creator died before writing its header is all zeros: nothing to lose.
+        if (err instanceof SegmentCorruptError && isAllZero(files, path)) {
+          zeroSpares.push(path);
+          continue;
+        }
+        throw err;
+      }
       spares.push(seg);
       if (seg.frameCount > 0) {
         throw new SegmentCorruptError(
@@ -144,6 +156,10 @@ export function openSlot(options: OpenSlotOptions): Slot {
       s.close();
       unlinkOrThrow(files, s.path);
       droppedEmpty.push(s.path);
+    }
+    for (const path of zeroSpares) {
+      unlinkOrThrow(files, path);
+      droppedEmpty.push(path);
     }
     // An empty segment that is not the newest holds nothing and continues its
     // neighbours' FSNs; drop it so the active segment is always the last.
@@ -243,5 +259,21 @@ function unlinkOrThrow(files: FilesFacade, path: string): void {
     files.unlink(path);
   } catch (err) {
     throw new SegmentIoError(`cannot delete empty segment ${path}: ${reasonOf(err)}`, path, err);
+  }
+}
+
+/** True when every byte of the file at `path` is zero (positioned reads, no mapping). */
+function isAllZero(files: FilesFacade, path: string): boolean {
+  const fd = files.open(path, 'r');
+  try {
+    const buf = new Uint8Array(64 * 1024);
+    for (let pos = 0; ; ) {
+      const n = files.pread(fd, buf, 0, buf.length, pos);
+      if (n <= 0) return true;
+      for (let i = 0; i < n; i++) if (buf[i] !== 0) return false;
+      pos += n;
+    }
+  } finally {
+    files.close(fd);
   }
 }

@@ -153,16 +153,13 @@ export class SegmentManager implements SegmentProvider {
     return () => clearInterval(t);
   }
 
-  /** Deletes the spare and every pending release (retrying their unlinks once). */
+  /** Deletes the spare and retries every pending release once; throws the last failure if any remain. */
   close(): void {
     if (this.closed) return;
     this.reclaim();
     const spare = this.spare;
     this.spare = null;
-    if (spare !== null) {
-      this.pending.push(spare);
-      this.reclaim();
-    }
+    if (spare !== null && this.delete(spare)) this.owned -= spare.sizeBytes;
     this.closed = true;
     if (this.pending.length > 0 && this.lastError !== undefined) throw this.lastError;
   }
@@ -199,17 +196,20 @@ export class SegmentManager implements SegmentProvider {
     }
   }
 
+  /**
+   * Deletes released segments oldest first and stops at the first failure:
+   * deleting a newer file while an older one stays would leave an FSN gap
+   * that recovery must (rightly) refuse.
+   */
   private reclaim(): void {
-    let kept = 0;
-    for (let i = 0; i < this.pending.length; i++) {
-      const seg = this.pending[i]!;
-      if (this.delete(seg)) {
-        this.owned -= seg.sizeBytes;
-      } else {
-        this.pending[kept++] = seg;
-      }
+    const pending = this.pending;
+    if (pending.length > 1) pending.sort((a, b) => a.baseSeq - b.baseSeq);
+    let done = 0;
+    while (done < pending.length && this.delete(pending[done]!)) {
+      this.owned -= pending[done]!.sizeBytes;
+      done++;
     }
-    this.pending.length = kept;
+    if (done > 0) pending.splice(0, done);
   }
 
   private delete(seg: MmapSegment): boolean {

@@ -173,6 +173,22 @@ describe('openSlot', () => {
     expect(existsSync(join(dir, 'spare-1-1.sfa'))).toBe(true);
   });
 
+  test('an all-zero spare (its creator died before the header) is dropped; other junk is fatal', () => {
+    let slot = open();
+    fill(slot, 0, 2);
+    const dir = slot.dir;
+    slot.close();
+    writeFileSync(join(dir, 'spare-9-0.sfa'), new Uint8Array(SEG));
+    slot = open();
+    expect(slot.report.droppedEmpty).toEqual([join(dir, 'spare-9-0.sfa')]);
+    slot.close();
+    const junk = new Uint8Array(SEG);
+    junk[100] = 1;
+    writeFileSync(join(dir, 'spare-9-1.sfa'), junk);
+    expect(() => open()).toThrow(SegmentCorruptError);
+    expect(existsSync(join(dir, 'spare-9-1.sfa'))).toBe(true);
+  });
+
   test('a readdir error is fatal and releases the lock', () => {
     const files = new FaultInjectingFiles(defaultFiles);
     open().close();
