@@ -1,6 +1,7 @@
 import type { Suite } from '../suite.js';
 import { crc32cSuite } from './crc32c.js';
+import { encodeSuite } from './encode.js';
 import { mmapSuite } from './mmap.js';
 
 /** Every suite, in the order `bench` runs them. Each issue adds its own. */
-export const suites: Suite[] = [crc32cSuite, mmapSuite];
+export const suites: Suite[] = [crc32cSuite, mmapSuite, encodeSuite];

@@ -14,7 +14,7 @@ import {
   VERSION,
 } from './constants.js';
 import type { GlobalSymbolDictionary } from './global-symbol-dictionary.js';
-import { canUseGorilla, writeGorilla } from './gorilla-encoder.js';
+import { writeGorilla } from './gorilla-encoder.js';
 import type { TableBuffer } from './table-buffer.js';
 
 /** Encoder settings. */
@@ -289,10 +289,11 @@ function writeColumn(
     case ColumnType.TIMESTAMP:
     case ColumnType.TIMESTAMP_NANOS:
       if (gorilla) {
-        if (n >= 2 && canUseGorilla(c.i32, vFrom, vTo)) {
+        if (n >= 2) {
+          const at = w.pos;
           w.u8(ENCODING_GORILLA);
-          writeGorilla(w, c.i32, vFrom, vTo);
-          return;
+          if (writeGorilla(w, c.i32, vFrom, vTo)) return;
+          w.pos = at;
         }
         w.u8(ENCODING_UNCOMPRESSED);
       }

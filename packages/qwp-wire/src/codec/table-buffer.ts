@@ -69,9 +69,14 @@ export class TableBuffer {
     const c = this.column(name, ColumnType.SYMBOL, value);
     if (value == null) return this.putNull(c);
     if (typeof value !== 'string') this.fail(c.name, value, 'expected a string');
-    if (!isWellFormed(value)) this.fail(c.name, value, 'string has a lone UTF-16 surrogate');
+    let id = this.symbols.peek(value);
+    if (id === undefined) {
+      // Checked once per distinct symbol, when it enters the dictionary.
+      if (!isWellFormed(value)) this.fail(c.name, value, 'string has a lone UTF-16 surrogate');
+      id = this.symbols.idOf(value);
+    }
     c.reserve();
-    c.i32[c.valueCount++] = this.symbols.idOf(value);
+    c.i32[c.valueCount++] = id;
     c.lastRow = this.rowCount;
     return this;
   }
@@ -334,7 +339,11 @@ export class TableBuffer {
    * row of a batch fixes the type and later rows are converted to it.
    */
   at(timestamp: number | bigint | Date, unit: TimestampUnit = 'us'): void {
-    const type = this.existingTimestampType('') ?? timestampTypeOf(unit);
+    const d = this.columns[this.cursor];
+    const type =
+      d !== undefined && d.name === ''
+        ? d.type
+        : (this.existingTimestampType('') ?? timestampTypeOf(unit));
     const c = this.column('', type, timestamp, true);
     if (timestamp instanceof Date) this.putTimestamp(c, timestamp.getTime(), 'ms');
     else this.putTimestamp(c, timestamp, unit);
@@ -403,6 +412,28 @@ export class TableBuffer {
     type: ColumnTypeCode,
     value: unknown,
     designated = false,
+  ): ColumnBuffer {
+    // Fast path: rows name their columns in the same order as the row before.
+    const guess = this.columns[this.cursor];
+    if (
+      guess !== undefined &&
+      guess.name === name &&
+      guess.type === type &&
+      guess.lastRow !== this.rowCount &&
+      (designated || name !== '')
+    ) {
+      this.cursor = guess.index + 1;
+      this.rowOpen = true;
+      return guess;
+    }
+    return this.columnSlow(name, type, value, designated);
+  }
+
+  private columnSlow(
+    name: string,
+    type: ColumnTypeCode,
+    value: unknown,
+    designated: boolean,
   ): ColumnBuffer {
     if (name === '' && !designated) {
       this.fail(name, value, 'column name is empty (reserved for the designated timestamp)');
