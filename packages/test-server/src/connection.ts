@@ -128,11 +128,6 @@ export class Connection {
     this.ws.terminate();
   }
 
-  /** Closes with a WebSocket close frame. */
-  close(code: number, reason: string): void {
-    this.ws.close(code, reason);
-  }
-
   private onMessage(data: Buffer, isBinary: boolean): void {
     if (this.closed || this.terminated) return;
     if (!isBinary) {

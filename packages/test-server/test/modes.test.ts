@@ -74,6 +74,21 @@ describe('throughput mode', () => {
     expect((await c.waitFor(9))[8]).toMatchObject({ kind: 'error', status: 5, sequence: 8n });
   });
 
+  it('keeps at most frameLogLimit frame records, newest last', async () => {
+    const s = await start({ frameLogLimit: 5 });
+    const c = await open(s);
+    for (let i = 0; i < 12; i++) c.send(row(i));
+    await c.waitFor(12);
+    expect(s.frames.length).toBeLessThanOrEqual(5);
+    expect(s.frames.at(-1)).toMatchObject({
+      index: 11,
+      wireSeq: 11,
+      outcome: 'committed',
+      tables: ['t'],
+      rows: 1,
+    });
+  });
+
   it('reports strict mode by default', async () => {
     const s = await start();
     expect(s.stats()).toMatchObject({ mode: 'strict', sampleRate: 1 });
