@@ -75,6 +75,22 @@ export interface ConnectionContext {
   log(line: string): void;
 }
 
+/** Close code and reason QuestDB sends for a text message. */
+const CLOSE_UNSUPPORTED_DATA = 1003;
+const TEXT_FRAME_REASON = 'text frames are not supported, QWP requires binary frames';
+/** QuestDB cuts error messages to this many UTF-8 bytes. */
+const MAX_ERROR_MESSAGE_BYTES = 1024;
+
+/** `message` cut to at most `max` UTF-8 bytes, never inside a character. */
+export function truncateUtf8(message: string, max: number): string {
+  const bytes = Buffer.from(message, 'utf8');
+  if (bytes.length <= max) return message;
+  let end = max;
+  // Step back over continuation bytes (10xxxxxx) to a character start.
+  while (end > 0 && ((bytes[end] ?? 0) & 0xc0) === 0x80) end--;
+  return bytes.subarray(0, end).toString('utf8');
+}
+
 /** QuestDB's server flushes a cumulative OK at least every this many frames. */
 const ACK_BATCH_SIZE = 8;
 /** A 'future' corrupted ACK names a sequence this far past the real one. */
@@ -131,9 +147,12 @@ export class Connection {
   private onMessage(data: Buffer, isBinary: boolean): void {
     if (this.closed || this.terminated) return;
     if (!isBinary) {
-      // QuestDB ignores text messages on the ingest endpoint (logged, no sequence consumed).
+      // QuestDB acknowledges what committed, then closes 1003: QWP is binary-only.
       this.ctx.stats.textFrames++;
-      this.ctx.log(`conn ${this.info.id}: text message of ${data.length} bytes ignored`);
+      this.ctx.log(`conn ${this.info.id}: text message of ${data.length} bytes, closing 1003`);
+      this.flushAck();
+      this.terminated = true;
+      this.ws.close(CLOSE_UNSUPPORTED_DATA, TEXT_FRAME_REASON);
       return;
     }
     const seq = this.wireSeq++;
@@ -237,10 +256,12 @@ export class Connection {
 
   private reject(seq: number, err: unknown, record: FrameRecord): void {
     const status = err instanceof FrameRejectedError ? err.status : Status.INTERNAL_ERROR;
-    const message =
+    const message = truncateUtf8(
       err instanceof FrameRejectedError
         ? err.reason
-        : `internal error: ${err instanceof Error ? err.message : String(err)}`;
+        : `internal error: ${err instanceof Error ? err.message : String(err)}`,
+      MAX_ERROR_MESSAGE_BYTES,
+    );
     // The server rolls back an open FLAG_DEFER_COMMIT group on any error, and
     // every later frame on this connection is refused (see class comment).
     this.txn.clear();

@@ -304,14 +304,30 @@ describe('error statuses', () => {
     expect((await b.waitFor(1))[0]).toMatchObject({ status: Status.DICTIONARY_GAP });
   });
 
-  it('ignores text messages without consuming a sequence number', async () => {
-    const s = await start();
+  it('acknowledges what committed, then closes a text message with 1003 like QuestDB', async () => {
+    const s = await start({ ackMode: 'cumulative' });
     const c = await open(s);
-    c.send('hello');
+    c.ws.send(SPEC_SENSORS);
+    c.ws.send('hello');
+    const closed = await c.closed();
+    expect(closed).toEqual({
+      code: 1003,
+      reason: 'text frames are not supported, QWP requires binary frames',
+    });
+    expect(c.responses).toMatchObject([{ kind: 'ok', sequence: 0n }]);
+    expect(s.stats().textFrames).toBe(1);
+    const other = await open(s);
+    other.send(SPEC_SENSORS);
+    expect((await other.waitFor(1))[0]).toMatchObject({ kind: 'ok', sequence: 0n });
+  });
+
+  it('cuts error messages to 1024 UTF-8 bytes on a character boundary', async () => {
+    const s = await start();
+    s.rejectFrame(0, Status.WRITE_ERROR, 'é'.repeat(1000));
+    const c = await open(s);
     c.send(SPEC_SENSORS);
     const [r] = await c.waitFor(1);
-    expect(r).toMatchObject({ kind: 'ok', sequence: 0n });
-    expect(s.stats().textFrames).toBe(1);
+    expect(r?.kind === 'error' && r.message).toBe('é'.repeat(512));
   });
 
   it('closes a message larger than the advertised cap with 1009', async () => {
