@@ -128,6 +128,13 @@ export function scanSegment(
   const version = w.buf[h + 4]!;
   if (version !== SEGMENT_VERSION) throw new UnsupportedVersionError(path, version);
   const flags = w.buf[h + 5]!;
+  // Only bit 0 (the Java client's manifest-required flag) is defined; reserved must be zero.
+  if ((flags & ~1) !== 0 || w.view.getUint16(h + 6, true) !== 0) {
+    throw new SegmentCorruptError(
+      `${path} has undefined flag or reserved bits set in its header`,
+      path,
+    );
+  }
   const baseSeq = readU64(w.view, h + 8);
   if (baseSeq < 0) throw new SegmentCorruptError(`${path} has an out-of-range baseSeq`, path);
   const createdMicros = readU64(w.view, h + 16);

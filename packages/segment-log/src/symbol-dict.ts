@@ -58,6 +58,9 @@ export function parseSymbolDict(image: Uint8Array, path: string): SymbolDictScan
     );
   }
   if (image[4] !== DICT_VERSION) throw new UnsupportedVersionError(path, image[4]!);
+  if (image[5] !== 0 || image[6] !== 0 || image[7] !== 0) {
+    throw new SegmentCorruptError(`${path} has non-zero reserved header bytes`, path);
+  }
   const entries: string[] = [];
   const v: VarintResult = { value: 0, end: 0 };
   const limit = image.length;
