@@ -1,5 +1,12 @@
+import { QwpError } from '../errors.js';
 import { ColumnType, type ColumnTypeCode, fixedWidth } from './constants.js';
 import { encodeUtf8 } from './validation.js';
+
+// Column storage is written through native-endian typed arrays and copied to
+// the little-endian wire as is.
+if (new Uint8Array(new Uint16Array([1]).buffer)[0] !== 1) {
+  throw new QwpError('ERR_QWP_BIG_ENDIAN', 'the QWP encoder needs a little-endian host');
+}
 
 /** Types whose null is written as a zero value instead of a bitmap bit (as the reference client). */
 export function usesSentinel(type: number): boolean {

@@ -382,55 +382,57 @@ function readFixed(
   r.need(size * n, `${what} values`);
   r.pos += size * n;
   const view = new DataView(r.bytes.buffer, r.bytes.byteOffset, r.bytes.byteLength);
-  for (let i = 0; i < n; i++) {
-    const p = at + i * size;
-    switch (type) {
-      case ColumnType.BYTE:
-        out.push(view.getInt8(p));
-        break;
-      case ColumnType.SHORT:
-        out.push(r.i16At(p));
-        break;
-      case ColumnType.CHAR:
-        out.push(String.fromCharCode(r.u16At(p)));
-        break;
-      case ColumnType.INT:
-        out.push(r.i32At(p));
-        break;
-      case ColumnType.FLOAT:
-        out.push(r.f32At(p));
-        break;
-      case ColumnType.IPV4: {
-        const v = r.u32At(p);
+  const stop = at + size * n;
+  // One loop per type keeps each loop monomorphic.
+  switch (type) {
+    case ColumnType.BYTE:
+      for (let p = at; p < stop; p++) out.push(view.getInt8(p));
+      return;
+    case ColumnType.SHORT:
+      for (let p = at; p < stop; p += 2) out.push(view.getInt16(p, true));
+      return;
+    case ColumnType.CHAR:
+      for (let p = at; p < stop; p += 2) out.push(String.fromCharCode(view.getUint16(p, true)));
+      return;
+    case ColumnType.INT:
+      for (let p = at; p < stop; p += 4) out.push(view.getInt32(p, true));
+      return;
+    case ColumnType.FLOAT:
+      for (let p = at; p < stop; p += 4) out.push(view.getFloat32(p, true));
+      return;
+    case ColumnType.DOUBLE:
+      for (let p = at; p < stop; p += 8) out.push(view.getFloat64(p, true));
+      return;
+    case ColumnType.IPV4:
+      for (let p = at; p < stop; p += 4) {
+        const v = view.getUint32(p, true);
         out.push(sentinel && v === 0 ? null : ipv4ToString(v));
-        break;
       }
-      case ColumnType.DOUBLE:
-        out.push(r.f64At(p));
-        break;
-      case ColumnType.UUID:
-        out.push(
-          sentinel && r.i64At(p) === MIN_I64 && r.i64At(p + 8) === MIN_I64
-            ? null
-            : uuidFromWire(r.bytes, p),
-        );
-        break;
-      case ColumnType.LONG256: {
+      return;
+    case ColumnType.UUID:
+      for (let p = at; p < stop; p += 16) {
+        const isNull = sentinel && r.i64At(p) === MIN_I64 && r.i64At(p + 8) === MIN_I64;
+        out.push(isNull ? null : uuidFromWire(r.bytes, p));
+      }
+      return;
+    case ColumnType.LONG256:
+      for (let p = at; p < stop; p += 32) {
         let isNull = sentinel;
         for (let w = 0; w < 4 && isNull; w++) isNull = r.i64At(p + w * 8) === MIN_I64;
         out.push(isNull ? null : unsignedFromWire(view, p, 4));
-        break;
       }
-      case ColumnType.DECIMAL128:
+      return;
+    case ColumnType.DECIMAL128:
+      for (let p = at; p < stop; p += 16)
         out.push(BigInt.asIntN(128, unsignedFromWire(view, p, 2)));
-        break;
-      case ColumnType.DECIMAL256:
+      return;
+    case ColumnType.DECIMAL256:
+      for (let p = at; p < stop; p += 32)
         out.push(BigInt.asIntN(256, unsignedFromWire(view, p, 4)));
-        break;
-      default:
-        // LONG, DATE, TIMESTAMP, TIMESTAMP_NANOS, DECIMAL64
-        out.push(r.i64At(p));
-    }
+      return;
+    default:
+      // LONG, DATE, TIMESTAMP, TIMESTAMP_NANOS, DECIMAL64
+      for (let p = at; p < stop; p += 8) out.push(view.getBigInt64(p, true));
   }
 }
 

@@ -1,4 +1,5 @@
-import { encodeUtf8 } from './validation.js';
+import { QwpError } from '../errors.js';
+import { encodeUtf8, isWellFormed } from './validation.js';
 
 /**
  * The sending side's global symbol dictionary: string -> id, ids assigned
@@ -43,7 +44,15 @@ export class GlobalSymbolDictionary {
   /** Re-creates a dictionary from its strings in id order (e.g. loaded from disk). */
   static from(symbols: Iterable<string>): GlobalSymbolDictionary {
     const dict = new GlobalSymbolDictionary();
-    for (const s of symbols) dict.add(s);
+    for (const s of symbols) {
+      if (dict.ids.has(s) || !isWellFormed(s)) {
+        throw new QwpError(
+          'ERR_QWP_SYMBOL_DICTIONARY',
+          `symbol ${JSON.stringify(s)} at id ${dict.size} is a duplicate or not well-formed`,
+        );
+      }
+      dict.add(s);
+    }
     return dict;
   }
 }

@@ -47,20 +47,31 @@ class BitReader {
   }
 }
 
+const TWO32 = 4294967296;
+/** Scratch: one int64 seen as halves (written) and as a bigint (read). */
+const scratch = new ArrayBuffer(8);
+const scratchWords = new Int32Array(scratch);
+const scratchBig = new BigInt64Array(scratch);
+
 /**
  * Decodes `count` timestamps (count >= 1) of a Gorilla-encoded column starting
- * at `reader.pos` into `out[0..count)`, advancing the reader past the padded
- * stream. Arithmetic wraps at 64 bits as the server's does.
+ * at `reader.pos` into `out`, advancing the reader past the padded stream.
+ * Arithmetic wraps at 64 bits as the server's does; it runs on int32 halves
+ * so each value costs one bigint (the output) and no BigInt arithmetic.
  */
 export function decodeGorilla(reader: ByteReader, count: number, out: bigint[]): void {
   if (count === 0) return;
-  let prev = reader.i64('Gorilla first timestamp');
-  out.push(prev);
+  reader.need(count === 1 ? 8 : 16, 'Gorilla first timestamps');
+  const base = reader.pos;
+  out.push(reader.i64('Gorilla first timestamp'));
   if (count === 1) return;
-  let cur = reader.i64('Gorilla second timestamp');
-  out.push(cur);
-  let delta = BigInt.asIntN(64, cur - prev);
-  prev = cur;
+  out.push(reader.i64('Gorilla second timestamp'));
+  let pLo = reader.u32At(base + 8);
+  let pHi = reader.i32At(base + 12);
+  // delta = t1 - t0 on halves
+  let lo = pLo - reader.u32At(base);
+  let dHi = (pHi - reader.i32At(base + 4) - (lo < 0 ? 1 : 0)) | 0;
+  let dLo = lo < 0 ? lo + TWO32 : lo;
   if (count === 2) return;
   const start = reader.pos;
   const bits = new BitReader(reader, start, reader.remaining * 8);
@@ -69,10 +80,19 @@ export function decodeGorilla(reader: ByteReader, count: number, out: bigint[]):
     let ones = 0;
     while (ones < 4 && bits.bit() === 1) ones++;
     const dod = ones === 0 ? 0 : bits.signed(BUCKET_BITS[ones]!);
-    delta = BigInt.asIntN(64, delta + BigInt(dod));
-    cur = BigInt.asIntN(64, prev + delta);
-    out.push(cur);
-    prev = cur;
+    // delta += dod (dod sign-extended to 64 bits)
+    lo = dLo + (dod >>> 0);
+    let carry = lo >= TWO32 ? 1 : 0;
+    dLo = carry === 1 ? lo - TWO32 : lo;
+    dHi = (dHi + (dod < 0 ? -1 : 0) + carry) | 0;
+    // t += delta
+    lo = pLo + dLo;
+    carry = lo >= TWO32 ? 1 : 0;
+    pLo = carry === 1 ? lo - TWO32 : lo;
+    pHi = (pHi + dHi + carry) | 0;
+    scratchWords[0] = pLo | 0;
+    scratchWords[1] = pHi;
+    out.push(scratchBig[0]!);
   }
   reader.pos = start + bits.bytesUsed;
 }

@@ -139,3 +139,14 @@ describe('QwpEncoder', () => {
     expect(decodeMessage(f!, null).tables).toEqual([]);
   });
 });
+
+describe('GlobalSymbolDictionary', () => {
+  it('assigns ids in first-use order and rebuilds from a persisted list', async () => {
+    const { GlobalSymbolDictionary } = await import('../../src/index.js');
+    const d = new GlobalSymbolDictionary();
+    expect([d.idOf('x'), d.idOf('y'), d.idOf('x')]).toEqual([0, 1, 0]);
+    const again = GlobalSymbolDictionary.from(d.symbols);
+    expect(again.peek('y')).toBe(1);
+    expect(() => GlobalSymbolDictionary.from(['a', 'a'])).toThrow(/duplicate/);
+  });
+});
