@@ -73,6 +73,7 @@ const LONG = 2048;
 const SHORT = 128;
 const FOLDS = {
   2048: 'FOLD_256B',
+  1024: 'FOLD_128B',
   512: 'FOLD_64B',
   384: 'FOLD_48B',
   256: 'FOLD_32B',

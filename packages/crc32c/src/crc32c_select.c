@@ -8,6 +8,7 @@ size_t crc32c_list(const crc32c_impl *out[CRC32C_MAX_IMPLS]) {
   const crc32c_impl *hw;
   out[n++] = &portable;
   if ((hw = crc32c_x86_sse42()) != NULL) out[n++] = hw;
+  if ((hw = crc32c_x86_vpclmul_ymm()) != NULL) out[n++] = hw;
   if ((hw = crc32c_x86_vpclmul()) != NULL) out[n++] = hw;
   if ((hw = crc32c_arm64()) != NULL) out[n++] = hw;
   return n;

@@ -7,6 +7,8 @@
  *  - vpclmul: from CRC32C_FOLD_MIN (256) bytes, four 512-bit accumulators fold
  *    256 bytes per step with carry-less multiplies; the folded remainder is
  *    reduced by feeding it through the crc32 instruction from register 0.
+ *  - vpclmul_ymm: the same with four 256-bit accumulators (128 bytes per
+ *    step) for CPUs with VPCLMULQDQ but no AVX-512 (AMD Zen 3, Intel client).
  */
 #include "crc32c.h"
 
@@ -19,6 +21,7 @@
 #include "crc32c_tables.h"
 
 #define TARGET_SSE42 __attribute__((target("sse4.2")))
+#define TARGET_VPCLMUL_YMM __attribute__((target("sse4.2,pclmul,avx2,vpclmulqdq")))
 #define TARGET_VPCLMUL \
   __attribute__((target("sse4.2,pclmul,avx2,avx512f,avx512vl,vpclmulqdq")))
 
@@ -158,36 +161,123 @@ TARGET_VPCLMUL static uint32_t vpclmul(uint32_t crc, const uint8_t *p, size_t n)
   return ~sse42_raw((uint32_t)c, p, n);
 }
 
+/* x' = x folded forward by the distance k encodes, xor d (256-bit lanes). */
+TARGET_VPCLMUL_YMM static inline __m256i fold256(__m256i x, __m256i k, __m256i d) {
+  return _mm256_xor_si256(
+      _mm256_xor_si256(_mm256_clmulepi64_epi128(x, k, 0x00), _mm256_clmulepi64_epi128(x, k, 0x11)),
+      d);
+}
+
+TARGET_VPCLMUL_YMM static inline __m128i fold128_sse(__m128i x, __m128i k, __m128i d) {
+  return _mm_xor_si128(
+      _mm_xor_si128(_mm_clmulepi64_si128(x, k, 0x00), _mm_clmulepi64_si128(x, k, 0x11)), d);
+}
+
+/* The same folding as vpclmul() on 256-bit registers, for CPUs without AVX-512. */
+TARGET_VPCLMUL_YMM static uint32_t vpclmul_ymm(uint32_t crc, const uint8_t *p, size_t n) {
+  if (n < CRC32C_FOLD_MIN) return ~sse42_raw(~crc, p, n);
+
+  __m256i x0 = _mm256_xor_si256(_mm256_loadu_si256((const __m256i *)(const void *)p),
+                                _mm256_zextsi128_si256(_mm_cvtsi32_si128((int)~crc)));
+  __m256i x1 = _mm256_loadu_si256((const __m256i *)(const void *)(p + 32));
+  __m256i x2 = _mm256_loadu_si256((const __m256i *)(const void *)(p + 64));
+  __m256i x3 = _mm256_loadu_si256((const __m256i *)(const void *)(p + 96));
+  p += 128;
+  n -= 128;
+
+  const __m256i k128 = _mm256_broadcastsi128_si256(
+      _mm_set_epi64x((long long)CRC32C_FOLD_128B_HI, (long long)CRC32C_FOLD_128B_LO));
+  while (n >= 128) {
+    x0 = fold256(x0, k128, _mm256_loadu_si256((const __m256i *)(const void *)p));
+    x1 = fold256(x1, k128, _mm256_loadu_si256((const __m256i *)(const void *)(p + 32)));
+    x2 = fold256(x2, k128, _mm256_loadu_si256((const __m256i *)(const void *)(p + 64)));
+    x3 = fold256(x3, k128, _mm256_loadu_si256((const __m256i *)(const void *)(p + 96)));
+    p += 128;
+    n -= 128;
+  }
+
+  const __m256i k32 = _mm256_broadcastsi128_si256(
+      _mm_set_epi64x((long long)CRC32C_FOLD_32B_HI, (long long)CRC32C_FOLD_32B_LO));
+  __m256i x = fold256(x0, k32, x1);
+  x = fold256(x, k32, x2);
+  x = fold256(x, k32, x3);
+  while (n >= 32) {
+    x = fold256(x, k32, _mm256_loadu_si256((const __m256i *)(const void *)p));
+    p += 32;
+    n -= 32;
+  }
+
+  const __m128i k16 =
+      _mm_set_epi64x((long long)CRC32C_FOLD_16B_HI, (long long)CRC32C_FOLD_16B_LO);
+  __m128i r = fold128_sse(_mm256_castsi256_si128(x), k16, _mm256_extracti128_si256(x, 1));
+  while (n >= 16) {
+    r = fold128_sse(r, k16, _mm_loadu_si128((const __m128i *)(const void *)p));
+    p += 16;
+    n -= 16;
+  }
+
+  uint64_t c = _mm_crc32_u64(0, (uint64_t)_mm_cvtsi128_si64(r));
+  c = _mm_crc32_u64(c, (uint64_t)_mm_extract_epi64(r, 1));
+  _mm256_zeroupper(); /* see vpclmul() */
+  return ~sse42_raw((uint32_t)c, p, n);
+}
+
+/* XCR0 holds every state bit in `mask`: the OS saves those registers. */
+static int os_saves(unsigned mask) {
+  unsigned a, b, c, d;
+  if (!__get_cpuid(1, &a, &b, &c, &d) || !(c & bit_OSXSAVE)) return 0;
+  unsigned lo, hi;
+  __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+  (void)hi;
+  return (lo & mask) == mask;
+}
+
 static int cpu_has_sse42(void) {
   unsigned a, b, c, d;
   if (!__get_cpuid(1, &a, &b, &c, &d)) return 0;
   return (c & bit_SSE4_2) != 0;
 }
 
-static int cpu_has_vpclmul(void) {
+/* CPUID leaf 7 bits: EBX avx2, avx512f, avx512vl; ECX vpclmulqdq. */
+#define CPUID7_AVX2 (1u << 5)
+#define CPUID7_AVX512F (1u << 16)
+#define CPUID7_AVX512VL (1u << 31)
+#define CPUID7_VPCLMULQDQ (1u << 10)
+
+/* AVX2 + VPCLMULQDQ (+ SSE4.2, PCLMUL), with the OS saving YMM state. */
+static int cpu_has_vpclmul_ymm(void) {
   unsigned a, b, c, d;
   if (!__get_cpuid(1, &a, &b, &c, &d)) return 0;
-  if (!(c & bit_SSE4_2) || !(c & bit_PCLMUL) || !(c & bit_OSXSAVE)) return 0;
-  unsigned lo, hi;
-  __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
-  (void)hi;
-  /* The OS must save SSE, AVX, opmask and both upper ZMM register states. */
-  if ((lo & 0xe6u) != 0xe6u) return 0;
+  if (!(c & bit_SSE4_2) || !(c & bit_PCLMUL) || !os_saves(0x6u)) return 0;
   if (!__get_cpuid_count(7, 0, &a, &b, &c, &d)) return 0;
-  const unsigned avx512f = 1u << 16, avx512vl = 1u << 31, avx2 = 1u << 5, vpclmulqdq = 1u << 10;
-  return (b & avx512f) && (b & avx512vl) && (b & avx2) && (c & vpclmulqdq);
+  return (b & CPUID7_AVX2) && (c & CPUID7_VPCLMULQDQ);
+}
+
+/* The above plus AVX-512F/VL, with the OS saving opmask and all ZMM state. */
+static int cpu_has_vpclmul(void) {
+  unsigned a, b, c, d;
+  if (!cpu_has_vpclmul_ymm() || !os_saves(0xe6u)) return 0;
+  if (!__get_cpuid_count(7, 0, &a, &b, &c, &d)) return 0;
+  return (b & CPUID7_AVX512F) && (b & CPUID7_AVX512VL);
 }
 
 static const crc32c_impl sse42_impl = {"sse4.2", sse42};
+static const crc32c_impl vpclmul_ymm_impl = {"avx2+vpclmulqdq", vpclmul_ymm};
 static const crc32c_impl vpclmul_impl = {"sse4.2+vpclmulqdq", vpclmul};
 
 const crc32c_impl *crc32c_x86_sse42(void) { return cpu_has_sse42() ? &sse42_impl : NULL; }
+
+const crc32c_impl *crc32c_x86_vpclmul_ymm(void) {
+  return cpu_has_vpclmul_ymm() ? &vpclmul_ymm_impl : NULL;
+}
 
 const crc32c_impl *crc32c_x86_vpclmul(void) { return cpu_has_vpclmul() ? &vpclmul_impl : NULL; }
 
 #else
 
 const crc32c_impl *crc32c_x86_sse42(void) { return NULL; }
+
+const crc32c_impl *crc32c_x86_vpclmul_ymm(void) { return NULL; }
 
 const crc32c_impl *crc32c_x86_vpclmul(void) { return NULL; }
 

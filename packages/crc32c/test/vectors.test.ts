@@ -67,6 +67,10 @@ describe('implementation selection', () => {
         new RegExp(`\\b${f}\\b`).test(flags),
       );
       if (vp) expect(names).toContain('sse4.2+vpclmulqdq');
+      const ymm = ['avx2', 'vpclmulqdq', 'pclmulqdq', 'sse4_2'].every((f) =>
+        new RegExp(`\\b${f}\\b`).test(flags),
+      );
+      if (ymm) expect(names).toContain('avx2+vpclmulqdq');
     }
   });
 });
