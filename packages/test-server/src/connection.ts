@@ -131,6 +131,14 @@ export class Connection {
   ) {
     this.info = info;
     this.scratch = this.newRecord();
+    // ws answers a client CLOSE, and an oversized message, by calling close()
+    // on this instance; flushing first puts a pending cumulative OK ahead of
+    // the close frame, the order QuestDB guarantees.
+    const close = ws.close.bind(ws);
+    ws.close = (code?: number, reason?: string | Buffer) => {
+      this.flushAck();
+      close(code, reason);
+    };
     ws.on('message', (data, isBinary) => this.onMessage(data as Buffer, isBinary));
     ws.on('error', (err) => {
       ctx.log(`conn ${info.id}: websocket error: ${err.message}`);

@@ -41,6 +41,17 @@ describe('cumulative ACK mode', () => {
     const seqs = oks.map((o) => (o.kind === 'ok' ? o.sequence : -1n));
     expect([...seqs].sort((a, b) => (a < b ? -1 : 1))).toEqual(seqs);
   });
+
+  it('sends the pending cumulative OK before answering the client CLOSE', async () => {
+    const s = await start({ ackMode: 'cumulative' });
+    const c = await open(s);
+    for (let i = 0; i < 3; i++) c.ws.send(row(i));
+    c.ws.close(1000);
+    const closed = await c.closed();
+    expect(closed.code).toBe(1000);
+    expect(c.responses.at(-1)).toMatchObject({ kind: 'ok', sequence: 2n });
+    expect(s.rows('t')).toHaveLength(3);
+  });
 });
 
 describe('throughput mode', () => {
