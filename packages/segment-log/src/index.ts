@@ -23,7 +23,12 @@ export {
   segmentFileName,
 } from './format.js';
 export { FrameReader, type SegmentSource, type SegmentView } from './frame-reader.js';
-export { inspectSegmentFile } from './inspect.js';
+export {
+  type InspectedSegment,
+  inspectSegmentFile,
+  inspectSlot,
+  type SlotInspection,
+} from './inspect.js';
 export { type CreateSegmentOptions, MmapSegment, type OpenSegmentOptions } from './mmap-segment.js';
 export {
   describeMemoryRing,

@@ -1,7 +1,197 @@
+import { closeSync, openSync, readSync, statSync } from 'node:fs';
+import { basename } from 'node:path';
+import { parseArgs } from 'node:util';
+import {
+  type InspectedSegment,
+  inspectSegmentFile,
+  inspectSlot,
+  inspectSymbolDict,
+  type SegmentScan,
+  type SlotInspection,
+  type SymbolDictScan,
+} from '@qwp/segment-log';
 import type { Command } from '../io.js';
+import { UsageError } from '../io.js';
 
-// Placeholder until its issue lands: says so instead of pretending to work.
-export const sfInspect: Command = async (_argv, io) => {
-  io.stderr.write('qwp: this command is not implemented yet\n');
-  return 1;
+const HELP = `usage: qwp sf inspect PATH [--json]
+
+Shows a store-and-forward slot directory, one segment (.sfa) or one symbol
+dictionary (.symbol-dict). Files are opened read-only and never modified or
+truncated (the lock probe may hold a free .lock for an instant).
+
+  --json   print JSON. FSNs, offsets and sizes are plain numbers: a segment
+           whose baseSeq exceeds 2^53-1 is reported as corrupt, so every
+           value fits a JSON number exactly.
+
+Exit status: 0 when everything read is valid (a torn tail is reported, not an
+error), 1 when a file or the slot is unreadable, corrupt or has an FSN gap.
+`;
+
+/** `qwp sf inspect`: reports a slot, segment or dictionary without changing it. */
+export const sfInspect: Command = async (argv, io) => {
+  let parsed: { path: string | undefined; json: boolean; help: boolean };
+  try {
+    const { values, positionals } = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        json: { type: 'boolean', default: false },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+    });
+    if (positionals.length > 1) throw new Error(`expected one PATH, got ${positionals.length}`);
+    parsed = { path: positionals[0], json: values.json === true, help: values.help === true };
+  } catch (err) {
+    throw new UsageError(`${(err as Error).message}\n${HELP}`, { cause: err });
+  }
+  if (parsed.help) {
+    io.stdout.write(HELP);
+    return 0;
+  }
+  if (parsed.path === undefined) throw new UsageError(`missing PATH\n${HELP}`);
+  const path = parsed.path.replace(/(?<=.)\/+$/, '');
+  const write = (text: string) => io.stdout.write(text);
+  try {
+    const kind = kindOf(path);
+    if (kind === 'slot') {
+      const slot = inspectSlot(path);
+      write(parsed.json ? `${JSON.stringify(slotJson(slot), null, 2)}\n` : slotText(slot));
+      const broken =
+        slot.gaps.length > 0 ||
+        slot.segments.some((s) => s.error !== undefined) ||
+        (slot.dictionary !== null && 'error' in slot.dictionary);
+      return broken ? 1 : 0;
+    }
+    if (kind === 'segment') {
+      const scan = inspectSegmentFile(path);
+      write(
+        parsed.json
+          ? `${JSON.stringify(segmentJson(path, scan), null, 2)}\n`
+          : segmentText(path, scan),
+      );
+      return 0;
+    }
+    const dict = inspectSymbolDict(path);
+    write(
+      parsed.json ? `${JSON.stringify(dictJson(path, dict), null, 2)}\n` : dictText(path, dict),
+    );
+    return 0;
+  } catch (err) {
+    io.stderr.write(`qwp sf inspect: ${(err as Error).message}\n`);
+    return 1;
+  }
 };
+
+/** A directory is a slot; a file is told apart by its magic (SF01 / SYD1), then by its name. */
+function kindOf(path: string): 'slot' | 'segment' | 'dict' {
+  if (statSync(path).isDirectory()) return 'slot';
+  const fd = openSync(path, 'r');
+  const head = new Uint8Array(4);
+  try {
+    readSync(fd, head, 0, 4, 0);
+  } finally {
+    closeSync(fd);
+  }
+  const magic = Buffer.from(head).toString('latin1');
+  if (magic === 'SF01') return 'segment';
+  if (magic === 'SYD1') return 'dict';
+  return basename(path).endsWith('.symbol-dict') ? 'dict' : 'segment';
+}
+
+function segmentJson(file: string, s: SegmentScan) {
+  return {
+    file,
+    baseSeq: s.baseSeq,
+    frames: s.frameCount,
+    appendOffset: s.appendOffset,
+    tornTailBytes: s.tornTailBytes,
+    payloadBytes: s.payloadBytes,
+  };
+}
+
+function dictJson(file: string, d: SymbolDictScan) {
+  return { file, entries: d.entries, validLength: d.validLength, tornTailBytes: d.tornTailBytes };
+}
+
+function inspectedJson(s: InspectedSegment) {
+  return s.error !== undefined ? { file: s.file, error: s.error.message } : segmentJson(s.file, s);
+}
+
+function slotJson(slot: SlotInspection) {
+  const d = slot.dictionary;
+  return {
+    slot: slot.slotDir,
+    lock: slot.lock === null ? null : { held: slot.lock.held, pid: slot.lock.pid ?? null },
+    segments: slot.segments.map(inspectedJson),
+    otherFiles: slot.otherFiles,
+    dictionary:
+      d === null
+        ? null
+        : 'error' in d
+          ? { file: d.file, error: d.error.message }
+          : dictJson(d.file, d),
+    frames: slot.frames,
+    firstFsn: slot.firstFsn < 0 ? null : slot.firstFsn,
+    lastFsn: slot.lastFsn < 0 ? null : slot.lastFsn,
+    tornTailBytes: slot.tornTailBytes,
+    gaps: slot.gaps,
+  };
+}
+
+function segmentLine(file: string, s: SegmentScan): string {
+  const last = s.frameCount > 0 ? `..${s.baseSeq + s.frameCount - 1}` : ' (empty)';
+  const torn = s.tornTailBytes > 0 ? `, TORN TAIL ${s.tornTailBytes} bytes` : '';
+  return `${file}: FSN ${s.baseSeq}${last}, ${s.frameCount} frame(s), ${s.payloadBytes} payload bytes, append offset ${s.appendOffset}${torn}\n`;
+}
+
+function segmentText(file: string, s: SegmentScan): string {
+  return segmentLine(file, s);
+}
+
+function dictText(file: string, d: SymbolDictScan): string {
+  const torn = d.tornTailBytes > 0 ? `, TORN TAIL ${d.tornTailBytes} bytes` : '';
+  const lines = [
+    `${file}: ${d.entries.length} symbol(s) in ${d.chunks} chunk(s), valid length ${d.validLength}${torn}\n`,
+  ];
+  for (let i = 0; i < d.entries.length; i++)
+    lines.push(`  ${i}: ${JSON.stringify(d.entries[i])}\n`);
+  return lines.join('');
+}
+
+function slotText(slot: SlotInspection): string {
+  const out: string[] = [`slot ${slot.slotDir}\n`];
+  const l = slot.lock;
+  out.push(
+    l === null
+      ? 'lock: no .lock file\n'
+      : `lock: ${l.held ? 'HELD' : 'free'}${l.pid !== undefined ? ` (pid ${l.pid}${l.held ? '' : ', last holder'})` : ''}\n`,
+  );
+  out.push(
+    slot.frames > 0
+      ? `frames: ${slot.frames}, FSN ${slot.firstFsn}..${slot.lastFsn}\n`
+      : 'frames: none\n',
+  );
+  if (slot.tornTailBytes > 0) out.push(`torn tail bytes: ${slot.tornTailBytes}\n`);
+  out.push(`segments: ${slot.segments.length}\n`);
+  for (const s of slot.segments) {
+    out.push(
+      s.error !== undefined
+        ? `  ${s.file}: ERROR ${s.error.message}\n`
+        : `  ${segmentLine(s.file, s)}`,
+    );
+  }
+  for (const f of slot.otherFiles) out.push(`  ${f}: not a named segment (spare or leftover)\n`);
+  for (const g of slot.gaps) {
+    out.push(
+      `FSN GAP: ${g.previous} ends before ${g.expected} but ${g.next} starts at ${g.found}\n`,
+    );
+  }
+  const d = slot.dictionary;
+  if (d === null) out.push('dictionary: none\n');
+  else if ('error' in d) out.push(`dictionary: ERROR ${d.error.message}\n`);
+  else {
+    const torn = d.tornTailBytes > 0 ? `, TORN TAIL ${d.tornTailBytes} bytes` : '';
+    out.push(`dictionary: ${d.entries.length} symbol(s), valid length ${d.validLength}${torn}\n`);
+  }
+  return out.join('');
+}

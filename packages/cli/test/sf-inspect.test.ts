@@ -1,0 +1,168 @@
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import { openSlot, segmentFileName } from '@qwp/segment-log';
+import { afterEach, beforeEach, describe, expect, test } from 'vitest';
+import { main } from '../src/index.js';
+
+async function run(argv: string[]): Promise<{ code: number; out: string; err: string }> {
+  const io = { stdin: new PassThrough(), stdout: new PassThrough(), stderr: new PassThrough() };
+  let out = '';
+  let err = '';
+  io.stdout.on('data', (c: Buffer) => {
+    out += c.toString();
+  });
+  io.stderr.on('data', (c: Buffer) => {
+    err += c.toString();
+  });
+  const code = await main(['sf', 'inspect', ...argv], io);
+  return { code, out, err };
+}
+
+/** Every file's bytes, to prove inspect changed nothing. */
+function snapshot(dir: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const n of readdirSync(dir).sort()) out[n] = readFileSync(join(dir, n)).toString('base64');
+  return out;
+}
+
+function fixture(name: string): Buffer {
+  const hex = readFileSync(
+    new URL(`../../../../shared/fixtures/java-sf/${name}`, import.meta.url),
+    'utf8',
+  );
+  return Buffer.from(hex.replace(/\s+/g, ''), 'hex');
+}
+
+let sfDir: string;
+beforeEach(() => {
+  sfDir = mkdtempSync(join(tmpdir(), 'qwp-sf-inspect-'));
+});
+afterEach(() => rmSync(sfDir, { recursive: true, force: true }));
+
+/** A closed slot with 7 frames over three 256-byte segments and two symbols. */
+function makeSlot(): string {
+  const slot = openSlot({ sfDir, senderId: 'ingest-1', segmentSize: 256, autoService: false });
+  for (let i = 0; i < 7; i++) slot.ring.tryAppend(new Uint8Array(64).fill(i));
+  slot.dict.appendSymbols(['ETH-USD', 'BTC-USD']);
+  slot.close();
+  return join(sfDir, 'ingest-1');
+}
+
+describe('qwp sf inspect', () => {
+  test('a Java-written segment, as JSON', async () => {
+    const file = join(sfDir, 'sf-000000000000002a.sfa');
+    writeFileSync(file, fixture('java-two-frame.sfa.hex'));
+    const r = await run([file, '--json']);
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.out)).toEqual({
+      file,
+      baseSeq: 42,
+      frames: 2,
+      appendOffset: 50,
+      tornTailBytes: 0,
+      payloadBytes: 10,
+    });
+  });
+
+  test('a Java-written dictionary, as JSON and as text', async () => {
+    const file = join(sfDir, '.symbol-dict');
+    writeFileSync(file, fixture('java-two-chunk.symbol-dict.hex'));
+    const r = await run([file, '--json']);
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.out)).toEqual({
+      file,
+      entries: ['one', 'two', 'three'],
+      validLength: 34,
+      tornTailBytes: 0,
+    });
+    const t = await run([file]);
+    expect(t.out).toContain('3 symbol(s) in 2 chunk(s)');
+    expect(t.out).toContain('2: "three"');
+  });
+
+  test('a slot: lock, every segment, dictionary and FSN range; nothing is modified', async () => {
+    const dir = makeSlot();
+    const before = snapshot(dir);
+    const r = await run([dir, '--json']);
+    expect(r.code).toBe(0);
+    const j = JSON.parse(r.out);
+    expect(j).toMatchObject({
+      slot: dir,
+      lock: { held: false, pid: process.pid },
+      frames: 7,
+      firstFsn: 0,
+      lastFsn: 6,
+      tornTailBytes: 0,
+      gaps: [],
+      dictionary: { entries: ['ETH-USD', 'BTC-USD'], tornTailBytes: 0 },
+    });
+    expect(j.segments.map((s: { baseSeq: number }) => s.baseSeq)).toEqual([0, 3, 6]);
+    expect(j.segments[0]).toEqual({
+      file: join(dir, segmentFileName(0)),
+      baseSeq: 0,
+      frames: 3,
+      appendOffset: 24 + 3 * 72,
+      tornTailBytes: 0,
+      payloadBytes: 192,
+    });
+    const t = await run([dir]);
+    expect(t.out).toContain('frames: 7, FSN 0..6');
+    expect(t.out).toContain('lock: free');
+    expect(snapshot(dir)).toEqual(before);
+  });
+
+  test('a held lock is shown with its PID', async () => {
+    const slot = openSlot({ sfDir, senderId: 'live', segmentSize: 256, autoService: false });
+    try {
+      const r = await run([slot.dir, '--json']);
+      expect(JSON.parse(r.out).lock).toEqual({ held: true, pid: process.pid });
+    } finally {
+      slot.close();
+    }
+  });
+
+  test('a torn tail is reported and left on disk', async () => {
+    const dir = makeSlot();
+    const file = join(dir, segmentFileName(6));
+    const image = readFileSync(file);
+    image[24 + 8 + 5] = image[24 + 8 + 5]! ^ 0xff;
+    writeFileSync(file, image);
+    const r = await run([file, '--json']);
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.out)).toMatchObject({ frames: 0, tornTailBytes: 256 - 24 });
+    expect(readFileSync(file)).toEqual(image);
+    const s = await run([dir]);
+    expect(s.out).toContain('TORN TAIL');
+  });
+
+  test('a gap and a corrupt segment exit 1 and are named', async () => {
+    const dir = makeSlot();
+    rmSync(join(dir, segmentFileName(3)));
+    const r = await run([dir, '--json']);
+    expect(r.code).toBe(1);
+    expect(JSON.parse(r.out).gaps).toEqual([
+      {
+        previous: join(dir, segmentFileName(0)),
+        expected: 3,
+        next: join(dir, segmentFileName(6)),
+        found: 6,
+      },
+    ]);
+    writeFileSync(join(dir, segmentFileName(0)), 'garbage garbage garbage garbage');
+    const t = await run([dir]);
+    expect(t.code).toBe(1);
+    expect(t.out).toContain('ERROR');
+    expect(t.out).toContain('bad segment magic');
+  });
+
+  test('a missing path or a bad command line', async () => {
+    const r = await run([join(sfDir, 'nope')]);
+    expect(r.code).toBe(1);
+    expect(r.err).toContain('nope');
+    expect((await run([])).code).toBe(2);
+    expect((await run(['a', 'b'])).code).toBe(2);
+    expect((await run(['--help'])).out).toContain('2^53');
+  });
+});
