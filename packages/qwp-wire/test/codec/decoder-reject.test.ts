@@ -14,7 +14,6 @@ function msg(flags: number, tables: number, payload: string | Uint8Array): Uint8
   return out;
 }
 
-const name = (n: number) => `${n.toString(16).padStart(2, '0')} ${'61 '.repeat(n)}`;
 const varint = (v: number) => {
   const out: string[] = [];
   while (v >= 0x80) {
