@@ -5,7 +5,9 @@
  */
 #include "crc32c.h"
 
-#if defined(__aarch64__) && defined(__GNUC__)
+/* The word loads below assume little-endian byte order (the AArch64 norm). */
+#if defined(__aarch64__) && defined(__GNUC__) && \
+    (!defined(__BYTE_ORDER__) || __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__)
 
 #include <arm_acle.h>
 #include <string.h>
