@@ -75,6 +75,16 @@ static const char *type_name(napi_env env, napi_value v) {
   return "unknown";
 }
 
+/* typeof, refined for the buffer-like objects a caller most likely meant. */
+static const char *describe(napi_env env, napi_value v) {
+  bool is = false;
+  if (napi_is_typedarray(env, v, &is) == napi_ok && is) return "a typed array other than Uint8Array";
+  if (napi_is_dataview(env, v, &is) == napi_ok && is) return "a DataView";
+  if (napi_is_arraybuffer(env, v, &is) == napi_ok && is) return "an ArrayBuffer";
+  if (napi_is_array(env, v, &is) == napi_ok && is) return "an Array";
+  return type_name(env, v);
+}
+
 /*
  * Reads the optional `initial` CRC: undefined means 0, else an integer in
  * [0, 2^32). Returns 0 and throws on bad input.
@@ -146,7 +156,7 @@ static napi_value js_crc32c(napi_env env, napi_callback_info info) {
       type != napi_uint8_array) {
     char msg[160];
     snprintf(msg, sizeof msg, "crc32c: data must be a Uint8Array or Buffer, got %s",
-             argc < 1 ? "nothing" : type_name(env, argv[0]));
+             argc < 1 ? "nothing" : describe(env, argv[0]));
     throw_error(env, 0, msg);
     return NULL;
   }
@@ -236,7 +246,7 @@ static napi_value js_crc32c_range(napi_env env, napi_callback_info info) {
     snprintf(msg, sizeof msg,
              "crc32cRange: data must be an ArrayBuffer, SharedArrayBuffer or ArrayBufferView, "
              "got %s",
-             argc < 1 ? "nothing" : type_name(env, argv[0]));
+             argc < 1 ? "nothing" : describe(env, argv[0]));
     throw_error(env, 0, msg);
     return NULL;
   }

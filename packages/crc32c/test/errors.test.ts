@@ -49,8 +49,17 @@ describe('bad arguments throw typed errors, never crash', () => {
         for (const v of nonBuffers) {
           expectThrow(() => impl.crc32c(v as Uint8Array), Crc32cTypeError, /crc32c: data/);
         }
-        expectThrow(() => impl.crc32c(new Uint16Array(4) as never), Crc32cTypeError, /data/);
-        expectThrow(() => impl.crc32c(new ArrayBuffer(4) as never), Crc32cTypeError, /data/);
+        expectThrow(
+          () => impl.crc32c(new Uint16Array(4) as never),
+          Crc32cTypeError,
+          /data must be a Uint8Array or Buffer, got a typed array other than Uint8Array/,
+        );
+        expectThrow(
+          () => impl.crc32c(new ArrayBuffer(4) as never),
+          Crc32cTypeError,
+          /got an ArrayBuffer/,
+        );
+        expectThrow(() => impl.crc32c([1, 2] as never), Crc32cTypeError, /got an Array/);
         expectThrow(() => (impl.crc32c as () => number)(), Crc32cTypeError, /nothing/);
       });
 
