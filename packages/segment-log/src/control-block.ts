@@ -1,21 +1,22 @@
 /**
  * The state the producer and the I/O worker share, in one SharedArrayBuffer:
  * the published FSN (written by the producer), the acked FSN (written by the
- * worker) and a waiter flag. Each 64-bit value is a seqlock over two Int32
- * words, so a publish costs four Atomics stores and allocates nothing
- * (BigInt64Array would allocate a BigInt per store).
+ * worker) and a waiter flag.
  *
- * Values are FSNs as safe integers; -1 means "none yet".
+ * Each FSN is kept as two Int32 words, low and high, stored biased by one so
+ * that "none" (-1) is zero. A publish normally stores only the low word: one
+ * Atomics.store, no allocation (a BigInt64Array would allocate a BigInt per
+ * store). When the low word wraps, the writer stores low before high, so a
+ * racing reader can only see a value that is too small, never one past what
+ * was really published; readers treat the value as "at least this much".
  */
 
-const PUB_SEQ = 0;
-const PUB_LO = 1;
-const PUB_HI = 2;
-const ACK_SEQ = 3;
-const ACK_LO = 4;
-const ACK_HI = 5;
+const PUB_LO = 0;
+const PUB_HI = 1;
+const ACK_LO = 2;
+const ACK_HI = 3;
 /** Non-zero while a reader sleeps on the publish word; the producer notifies only then. */
-const READER_WAITING = 6;
+const READER_WAITING = 4;
 const WORDS = 8;
 const TWO_32 = 0x1_0000_0000;
 
@@ -30,23 +31,11 @@ type WaitAsync = (
   | { async: true; value: Promise<'ok' | 'timed-out'> };
 const waitAsync = (Atomics as unknown as { waitAsync: WaitAsync }).waitAsync;
 
-function store(a: Int32Array, seq: number, lo: number, hi: number, fsn: number): void {
-  const v = fsn + 1; // stored biased so that "none" is zero
-  const s = Atomics.load(a, seq);
-  Atomics.store(a, seq, s + 1);
-  Atomics.store(a, lo, (v % TWO_32) | 0);
-  Atomics.store(a, hi, Math.floor(v / TWO_32));
-  Atomics.store(a, seq, s + 2);
-}
-
-function load(a: Int32Array, seq: number, lo: number, hi: number): number {
+function load(a: Int32Array, lo: number, hi: number): number {
   for (;;) {
-    const s1 = Atomics.load(a, seq);
-    if ((s1 & 1) === 0) {
-      const l = Atomics.load(a, lo) >>> 0;
-      const h = Atomics.load(a, hi);
-      if (Atomics.load(a, seq) === s1) return h * TWO_32 + l - 1;
-    }
+    const h1 = Atomics.load(a, hi);
+    const l = Atomics.load(a, lo) >>> 0;
+    if (Atomics.load(a, hi) === h1) return h1 * TWO_32 + l - 1;
   }
 }
 
@@ -54,32 +43,54 @@ function load(a: Int32Array, seq: number, lo: number, hi: number): number {
 export class ControlBlock {
   readonly buffer: SharedArrayBuffer;
   private readonly words: Int32Array;
+  /** This side's cache of the high words it writes (each word has a single writer). */
+  private pubHigh: number;
+  private ackHigh: number;
 
   /** Wraps `buffer` (from another thread) or allocates a fresh block with both FSNs at -1. */
   constructor(buffer?: SharedArrayBuffer) {
     this.buffer = buffer ?? new SharedArrayBuffer(WORDS * 4);
     this.words = new Int32Array(this.buffer, 0, WORDS);
+    this.pubHigh = Atomics.load(this.words, PUB_HI);
+    this.ackHigh = Atomics.load(this.words, ACK_HI);
   }
 
-  /** Highest FSN whose frame is complete and readable; -1 when none. */
+  /** Highest FSN whose frame is complete and readable (at least); -1 when none. */
   get publishedFsn(): number {
-    return load(this.words, PUB_SEQ, PUB_LO, PUB_HI);
+    return load(this.words, PUB_LO, PUB_HI);
   }
 
-  /** Producer only. Wakes a sleeping reader if one asked to be woken. */
+  /** Producer only: FSNs must only grow. Wakes a sleeping reader if one asked to be woken. */
   publish(fsn: number): void {
-    store(this.words, PUB_SEQ, PUB_LO, PUB_HI, fsn);
-    if (Atomics.load(this.words, READER_WAITING) !== 0) Atomics.notify(this.words, PUB_SEQ);
+    const v = fsn + 1;
+    const w = this.words;
+    const high = this.pubHigh;
+    if (v - high * TWO_32 < TWO_32) {
+      Atomics.store(w, PUB_LO, v - high * TWO_32);
+    } else {
+      const h = Math.floor(v / TWO_32);
+      Atomics.store(w, PUB_LO, v - h * TWO_32);
+      Atomics.store(w, PUB_HI, h);
+      this.pubHigh = h;
+    }
+    if (Atomics.load(w, READER_WAITING) !== 0) Atomics.notify(w, PUB_LO);
   }
 
   /** Highest FSN the server acknowledged; -1 when none. */
   get ackedFsn(): number {
-    return load(this.words, ACK_SEQ, ACK_LO, ACK_HI);
+    return load(this.words, ACK_LO, ACK_HI);
   }
 
   /** Single writer (the worker, or the producer when there is no worker). Never moves back. */
   acknowledge(fsn: number): void {
-    if (fsn > this.ackedFsn) store(this.words, ACK_SEQ, ACK_LO, ACK_HI, fsn);
+    if (fsn <= this.ackedFsn) return;
+    const v = fsn + 1;
+    const h = Math.floor(v / TWO_32);
+    Atomics.store(this.words, ACK_LO, v - h * TWO_32);
+    if (h !== this.ackHigh) {
+      Atomics.store(this.words, ACK_HI, h);
+      this.ackHigh = h;
+    }
   }
 
   /**
@@ -90,10 +101,10 @@ export class ControlBlock {
     Atomics.store(this.words, READER_WAITING, 1);
     try {
       for (;;) {
-        const seq = Atomics.load(this.words, PUB_SEQ);
+        const word = Atomics.load(this.words, PUB_LO);
         const now = this.publishedFsn;
         if (now > seenFsn) return now;
-        const r = waitAsync(this.words, PUB_SEQ, seq, timeoutMs);
+        const r = waitAsync(this.words, PUB_LO, word, timeoutMs);
         const outcome = r.async ? await r.value : r.value;
         if (outcome === 'timed-out') return this.publishedFsn;
       }

@@ -107,6 +107,7 @@ export class SegmentManager implements SegmentProvider {
     }
     const seg = this.make(baseSeq, this.pathFor(baseSeq));
     this.owned += seg.sizeBytes;
+    seg.prefault();
     return seg;
   }
 
@@ -188,8 +189,10 @@ export class SegmentManager implements SegmentProvider {
           break; // free name (ENOENT); any other problem surfaces in create below
         }
       }
-      this.spare = this.make(0, path);
+      const spare = this.make(0, path);
       this.owned += this.segmentSize;
+      spare.prefault();
+      this.spare = spare;
       this.lastError = undefined;
     } catch (err) {
       this.fail(err);
