@@ -226,7 +226,13 @@ export class TableBuffer {
     value: number | bigint | Date | null | undefined,
     unit: TimestampUnit = 'us',
   ): this {
-    const type = this.existingTimestampType(name) ?? timestampTypeOf(unit);
+    const g = this.columns[this.cursor];
+    const type =
+      g !== undefined &&
+      g.name === name &&
+      (g.type === ColumnType.TIMESTAMP || g.type === ColumnType.TIMESTAMP_NANOS)
+        ? g.type
+        : (this.existingTimestampType(name) ?? timestampTypeOf(unit));
     const c = this.column(name, type, value);
     if (value == null) return this.putNull(c);
     if (value instanceof Date) this.putTimestamp(c, value.getTime(), 'ms');
@@ -340,11 +346,17 @@ export class TableBuffer {
    */
   at(timestamp: number | bigint | Date, unit: TimestampUnit = 'us'): void {
     const d = this.columns[this.cursor];
-    const type =
-      d !== undefined && d.name === ''
-        ? d.type
-        : (this.existingTimestampType('') ?? timestampTypeOf(unit));
-    const c = this.column('', type, timestamp, true);
+    const c =
+      d !== undefined && d.name === '' && d.lastRow !== this.rowCount
+        ? d
+        : this.columnSlow(
+            '',
+            this.existingTimestampType('') ?? timestampTypeOf(unit),
+            timestamp,
+            true,
+          );
+    this.cursor = c.index + 1;
+    this.rowOpen = true;
     if (timestamp instanceof Date) this.putTimestamp(c, timestamp.getTime(), 'ms');
     else this.putTimestamp(c, timestamp, unit);
     this.endRow();
@@ -407,12 +419,7 @@ export class TableBuffer {
     this.rowOpen = false;
   }
 
-  private column(
-    name: string,
-    type: ColumnTypeCode,
-    value: unknown,
-    designated = false,
-  ): ColumnBuffer {
+  private column(name: string, type: ColumnTypeCode, value: unknown): ColumnBuffer {
     // Fast path: rows name their columns in the same order as the row before.
     const guess = this.columns[this.cursor];
     if (
@@ -420,13 +427,13 @@ export class TableBuffer {
       guess.name === name &&
       guess.type === type &&
       guess.lastRow !== this.rowCount &&
-      (designated || name !== '')
+      name !== ''
     ) {
       this.cursor = guess.index + 1;
       this.rowOpen = true;
       return guess;
     }
-    return this.columnSlow(name, type, value, designated);
+    return this.columnSlow(name, type, value, false);
   }
 
   private columnSlow(
@@ -506,8 +513,9 @@ export class TableBuffer {
       c.i32[2 * k] = (v - hi * TWO32) | 0;
       c.i32[2 * k + 1] = hi;
     } else if (typeof v === 'bigint') {
-      if (v < MIN_I64 || v > MAX_I64)
+      if (BigInt.asIntN(64, v) !== v) {
         this.fail(c.name, v, 'bigint outside the signed 64-bit range');
+      }
       c.i64[k] = v;
     } else {
       this.fail(c.name, v, 'expected a number or bigint');
@@ -518,6 +526,11 @@ export class TableBuffer {
 
   /** Stores a timestamp converted from `unit` to the column's unit. */
   private putTimestamp(c: ColumnBuffer, v: unknown, unit: TimestampUnit): void {
+    // Common case first: the value is already in the column's unit.
+    if (unit === (c.type === ColumnType.TIMESTAMP_NANOS ? 'ns' : 'us')) {
+      this.putI64(c, v);
+      return;
+    }
     const unitNanos = UNIT_NANOS[unit];
     if (unitNanos === undefined) this.fail(c.name, unit, 'unit must be ns, us, ms or s');
     const colNanos = c.type === ColumnType.TIMESTAMP_NANOS ? 1 : 1000;

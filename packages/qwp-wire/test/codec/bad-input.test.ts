@@ -61,6 +61,12 @@ describe('bad input: synchronous errors that keep buffered rows and drop the hal
       /is LONG, not DOUBLE/,
       'qty',
     ],
+    [
+      'timestamp into a LONG column',
+      (t) => t.timestampColumn('qty', 5),
+      /is LONG, not TIMESTAMP/,
+      'qty',
+    ],
     ['column twice in one row', (t) => t.longColumn('x', 1).longColumn('x', 2), /twice/, 'x'],
     ['INT out of range', (t) => t.int32Column('i', 2 ** 31), /INT needs an integer/, 'i'],
     ['BYTE not integral', (t) => t.byteColumn('b', 1.5), /BYTE needs an integer/, 'b'],
@@ -143,6 +149,13 @@ describe('bad input: synchronous errors that keep buffered rows and drop the hal
     expect(caught(() => batch.table('a\ud800')).message).toMatch(/surrogate/);
     expect(batch.table('x'.repeat(127)).name).toHaveLength(127);
     expect(batch.table('a.b').name).toBe('a.b');
+  });
+
+  it('a timestamp into a LONG column is refused on the in-order fast path too', () => {
+    const { batch, t } = twoRows();
+    const err = caught(() => t.symbol('sym', 'C').timestampColumn('qty', 5));
+    expect(err.message).toMatch(/is LONG, not TIMESTAMP/);
+    expect(decodeRows(batch)).toEqual(AFTER);
   });
 
   it('atNow on a row with no values is an error', () => {
