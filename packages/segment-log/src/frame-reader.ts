@@ -44,6 +44,12 @@ function frameAt(seg: SegmentView, off: number): number {
  */
 export class FrameReader {
   fsn = -1;
+  /**
+   * True when the last {@link next} returned false although the frame was
+   * published: the segment holding it is not visible yet (memory mode: not
+   * posted to this thread yet). Wait for a message, not for a publish.
+   */
+  stalled = false;
   buffer: ArrayBuffer | SharedArrayBuffer = new ArrayBuffer(0);
   offset = 0;
   length = 0;
@@ -77,14 +83,21 @@ export class FrameReader {
    */
   next(): boolean {
     const want = this.nextFsn;
+    this.stalled = false;
     if (want > this.control.publishedFsn) return false;
-    if (this.seg === null && !this.position_(want)) return false;
+    if (this.seg === null && !this.position_(want)) {
+      this.stalled = true;
+      return false;
+    }
     let seg = this.seg!;
     let len = frameAt(seg, this.off);
     if (len < 0) {
       // Not in this segment: it was sealed before `want`, whose frame opens the successor.
       const next = this.source.segmentStartingAt(want);
-      if (next === null) return false;
+      if (next === null) {
+        this.stalled = true;
+        return false;
+      }
       this.release();
       this.seg = seg = next;
       this.off = SEGMENT_HEADER_SIZE;

@@ -62,7 +62,15 @@ class FileSegmentSource implements SegmentSource {
   }
 
   segmentStartingAt(baseSeq: number): SegmentView | null {
-    return this.map(`${this.dir}/${segmentFileName(baseSeq)}`);
+    const seg = this.map(`${this.dir}/${segmentFileName(baseSeq)}`);
+    if (seg !== null && seg.baseSeq !== baseSeq) {
+      this.done(seg);
+      throw new SegmentCorruptError(
+        `${seg.path} has baseSeq ${seg.baseSeq} in its header, not ${baseSeq}`,
+        seg.path,
+      );
+    }
+    return seg;
   }
 
   done(segment: SegmentView): void {

@@ -171,9 +171,11 @@ describe('readers from a transferable description', () => {
     };
     drain();
     expect(seen).toEqual([0, 1, 2]); // successor not posted yet: stops, never guesses
+    expect(opened.reader.stalled).toBe(true);
     for (const s of added) opened.addSegment(s.baseSeq, s.buffer as SharedArrayBuffer);
     drain();
     expect(seen).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
+    expect(opened.reader.stalled).toBe(false);
   });
 
   test('waitForPublish wakes on a publish', async () => {

@@ -1,0 +1,47 @@
+import { describe, expect, test } from 'vitest';
+import { ControlBlock } from '../src/index.js';
+
+describe('ControlBlock', () => {
+  test('starts at -1 and round-trips FSNs across the 32-bit boundary', () => {
+    const c = new ControlBlock();
+    expect(c.publishedFsn).toBe(-1);
+    expect(c.ackedFsn).toBe(-1);
+    for (const fsn of [
+      0,
+      1,
+      2 ** 31 - 1,
+      2 ** 31,
+      2 ** 32 - 2,
+      2 ** 32 - 1,
+      2 ** 32,
+      2 ** 40 + 5,
+      2 ** 53 - 2,
+    ]) {
+      c.publish(fsn);
+      expect(c.publishedFsn).toBe(fsn);
+      c.acknowledge(fsn);
+      expect(c.ackedFsn).toBe(fsn);
+    }
+  });
+
+  test("a second view of the same buffer sees the first one's writes", () => {
+    const a = new ControlBlock();
+    a.publish(2 ** 33 + 7);
+    const b = new ControlBlock(structuredClone(a.buffer));
+    expect(b.buffer).toBeInstanceOf(SharedArrayBuffer);
+    const c = new ControlBlock(a.buffer);
+    expect(c.publishedFsn).toBe(2 ** 33 + 7);
+    c.acknowledge(2 ** 33);
+    expect(a.ackedFsn).toBe(2 ** 33);
+    // A view made after a high-word change continues from it.
+    c.publish(2 ** 33 + 8);
+    expect(a.publishedFsn).toBe(2 ** 33 + 8);
+  });
+
+  test('acks never move back', () => {
+    const c = new ControlBlock();
+    c.acknowledge(10);
+    c.acknowledge(3);
+    expect(c.ackedFsn).toBe(10);
+  });
+});
