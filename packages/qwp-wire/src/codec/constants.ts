@@ -120,6 +120,12 @@ export const Status = {
   LIMIT_EXCEEDED: 0x0b,
   NOT_WRITABLE: 0x0c,
   DICTIONARY_GAP: 0x0d,
+  /**
+   * Not on the spec page: the server's QwpConstants defines it as a
+   * local-disk durability ack with the DURABLE_ACK layout, sent only to
+   * clients that asked for that tier. Decoded so it is never misread.
+   */
+  LOCAL_DURABLE_ACK: 0x0e,
 } as const;
 
 /** One of the values of {@link Status}, or another byte a newer server may send. */

@@ -31,8 +31,15 @@ export interface DurableAckResponse {
   tables: TableSeqTxn[];
 }
 
+/** LOCAL_DURABLE_ACK (0x0E, server extension): like DURABLE_ACK, for the local-disk tier. */
+export interface LocalDurableAckResponse {
+  kind: 'local-durable-ack';
+  status: 0x0e;
+  tables: TableSeqTxn[];
+}
+
 /** A decoded server response frame. */
-export type Response = OkResponse | ErrorResponse | DurableAckResponse;
+export type Response = OkResponse | ErrorResponse | DurableAckResponse | LocalDurableAckResponse;
 
 const encoder = new TextEncoder();
 const MAX_U16 = 0xffff;
@@ -50,6 +57,11 @@ export function encodeDurableAckResponse(tables: readonly TableSeqTxn[]): Uint8A
   return encodeTableFrame(Status.DURABLE_ACK, null, tables);
 }
 
+/** Encodes a LOCAL_DURABLE_ACK frame (0x0E, server extension): the DURABLE_ACK layout. */
+export function encodeLocalDurableAckResponse(tables: readonly TableSeqTxn[]): Uint8Array {
+  return encodeTableFrame(Status.LOCAL_DURABLE_ACK, null, tables);
+}
+
 /**
  * Encodes an error frame: status, int64 sequence, uint16 message length,
  * UTF-8 message. A message over 65535 bytes is cut at a character boundary.
@@ -59,7 +71,13 @@ export function encodeErrorResponse(
   sequence: bigint | number,
   message: string,
 ): Uint8Array {
-  if (!Number.isInteger(status) || status < 1 || status > 0xff || status === Status.DURABLE_ACK) {
+  if (
+    !Number.isInteger(status) ||
+    status < 1 ||
+    status > 0xff ||
+    status === Status.DURABLE_ACK ||
+    status === Status.LOCAL_DURABLE_ACK
+  ) {
     throw new QwpError(
       'ERR_QWP_RESPONSE',
       `error response status ${status} must be a byte other than 0 and 2`,
@@ -128,6 +146,8 @@ export function decodeResponse(bytes: Uint8Array): Response {
     result = { kind: 'ok', status: 0, sequence, tables: readTables(r) };
   } else if (status === Status.DURABLE_ACK) {
     result = { kind: 'durable-ack', status: 2, tables: readTables(r) };
+  } else if (status === Status.LOCAL_DURABLE_ACK) {
+    result = { kind: 'local-durable-ack', status: 0x0e, tables: readTables(r) };
   } else {
     const sequence = r.i64('response sequence');
     const len = r.u16('error message length');

@@ -3,6 +3,7 @@ import {
   decodeResponse,
   encodeDurableAckResponse,
   encodeErrorResponse,
+  encodeLocalDurableAckResponse,
   encodeOkResponse,
   QwpDecodeError,
   QwpError,
@@ -61,6 +62,16 @@ describe('responses', () => {
         { name: 't1', seqTxn: 5n },
         { name: 't2', seqTxn: 9n },
       ],
+    });
+  });
+
+  it('LOCAL_DURABLE_ACK (0x0E, server extension) has the DURABLE_ACK layout', () => {
+    const bytes = encodeLocalDurableAckResponse([{ name: 't', seqTxn: 3n }]);
+    expect(bytes[0]).toBe(0x0e);
+    expect(decodeResponse(bytes)).toEqual({
+      kind: 'local-durable-ack',
+      status: 0x0e,
+      tables: [{ name: 't', seqTxn: 3n }],
     });
   });
 
