@@ -240,7 +240,8 @@ export function writeTableBlock(
     w.lengthPrefixed(c.nameUtf8);
     w.u8(c.type);
   }
-  for (let i = 0; i < cols.length; i++) writeColumn(w, cols[i]!, from, to, gorilla);
+  const whole = to === t.rowCount;
+  for (let i = 0; i < cols.length; i++) writeColumn(w, cols[i]!, from, to, whole, gorilla);
 }
 
 function writeColumn(
@@ -248,10 +249,12 @@ function writeColumn(
   c: ColumnBuffer,
   from: number,
   to: number,
+  toEnd: boolean,
   gorilla: boolean,
 ): void {
+  // Counting nulls is only needed for a split's row range.
   const vFrom = from === 0 ? 0 : c.valuesBefore(from);
-  const vTo = c.valuesBefore(to);
+  const vTo = toEnd ? c.valueCount : c.valuesBefore(to);
   const n = vTo - vFrom;
   if (c.sentinel || n === to - from) {
     w.u8(0);

@@ -105,6 +105,14 @@ describe('decodeMessage: rejections', () => {
     expect(dict.size).toBe(0);
   });
 
+  it('leaves the dictionary untouched when a later part of the message is bad', () => {
+    const broken = SENSORS_GORILLA.slice(0, SENSORS_GORILLA.length - 1);
+    new DataView(broken.buffer).setUint32(8, broken.length - 12, true);
+    const dict = new SymbolDictionary();
+    expect(rejects(broken, dict).reason).toMatch(/truncated/);
+    expect(dict.size).toBe(0);
+  });
+
   it('accepts an overlapping delta and overwrites', () => {
     const dict = new SymbolDictionary();
     dict.apply(0, ['old0', 'old1', 'old2']);

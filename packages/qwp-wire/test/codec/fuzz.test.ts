@@ -1,5 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { decodeMessage, QwpDecodeError, SymbolDictionary } from '../../src/index.js';
+import {
+  decodeMessage,
+  decodeResponse,
+  encodeDurableAckResponse,
+  encodeErrorResponse,
+  encodeOkResponse,
+  QwpDecodeError,
+  Status,
+  SymbolDictionary,
+} from '../../src/index.js';
 import { corpus } from './corpus.js';
 import { LONG, SEED } from './seed.js';
 
@@ -88,5 +97,29 @@ describe('decoder fuzzing', () => {
     // Both outcomes occur: the mutations are neither all fatal nor all harmless.
     expect(rejected).toBeGreaterThan(iterations / 4);
     expect(accepted).toBeGreaterThan(100);
+  });
+
+  it('response frames: 20000 seeded mutations raise only QwpDecodeError', () => {
+    const frames = [
+      encodeOkResponse(5n, [
+        { name: 'trades', seqTxn: 42n },
+        { name: 'ticks', seqTxn: 7n },
+      ]),
+      encodeErrorResponse(Status.PARSE_ERROR, 9n, 'bad frame at byte 12'),
+      encodeDurableAckResponse([{ name: 'trades', seqTxn: 40n }]),
+    ];
+    const rand = rng(SEED + 1);
+    for (let i = 0; i < 20_000; i++) {
+      const bytes = mutate(frames[Math.floor(rand() * frames.length)]!, rand);
+      try {
+        decodeResponse(bytes);
+      } catch (err) {
+        if (!(err instanceof QwpDecodeError)) {
+          throw new Error(`response iteration ${i} (seed ${SEED}) escaped with ${String(err)}`, {
+            cause: err,
+          });
+        }
+      }
+    }
   });
 });
