@@ -17,6 +17,9 @@ import type { GlobalSymbolDictionary } from './global-symbol-dictionary.js';
 import { writeGorilla } from './gorilla-encoder.js';
 import type { TableBuffer } from './table-buffer.js';
 
+/** Receives one encoded frame, a view valid until the call returns. */
+export type FrameSink = (frame: Uint8Array) => void;
+
 /** Encoder settings. */
 export interface EncoderOptions {
   /** Set FLAG_GORILLA and compress timestamp columns where it fits (default true). */
@@ -59,21 +62,28 @@ export class QwpEncoder {
    * (on all of them if `deferCommit`). New symbols go in the first frame's
    * delta (or, if they alone do not fit, in delta-only frames before it).
    * Throws QwpBatchSizeError if a single row cannot fit in a frame.
+   * Returns one copy per frame; see {@link encodeEach} to avoid the copies.
    */
   encode(tables: Iterable<TableBuffer>, deferCommit = false): Uint8Array[] {
+    const frames: Uint8Array[] = [];
+    this.encodeEach(tables, (f) => frames.push(f.slice()), deferCommit);
+    return frames;
+  }
+
+  /**
+   * Like {@link encode}, but hands each frame to `sink` as a view of the
+   * encoder's scratch, valid only until `sink` returns (e.g. to copy it
+   * straight into a segment). The symbol watermark advances only past frames
+   * `sink` accepted: if it throws, the symbols of that frame are resent.
+   */
+  encodeEach(tables: Iterable<TableBuffer>, sink: FrameSink, deferCommit = false): void {
     const list: TableBuffer[] = [];
     for (const t of tables) if (t.rowCount > 0) list.push(t);
-    const frames: Uint8Array[] = [];
-    const whole = this.tryWhole(list, deferCommit);
-    if (whole !== null) {
-      frames.push(whole);
-      return frames;
-    }
+    if (this.tryWhole(list, sink, deferCommit)) return;
     if (this.deltaSize(this.sentSymbols, this.dict.size) + HEADER_SIZE > this.maxBatchSize) {
-      for (const f of this.encodeDictionaryFrames(this.sentSymbols)) frames.push(f);
+      this.encodeDictionaryFrames(this.sentSymbols, sink);
     }
-    this.splitInto(list, frames, deferCommit);
-    return frames;
+    this.splitInto(list, sink, deferCommit);
   }
 
   /**
@@ -82,26 +92,29 @@ export class QwpEncoder {
    * ids sent. Returns no frames for an empty dictionary.
    */
   encodeCatchUp(): Uint8Array[] {
-    return this.encodeDictionaryFrames(0);
+    const frames: Uint8Array[] = [];
+    this.encodeDictionaryFrames(0, (f) => frames.push(f.slice()));
+    return frames;
   }
 
   /** An empty message with FLAG_DEFER_COMMIT clear: commits deferred rows. */
   encodeCommit(): Uint8Array {
-    this.beginMessage(0);
+    this.beginMessage();
     this.w.varint(this.sentSymbols);
     this.w.varint(0);
-    return this.finishMessage(0);
+    return this.finishMessage(0).slice();
   }
 
   // ---- message framing ----
 
-  private beginMessage(_flags: number): void {
+  private beginMessage(): void {
     const w = this.w;
     w.reset();
     w.ensure(HEADER_SIZE);
     w.pos = HEADER_SIZE;
   }
 
+  /** Fills in the header; returns a view of the message in the scratch. */
   private finishMessage(flags: number, tableCount = 0): Uint8Array {
     const w = this.w;
     const v = w.view;
@@ -110,7 +123,7 @@ export class QwpEncoder {
     v.setUint8(5, flags | FLAG_DELTA_SYMBOL_DICT | (this.gorilla ? FLAG_GORILLA : 0));
     v.setUint16(6, tableCount, true);
     v.setUint32(8, w.pos - HEADER_SIZE, true);
-    return w.copy();
+    return w.buf.subarray(0, w.pos);
   }
 
   private writeDelta(from: number, to: number): void {
@@ -127,22 +140,22 @@ export class QwpEncoder {
     return n;
   }
 
-  private tryWhole(list: TableBuffer[], deferCommit: boolean): Uint8Array | null {
-    if (list.length > Limits.MAX_TABLES_PER_MESSAGE) return null;
-    this.beginMessage(0);
+  private tryWhole(list: TableBuffer[], sink: FrameSink, deferCommit: boolean): boolean {
+    if (list.length > Limits.MAX_TABLES_PER_MESSAGE) return false;
+    this.beginMessage();
     const dictEnd = this.dict.size;
     this.writeDelta(this.sentSymbols, dictEnd);
     for (const t of list) {
       writeTableBlock(this.w, t, 0, t.rowCount, this.gorilla);
-      if (this.w.pos > this.maxBatchSize) return null;
+      if (this.w.pos > this.maxBatchSize) return false;
     }
+    sink(this.finishMessage(deferCommit ? FLAG_DEFER_COMMIT : 0, list.length));
     this.sentSymbols = dictEnd;
-    return this.finishMessage(deferCommit ? FLAG_DEFER_COMMIT : 0, list.length);
+    return true;
   }
 
   /** Delta-only frames covering ids `[from, dict.size)`, each DEFER_COMMIT. */
-  private encodeDictionaryFrames(from: number): Uint8Array[] {
-    const frames: Uint8Array[] = [];
+  private encodeDictionaryFrames(from: number, sink: FrameSink): void {
     const utf8 = this.dict.utf8;
     const end = this.dict.size;
     let id = from;
@@ -163,29 +176,29 @@ export class QwpEncoder {
           this.maxBatchSize,
         );
       }
-      this.beginMessage(0);
+      this.beginMessage();
       this.writeDelta(id, stop);
-      frames.push(this.finishMessage(FLAG_DEFER_COMMIT));
+      sink(this.finishMessage(FLAG_DEFER_COMMIT));
+      this.sentSymbols = stop;
       id = stop;
     }
-    this.sentSymbols = end;
-    return frames;
   }
 
   /** Packs table row ranges greedily into frames no larger than maxBatchSize. */
-  private splitInto(list: TableBuffer[], frames: Uint8Array[], deferCommit: boolean): void {
+  private splitInto(list: TableBuffer[], sink: FrameSink, deferCommit: boolean): void {
     const w = this.w;
     const max = this.maxBatchSize;
     let tablesInFrame = 0;
+    let frameDictEnd = this.sentSymbols;
     const open = (): void => {
-      this.beginMessage(0);
-      const dictEnd = this.dict.size;
-      this.writeDelta(this.sentSymbols, dictEnd);
-      this.sentSymbols = dictEnd;
+      this.beginMessage();
+      frameDictEnd = this.dict.size;
+      this.writeDelta(this.sentSymbols, frameDictEnd);
       tablesInFrame = 0;
     };
     const close = (last: boolean): void => {
-      frames.push(this.finishMessage(last && !deferCommit ? 0 : FLAG_DEFER_COMMIT, tablesInFrame));
+      sink(this.finishMessage(last && !deferCommit ? 0 : FLAG_DEFER_COMMIT, tablesInFrame));
+      this.sentSymbols = frameDictEnd;
     };
     open();
     for (const t of list) {
@@ -206,7 +219,9 @@ export class QwpEncoder {
             rows = Math.floor(rows * 0.8);
           }
           if (w.pos === mark) {
-            if (tablesInFrame === 0) {
+            // An empty frame that still carries new symbols goes out as a
+            // delta-only frame; only a row that fits no frame at all fails.
+            if (tablesInFrame === 0 && frameDictEnd === this.sentSymbols) {
               writeTableBlock(w, t, row, row + 1, this.gorilla);
               throw new QwpBatchSizeError(`a row of table '${t.name}'`, w.pos, max);
             }

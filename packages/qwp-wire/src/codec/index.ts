@@ -64,7 +64,7 @@ export {
   decodeMessageHeader,
   isDecodeError,
 } from './decoder.js';
-export { type EncoderOptions, QwpEncoder, writeTableBlock } from './encoder.js';
+export { type EncoderOptions, type FrameSink, QwpEncoder, writeTableBlock } from './encoder.js';
 export { GlobalSymbolDictionary } from './global-symbol-dictionary.js';
 export {
   type DurableAckResponse,

@@ -150,3 +150,37 @@ describe('GlobalSymbolDictionary', () => {
     expect(() => GlobalSymbolDictionary.from(['a', 'a'])).toThrow(/duplicate/);
   });
 });
+
+describe('QwpEncoder.encodeEach', () => {
+  it('hands out views and advances the watermark only past accepted frames', () => {
+    const batch = new QwpBatch();
+    const enc = new QwpEncoder(batch.symbols);
+    batch.table('t').symbol('s', 'a').atNow();
+    expect(() =>
+      enc.encodeEach(batch.tables(), () => {
+        throw new Error('ring full');
+      }),
+    ).toThrow('ring full');
+    expect(enc.sentSymbols).toBe(0);
+    const seen: Uint8Array[] = [];
+    enc.encodeEach(batch.tables(), (f) => seen.push(f.slice()));
+    expect(enc.sentSymbols).toBe(1);
+    expect(decodeMessage(seen[0]!, new SymbolDictionary()).symbolDelta).toEqual({
+      start: 0,
+      entries: ['a'],
+    });
+  });
+
+  it('sends a delta that crowds out the first row as its own frame', () => {
+    const batch = new QwpBatch();
+    const t = batch.table('t');
+    t.symbol('s', 'x'.repeat(150)).binaryColumn('b', new Uint8Array(100)).atNow();
+    const enc = new QwpEncoder(batch.symbols, { maxBatchSize: 260 });
+    const frames = enc.encode(batch.tables());
+    expect(frames.length).toBe(2);
+    const server = new SymbolDictionary();
+    expect(decodeMessage(frames[0]!, server, { maxBatchSize: 260 }).tables).toHaveLength(0);
+    const rows = tableRows(decodeMessage(frames[1]!, server, { maxBatchSize: 260 }).tables[0]!);
+    expect(rows[0]!.s).toBe('x'.repeat(150));
+  });
+});
