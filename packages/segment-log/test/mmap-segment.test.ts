@@ -217,10 +217,31 @@ describe('MmapSegment.openExisting', () => {
     expect(() => MmapSegment.openExisting(path, { files })).toThrow(SegmentIoError);
   });
 
-  test('msync flushes without error', () => {
-    const seg = MmapSegment.create(join(dir, 'ms.sfa'), 0, 8192);
+  test('msync flushes; an msync failure is a typed error naming the segment', () => {
+    const files = new FaultInjectingFiles(defaultFiles);
+    const path = join(dir, 'ms.sfa');
+    const seg = MmapSegment.create(path, 0, 8192, { files });
     seg.tryAppend(new Uint8Array(100));
     seg.msync(true);
+    files.inject('msync', { next: 1, code: 'EIO' });
+    let err: unknown;
+    try {
+      seg.msync(true);
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(SegmentIoError);
+    expect((err as SegmentIoError).errno).toBe('EIO');
+    expect((err as Error).message).toContain(path);
+    seg.close();
+  });
+
+  test('prefault touches every page and changes no byte', () => {
+    const seg = MmapSegment.create(join(dir, 'pf.sfa'), 3, 3 * 4096 + 100);
+    seg.tryAppend(new Uint8Array([9, 9, 9]));
+    const before = seg.bytes.slice();
+    seg.prefault();
+    expect(seg.bytes).toEqual(before);
     seg.close();
   });
 });
