@@ -44,6 +44,16 @@ export class QwpBatch {
     return n;
   }
 
+  /**
+   * Upper bound of the encoded size of the buffered rows in bytes (header
+   * and table blocks; new symbols in the delta come on top).
+   */
+  maxEncodedBytes(): number {
+    let n = 12;
+    for (const t of this.byName.values()) if (t.rowCount > 0) n += t.maxEncodedBytes();
+    return n;
+  }
+
   /** Empties every table, discarding half-written rows; memory is kept. */
   clear(): void {
     for (const t of this.byName.values()) t.clear();

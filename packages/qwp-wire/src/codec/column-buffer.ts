@@ -197,6 +197,17 @@ export class ColumnBuffer {
     this.scale = -1;
   }
 
+  /**
+   * Upper bound of this column's encoded bytes for `rows` rows (definition,
+   * null section and values; Gorilla and varint ids only make it smaller).
+   */
+  maxEncodedBytes(rows: number): number {
+    const header = 1 + this.nameUtf8.length + 6 + ((rows + 7) >>> 3) + 16;
+    if (this.varWidth) return header + this.dataLen + (this.valueCount + 1) * 4;
+    if (this.type === ColumnType.SYMBOL) return header + this.valueCount * 5;
+    return header + this.valueCount * this.width;
+  }
+
   /** Number of values stored for rows `[0, row)`. */
   valuesBefore(row: number): number {
     if (this.sentinel || this.nullCount === 0) return row;

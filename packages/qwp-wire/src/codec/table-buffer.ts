@@ -371,6 +371,13 @@ export class TableBuffer {
     this.endRow();
   }
 
+  /** Upper bound of this table's encoded block in bytes (for byte-based auto-flush). */
+  maxEncodedBytes(): number {
+    let n = this.nameUtf8.length + 15;
+    for (const c of this.columns) n += c.maxEncodedBytes(this.rowCount);
+    return n;
+  }
+
   /** True while a row has values but no at()/atNow() yet. */
   get hasOpenRow(): boolean {
     return this.rowOpen;

@@ -390,3 +390,19 @@ describe('round trip: every column type with random nulls, omissions and shapes'
     expect(multiFrame).toBeGreaterThan(5);
   });
 });
+
+describe('QwpBatch.maxEncodedBytes', () => {
+  it('bounds the encoded size from above (delta aside)', () => {
+    fc.assert(
+      fc.property(tableArb, (s) => {
+        const batch = new QwpBatch();
+        write(batch.table('t'), s as Sample);
+        const [frame] = new QwpEncoder(batch.symbols).encode(batch.tables());
+        const delta = batch.symbols.utf8.reduce((n, u) => n + u.length + 5, 10);
+        expect(frame!.length).toBeLessThanOrEqual(batch.maxEncodedBytes() + delta);
+        expect(batch.maxEncodedBytes()).toBeLessThan(frame!.length * 4 + 200);
+      }),
+      { seed: SEED + 2, numRuns: 50 },
+    );
+  });
+});
