@@ -43,13 +43,14 @@ function nowMicros(): number {
   return Date.now() * 1000;
 }
 
+/** Writes the header, magic last: a crash part-way leaves no magic, so the file reads as a half-made spare. */
 function writeHeader(view: DataView, baseSeq: number, createdMicros: number): void {
-  view.setUint32(0, SEGMENT_MAGIC, true);
   view.setUint8(4, SEGMENT_VERSION);
   view.setUint8(5, 0);
   view.setUint16(6, 0, true);
   writeU64(view, 8, baseSeq);
   writeU64(view, 16, createdMicros);
+  view.setUint32(0, SEGMENT_MAGIC, true);
 }
 
 function checkSize(sizeBytes: number): void {

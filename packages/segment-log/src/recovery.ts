@@ -7,7 +7,12 @@ import {
   SegmentCorruptError,
   SegmentIoError,
 } from './errors.js';
-import { DEFAULT_SEGMENT_SIZE, parseSegmentFileName, SEGMENT_SUFFIX } from './format.js';
+import {
+  DEFAULT_SEGMENT_SIZE,
+  parseSegmentFileName,
+  SEGMENT_HEADER_SIZE,
+  SEGMENT_SUFFIX,
+} from './format.js';
 import { MmapSegment } from './mmap-segment.js';
 import { SegmentManager } from './segment-manager.js';
 import { SegmentRing } from './segment-ring.js';
@@ -117,8 +122,9 @@ export function openSlot(options: OpenSlotOptions): Slot {
       try {
         seg = MmapSegment.openExisting(path, { files, readOnly: true });
       } catch (err) {
-        // A spare whose creator died before writing its header is all zeros: nothing to lose.
-        if (err instanceof SegmentCorruptError && isAllZero(files, path)) {
+        // A spare whose creator died before finishing its header: spares never hold
+        // frames, so with nothing but zeros after the header there is nothing to lose.
+        if (err instanceof SegmentCorruptError && isZeroFrom(files, path, SEGMENT_HEADER_SIZE)) {
           zeroSpares.push(path);
           continue;
         }
@@ -262,12 +268,12 @@ function unlinkOrThrow(files: FilesFacade, path: string): void {
   }
 }
 
-/** True when every byte of the file at `path` is zero (positioned reads, no mapping). */
-function isAllZero(files: FilesFacade, path: string): boolean {
+/** True when every byte of the file at `path` from `start` on is zero (positioned reads, no mapping). */
+function isZeroFrom(files: FilesFacade, path: string, start: number): boolean {
   const fd = files.open(path, 'r');
   try {
     const buf = new Uint8Array(64 * 1024);
-    for (let pos = 0; ; ) {
+    for (let pos = start; ; ) {
       const n = files.pread(fd, buf, 0, buf.length, pos);
       if (n <= 0) return true;
       for (let i = 0; i < n; i++) if (buf[i] !== 0) return false;

@@ -105,8 +105,17 @@ export class SegmentManager implements SegmentProvider {
         `cannot create the first segment: ${this.owned} bytes already owned, cap ${this.maxTotalBytes}`,
       );
     }
-    const seg = this.make(baseSeq, this.pathFor(baseSeq));
+    // Made under a spare name and renamed once complete, so a crash mid-create
+    // leaves a droppable spare, never a half-written canonical segment.
+    const seg = this.make(baseSeq, this.sparePath());
     this.owned += seg.sizeBytes;
+    try {
+      if (this.dir !== undefined) seg.renameTo(this.pathFor(baseSeq));
+    } catch (err) {
+      this.pending.push(seg);
+      this.reclaim();
+      throw err;
+    }
     seg.prefault();
     return seg;
   }
@@ -174,22 +183,24 @@ export class SegmentManager implements SegmentProvider {
     return MmapSegment.create(path, baseSeq, this.segmentSize, { files: this.files });
   }
 
+  /** A free spare file name; a spare's name carries no FSN, it gets its final name at promotion. */
+  private sparePath(): string {
+    for (;;) {
+      const path = `${this.dir}/spare-${process.pid}-${this.spareCounter++}${SEGMENT_SUFFIX}`;
+      if (this.dir === undefined) return path;
+      try {
+        this.files.stat(path);
+      } catch {
+        return path; // free (ENOENT); any other problem surfaces in the create that follows
+      }
+    }
+  }
+
   private provision(): void {
     if (this.spare !== null || this.closed) return;
     if (this.owned + this.segmentSize > this.maxTotalBytes) return;
     try {
-      // A spare's name carries no FSN; it gets its final name at promotion.
-      let path = '';
-      for (;;) {
-        path = `${this.dir}/spare-${process.pid}-${this.spareCounter++}${SEGMENT_SUFFIX}`;
-        if (this.dir === undefined) break;
-        try {
-          this.files.stat(path);
-        } catch {
-          break; // free name (ENOENT); any other problem surfaces in create below
-        }
-      }
-      const spare = this.make(0, path);
+      const spare = this.make(0, this.sparePath());
       this.owned += this.segmentSize;
       spare.prefault();
       this.spare = spare;

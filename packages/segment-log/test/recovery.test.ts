@@ -182,6 +182,13 @@ describe('openSlot', () => {
     slot = open();
     expect(slot.report.droppedEmpty).toEqual([join(dir, 'spare-9-0.sfa')]);
     slot.close();
+    const half = new Uint8Array(SEG); // killed inside the header write: everything but the magic
+    half[4] = 1;
+    half[8] = 42;
+    writeFileSync(join(dir, 'spare-9-2.sfa'), half);
+    slot = open();
+    expect(slot.report.droppedEmpty).toEqual([join(dir, 'spare-9-2.sfa')]);
+    slot.close();
     const junk = new Uint8Array(SEG);
     junk[100] = 1;
     writeFileSync(join(dir, 'spare-9-1.sfa'), junk);
