@@ -63,8 +63,10 @@ export class ColumnBuffer {
   view: DataView;
   capacity: number;
 
-  // Variable storage: data bytes, offsets[i + 1] = end of value i.
-  data: Uint8Array;
+  // Variable storage: data bytes, offsets[i + 1] = end of value i. A Buffer,
+  // so VARCHAR text is written in place with Buffer#write (no view per row).
+  data: Buffer;
+  dataView: DataView;
   dataLen = 0;
   offsets: Uint32Array;
 
@@ -96,7 +98,8 @@ export class ColumnBuffer {
     this.i64 = new BigInt64Array(0);
     this.view = new DataView(this.u8.buffer);
     if (!this.varWidth) this.allocate(cap);
-    this.data = new Uint8Array(this.varWidth ? 1024 : 0);
+    this.data = Buffer.alloc(this.varWidth ? 1024 : 0);
+    this.dataView = new DataView(this.data.buffer, this.data.byteOffset, this.data.byteLength);
     this.offsets = new Uint32Array(this.varWidth ? INITIAL_VALUES + 1 : 0);
   }
 
@@ -123,9 +126,10 @@ export class ColumnBuffer {
     if (this.dataLen + n > this.data.length) {
       let cap = this.data.length * 2;
       while (cap < this.dataLen + n) cap *= 2;
-      const next = new Uint8Array(cap);
+      const next = Buffer.alloc(cap);
       next.set(this.data.subarray(0, this.dataLen));
       this.data = next;
+      this.dataView = new DataView(next.buffer, next.byteOffset, next.byteLength);
     }
     if (this.valueCount + 2 > this.offsets.length) {
       const next = new Uint32Array(this.offsets.length * 2);

@@ -21,8 +21,6 @@ export type ArrayInput =
 
 const TWO32 = 4294967296;
 const TWO63 = 2 ** 63;
-const MIN_I64 = -(2n ** 63n);
-const MAX_I64 = 2n ** 63n - 1n;
 const UNIT_NANOS: Record<TimestampUnit, number> = { ns: 1, us: 1e3, ms: 1e6, s: 1e9 };
 const utf8 = new TextEncoder();
 
@@ -56,6 +54,8 @@ export class TableBuffer {
   /** Columns that existed when the current row began. */
   private rowStartColumns = 0;
   private rowOpen = false;
+  /** Reused while measuring a nested array's shape. */
+  private readonly shapeScratch: number[] = [];
 
   /** `name` must already be validated (see tableNameProblem). */
   constructor(name: string, symbols: GlobalSymbolDictionary) {
@@ -93,8 +93,7 @@ export class TableBuffer {
     if (typeof value !== 'string') this.fail(c.name, value, 'expected a string');
     if (!isWellFormed(value)) this.fail(c.name, value, 'string has a lone UTF-16 surrogate');
     c.reserveVar(value.length * 3);
-    const { written } = utf8.encodeInto(value, c.data.subarray(c.dataLen));
-    c.endVar(c.dataLen + written);
+    c.endVar(c.dataLen + c.data.write(value, c.dataLen, 'utf8'));
     c.lastRow = this.rowCount;
     return this;
   }
@@ -570,61 +569,92 @@ export class TableBuffer {
     const c = this.column(name, type, value);
     if (value == null) return this.putNull(c);
     const isLong = type === ColumnType.LONG_ARRAY;
-    let shape: number[];
-    let flat: ArrayLike<unknown>;
-    if (Array.isArray(value)) {
-      shape = [];
+    const nested = Array.isArray(value);
+    let shape: readonly number[];
+    let flat: ArrayLike<unknown> | null = null;
+    if (nested) {
+      const probeShape = this.shapeScratch;
+      probeShape.length = 0;
       let probe: unknown = value;
-      while (Array.isArray(probe)) {
-        shape.push(probe.length);
+      while (Array.isArray(probe) && probeShape.length <= Limits.MAX_ARRAY_DIMENSIONS) {
+        probeShape.push(probe.length);
         probe = probe[0];
       }
-      const out: unknown[] = [];
-      const problem = flatten(value, shape, 0, out);
-      if (problem !== null) this.fail(c.name, value, problem);
-      flat = out;
-    } else if (typeof value === 'object' && Array.isArray((value as { shape?: unknown }).shape)) {
-      const v = value as { shape: readonly number[]; values: ArrayLike<unknown> };
-      shape = [...v.shape];
-      flat = v.values;
-      let count = 1;
-      for (const d of shape) {
-        if (!Number.isInteger(d) || d < 0 || d > 0x7fffffff) {
-          this.fail(c.name, value, `array dimension ${d} is not a non-negative int32`);
-        }
-        count *= d;
-      }
-      if (flat === null || typeof flat !== 'object' || flat.length !== count) {
-        this.fail(c.name, value, `array shape [${shape}] needs ${count} values`);
-      }
+      shape = probeShape;
+    } else if (
+      typeof value === 'object' &&
+      Array.isArray((value as { shape?: unknown }).shape) &&
+      typeof (value as { values?: unknown }).values === 'object'
+    ) {
+      shape = (value as { shape: readonly number[] }).shape;
+      flat = (value as { values: ArrayLike<unknown> }).values;
     } else {
       return this.fail(c.name, value, 'expected a nested array or { shape, values }');
     }
     if (shape.length === 0 || shape.length > Limits.MAX_ARRAY_DIMENSIONS) {
       this.fail(c.name, value, `array must have 1-${Limits.MAX_ARRAY_DIMENSIONS} dimensions`);
     }
-    const bytes = 1 + shape.length * 4 + flat.length * 8;
-    c.reserveVar(bytes);
-    const view = new DataView(c.data.buffer, c.data.byteOffset + c.dataLen, bytes);
-    view.setUint8(0, shape.length);
-    for (let d = 0; d < shape.length; d++) view.setInt32(1 + d * 4, shape[d]!, true);
-    let p = 1 + shape.length * 4;
-    for (let i = 0; i < flat.length; i++, p += 8) {
-      const e = flat[i];
-      if (isLong) {
-        if (typeof e === 'bigint' && e >= MIN_I64 && e <= MAX_I64) view.setBigInt64(p, e, true);
-        else if (typeof e === 'number' && Number.isSafeInteger(e))
-          view.setBigInt64(p, BigInt(e), true);
-        else this.fail(c.name, e, 'LONG_ARRAY element is not a 64-bit integer');
-      } else if (typeof e === 'number') {
-        view.setFloat64(p, e, true);
-      } else {
-        this.fail(c.name, e, 'DOUBLE_ARRAY element is not a number');
+    let count = 1;
+    for (let d = 0; d < shape.length; d++) {
+      const len = shape[d]!;
+      if (!Number.isInteger(len) || len < 0 || len > 0x7fffffff) {
+        this.fail(c.name, value, `array dimension ${len} is not a non-negative int32`);
       }
+      count *= len;
     }
-    c.endVar(c.dataLen + bytes);
+    if (flat !== null && flat.length !== count) {
+      this.fail(c.name, value, `array shape [${shape}] needs ${count} values`);
+    }
+    const bytes = 1 + shape.length * 4 + count * 8;
+    c.reserveVar(bytes);
+    const view = c.dataView;
+    let p = c.dataLen;
+    view.setUint8(p, shape.length);
+    for (let d = 0; d < shape.length; d++) view.setInt32(p + 1 + d * 4, shape[d]!, true);
+    p += 1 + shape.length * 4;
+    if (flat !== null) {
+      for (let i = 0; i < flat.length; i++, p += 8) {
+        if (!writeElement(view, p, flat[i], isLong))
+          this.fail(c.name, flat[i], elementProblem(isLong));
+      }
+    } else {
+      p = this.writeNested(c, value as readonly unknown[], shape, 0, p, isLong);
+    }
+    c.endVar(p);
     c.lastRow = this.rowCount;
     return this;
+  }
+
+  /** Writes a nested array's leaves row-major at `p`, checking it is not ragged. */
+  private writeNested(
+    c: ColumnBuffer,
+    node: readonly unknown[],
+    shape: readonly number[],
+    depth: number,
+    p: number,
+    isLong: boolean,
+  ): number {
+    if (node.length !== shape[depth]) {
+      this.fail(c.name, node, `ragged array: expected length ${shape[depth]} at depth ${depth}`);
+    }
+    const leaf = depth === shape.length - 1;
+    for (let i = 0; i < node.length; i++) {
+      const child = node[i];
+      if (leaf) {
+        if (Array.isArray(child)) {
+          this.fail(c.name, child, `array is deeper than ${shape.length} dimensions`);
+        }
+        if (!writeElement(c.dataView, p, child, isLong))
+          this.fail(c.name, child, elementProblem(isLong));
+        p += 8;
+      } else {
+        if (!Array.isArray(child)) {
+          this.fail(c.name, child, `ragged array: expected an array at depth ${depth + 1}`);
+        }
+        p = this.writeNested(c, child, shape, depth + 1, p, isLong);
+      }
+    }
+    return p;
   }
 
   private decimalColumn(
@@ -680,19 +710,29 @@ function scaleBig(v: bigint, fromNanos: number, toNanos: number): bigint {
   return v % d !== 0n && v < 0n ? q - 1n : q;
 }
 
-/** Flattens a nested array of the given shape, or says why it is ragged. */
-function flatten(node: unknown, shape: number[], depth: number, out: unknown[]): string | null {
-  if (depth === shape.length) {
-    if (Array.isArray(node)) return `array is deeper than ${shape.length} dimensions`;
-    out.push(node);
-    return null;
+/** Writes one array element as float64 or int64; false if it is the wrong kind. */
+function writeElement(view: DataView, p: number, e: unknown, isLong: boolean): boolean {
+  if (!isLong) {
+    if (typeof e !== 'number') return false;
+    view.setFloat64(p, e, true);
+    return true;
   }
-  if (!Array.isArray(node) || node.length !== shape[depth]) {
-    return `ragged array: expected length ${shape[depth]} at depth ${depth}`;
+  if (typeof e === 'bigint') {
+    if (BigInt.asIntN(64, e) !== e) return false;
+    view.setBigInt64(p, e, true);
+    return true;
   }
-  for (const child of node) {
-    const problem = flatten(child, shape, depth + 1, out);
-    if (problem !== null) return problem;
+  if (typeof e === 'number' && Number.isSafeInteger(e)) {
+    const hi = Math.floor(e / TWO32);
+    view.setUint32(p, e - hi * TWO32, true);
+    view.setInt32(p + 4, hi, true);
+    return true;
   }
-  return null;
+  return false;
+}
+
+function elementProblem(isLong: boolean): string {
+  return isLong
+    ? 'LONG_ARRAY element is not a 64-bit integer'
+    : 'DOUBLE_ARRAY element is not a number';
 }

@@ -17,13 +17,35 @@ export function uuidFromWire(bytes: Uint8Array, at: number): string {
   return s;
 }
 
-const UUID_RE = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
+/** Value of one hex digit's char code, or -1. */
+function hexDigit(c: number): number {
+  if (c >= 48 && c <= 57) return c - 48;
+  if (c >= 97 && c <= 102) return c - 87;
+  if (c >= 65 && c <= 70) return c - 55;
+  return -1;
+}
 
-/** Writes a canonical UUID string as 16 wire bytes; returns false if malformed. */
+/**
+ * Writes a canonical 8-4-4-4-12 UUID as 16 wire bytes (lo int64 LE, then hi
+ * int64 LE); returns false if malformed. Allocates nothing.
+ */
 export function uuidToWire(text: string, out: Uint8Array, at: number): boolean {
-  if (!UUID_RE.test(text)) return false;
-  const hex = text.replace(/-/g, '');
-  for (let i = 0; i < 16; i++) out[at + 15 - i] = Number.parseInt(hex.slice(i * 2, i * 2 + 2), 16);
+  if (text.length !== 36) return false;
+  let byte = 0;
+  for (let i = 0; i < 36; ) {
+    if (i === 8 || i === 13 || i === 18 || i === 23) {
+      if (text.charCodeAt(i) !== 45) return false;
+      i++;
+      continue;
+    }
+    const hi = hexDigit(text.charCodeAt(i));
+    const lo = hexDigit(text.charCodeAt(i + 1));
+    if (hi < 0 || lo < 0) return false;
+    // Text is big-endian: its first byte is the top byte of the hi word.
+    out[at + 15 - byte] = hi * 16 + lo;
+    byte++;
+    i += 2;
+  }
   return true;
 }
 
@@ -32,19 +54,28 @@ export function ipv4ToString(v: number): string {
   return `${v >>> 24}.${(v >>> 16) & 0xff}.${(v >>> 8) & 0xff}.${v & 0xff}`;
 }
 
-const IPV4_RE = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/;
-
-/** Parses a dotted quad to a uint32, or returns -1. */
+/** Parses a dotted quad (each part 0-255, 1-3 digits) to a uint32, or returns -1. */
 export function ipv4FromString(text: string): number {
-  const m = IPV4_RE.exec(text);
-  if (m === null) return -1;
   let v = 0;
-  for (let i = 1; i <= 4; i++) {
-    const part = Number(m[i]);
-    if (part > 255) return -1;
-    v = v * 256 + part;
+  let part = 0;
+  let digits = 0;
+  let dots = 0;
+  for (let i = 0; i <= text.length; i++) {
+    const c = i < text.length ? text.charCodeAt(i) : 46;
+    if (c === 46) {
+      if (digits === 0 || part > 255) return -1;
+      v = v * 256 + part;
+      part = 0;
+      digits = 0;
+      dots++;
+    } else if (c >= 48 && c <= 57 && digits < 3) {
+      part = part * 10 + (c - 48);
+      digits++;
+    } else {
+      return -1;
+    }
   }
-  return v;
+  return dots === 4 ? v : -1;
 }
 
 /** Reads `words` little-endian uint64 words at `at` as one unsigned bigint. */
