@@ -100,6 +100,25 @@ describe('decoding and committing', () => {
     ]);
   });
 
+  it('decodes the spec example "nullable VARCHAR column" inside a table block', async () => {
+    const s = await start();
+    const c = await open(s);
+    const column = hex(`
+      01 02
+      00 00 00 00  03 00 00 00  06 00 00 00  09 00 00 00
+      66 6F 6F  62 61 72  62 61 7A
+    `);
+    c.send(
+      message({
+        tables: [
+          { name: 'v', rowCount: 4, columns: [{ name: 's', type: T.VARCHAR, data: column }] },
+        ],
+      }),
+    );
+    expect((await c.waitFor(1))[0]).toMatchObject({ kind: 'ok' });
+    expect(s.rows('v').map((r) => r.s)).toEqual(['foo', null, 'bar', 'baz']);
+  });
+
   it('decodes a 10-row trades message of every common type to the expected rows', async () => {
     const s = await start();
     const c = await open(s);
