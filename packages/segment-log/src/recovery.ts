@@ -2,6 +2,7 @@ import { defaultFiles, type FilesFacade } from '@qwp/files-native';
 import { ControlBlock } from './control-block.js';
 import {
   BadDirectoryError,
+  errnoOf,
   FsnGapError,
   reasonOf,
   SegmentCorruptError,
@@ -9,6 +10,7 @@ import {
 } from './errors.js';
 import {
   DEFAULT_SEGMENT_SIZE,
+  DICT_FILE_NAME,
   parseSegmentFileName,
   SEGMENT_HEADER_SIZE,
   SEGMENT_SUFFIX,
@@ -33,6 +35,8 @@ export interface RecoveryReport {
   tornTailBytes: number;
   /** Empty leftover spares (and empty superseded segments) that were deleted. */
   droppedEmpty: string[];
+  /** Empty leftovers whose unlink failed (harmless; retried at the next open; also sent to onError). */
+  undeletable: string[];
   symbols: number;
   symbolDictTornTailBytes: number;
 }
@@ -158,27 +162,41 @@ export function openSlot(options: OpenSlotOptions): Slot {
         throw new FsnGapError(prev.path, prev.nextSeq, next.path, next.baseSeq);
       }
     }
+    // Last check that can fail on bad data; only after it does anything change on disk.
+    // (A slot without a dictionary gets one after its first segment, so a full disk leaves nothing.)
+    if (exists(files, `${dir}/${DICT_FILE_NAME}`)) dict = PersistedSymbolDict.open(dir, { files });
+    const undeletable: string[] = [];
+    const drop = (path: string) => {
+      try {
+        files.unlink(path);
+        droppedEmpty.push(path);
+        return true;
+      } catch (err) {
+        // An empty leftover that cannot be deleted is harmless: keep going, say so.
+        undeletable.push(path);
+        options.onError?.(
+          new SegmentIoError(`cannot delete empty segment ${path}: ${reasonOf(err)}`, path, err),
+        );
+        return false;
+      }
+    };
     for (const s of spares.splice(0)) {
       s.close();
-      unlinkOrThrow(files, s.path);
-      droppedEmpty.push(s.path);
+      drop(s.path);
     }
-    for (const path of zeroSpares) {
-      unlinkOrThrow(files, path);
-      droppedEmpty.push(path);
-    }
+    for (const path of zeroSpares) drop(path);
     // An empty segment that is not the newest holds nothing and continues its
     // neighbours' FSNs; drop it so the active segment is always the last.
     const kept: MmapSegment[] = [];
     for (let i = 0; i < opened.length; i++) {
       const s = opened[i]!;
       if (s.frameCount === 0 && i < opened.length - 1) {
+        // Left out of the ring even if the unlink fails: it holds no FSN.
         s.close();
-        unlinkOrThrow(files, s.path);
-        droppedEmpty.push(s.path);
-      } else {
-        kept.push(s);
+        drop(s.path);
+        continue;
       }
+      kept.push(s);
     }
     opened.length = 0;
     opened.push(...kept);
@@ -195,7 +213,7 @@ export function openSlot(options: OpenSlotOptions): Slot {
     for (const s of opened) manager.adopt(s);
     if (opened.length === 0) opened.push(manager.createFirst(0));
     else opened[opened.length - 1]!.prepareForAppends();
-    dict = PersistedSymbolDict.open(dir, { files });
+    dict ??= PersistedSymbolDict.open(dir, { files });
     const ring = new SegmentRing({
       segments: opened,
       provider: manager,
@@ -215,6 +233,7 @@ export function openSlot(options: OpenSlotOptions): Slot {
       lastFsn: frames > 0 ? ring.nextFsn - 1 : -1,
       tornTailBytes: opened.reduce((n, s) => n + s.tornTailBytes, 0),
       droppedEmpty,
+      undeletable,
       symbols: dict.size,
       symbolDictTornTailBytes: dict.tornTailBytes,
     };
@@ -260,11 +279,13 @@ export function openSlot(options: OpenSlotOptions): Slot {
   }
 }
 
-function unlinkOrThrow(files: FilesFacade, path: string): void {
+function exists(files: FilesFacade, path: string): boolean {
   try {
-    files.unlink(path);
+    files.stat(path);
+    return true;
   } catch (err) {
-    throw new SegmentIoError(`cannot delete empty segment ${path}: ${reasonOf(err)}`, path, err);
+    if (errnoOf(err) === 'ENOENT') return false;
+    throw new SegmentIoError(`cannot stat ${path}: ${reasonOf(err)}`, path, err);
   }
 }
 

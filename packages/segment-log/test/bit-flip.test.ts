@@ -20,6 +20,7 @@ import { LONG, payloadFor, removeDir, rng, tempDir, testSeed } from './helpers.j
  */
 
 const ITER = LONG ? 20_000 : 400;
+const TIMEOUT = LONG ? 900_000 : 20_000;
 const FRAMES = 12;
 const SEG = 1024;
 let dir: string;
@@ -77,80 +78,88 @@ function flip(
 }
 
 describe('bit flips', () => {
-  test(`segment: ${ITER} seeded flips`, () => {
-    const rand = rng(testSeed(0xb17f11b));
-    const slotDir = join(dir, 'slot');
-    const path = join(slotDir, segmentFileName(1000));
-    let typed = 0;
-    let cut = 0;
-    for (let it = 0; it < ITER; it++) {
-      const { out, first, firstBody } = flip(segImage, rand);
-      mkdirSync(slotDir, { recursive: true });
-      writeFileSync(path, out);
-      let scan: ReturnType<typeof inspectSegmentFile>;
-      try {
-        scan = inspectSegmentFile(path);
-      } catch (err) {
-        expect(err).toBeInstanceOf(SegmentLogError);
-        expect(first).toBeLessThan(24); // only the header can make it unreadable
-        typed++;
-        continue;
-      }
-      // Frames kept are exactly the frames whose bytes lie before the first flip.
-      expect(scan.frameCount).toBe(frameEnds.filter((end) => end <= firstBody).length);
-      if (scan.frameCount < FRAMES || firstBody < out.length) {
-        expect(scan.tornTailBytes).toBeGreaterThan(0); // loss or junk is reported
-        cut++;
-      }
-      // Through a slot: either a typed error (e.g. a baseSeq flip breaks the name) or the prefix.
-      try {
-        const slot = openSlot({
-          sfDir: dir,
-          senderId: 'slot',
-          segmentSize: SEG,
-          autoService: false,
-        });
+  test(
+    `segment: ${ITER} seeded flips`,
+    () => {
+      const rand = rng(testSeed(0xb17f11b));
+      const slotDir = join(dir, 'slot');
+      const path = join(slotDir, segmentFileName(1000));
+      let typed = 0;
+      let cut = 0;
+      for (let it = 0; it < ITER; it++) {
+        const { out, first, firstBody } = flip(segImage, rand);
+        mkdirSync(slotDir, { recursive: true });
+        writeFileSync(path, out);
+        let scan: ReturnType<typeof inspectSegmentFile>;
         try {
-          const r = slot.ring.reader(1000);
-          let k = 0;
-          while (r.next()) {
-            const want = payloadFor(1000 + k, 8 + k * 5);
-            expect(Buffer.from(r.payload()).equals(Buffer.from(want))).toBe(true);
-            k++;
-          }
-          expect(k).toBe(scan.frameCount);
-        } finally {
-          slot.close();
+          scan = inspectSegmentFile(path);
+        } catch (err) {
+          expect(err).toBeInstanceOf(SegmentLogError);
+          expect(first).toBeLessThan(24); // only the header can make it unreadable
+          typed++;
+          continue;
         }
-      } catch (err) {
-        expect(err).toBeInstanceOf(SegmentLogError);
-        expect(first).toBeLessThan(24);
+        // Frames kept are exactly the frames whose bytes lie before the first flip.
+        expect(scan.frameCount).toBe(frameEnds.filter((end) => end <= firstBody).length);
+        if (scan.frameCount < FRAMES || firstBody < out.length) {
+          expect(scan.tornTailBytes).toBeGreaterThan(0); // loss or junk is reported
+          cut++;
+        }
+        // Through a slot: either a typed error (e.g. a baseSeq flip breaks the name) or the prefix.
+        try {
+          const slot = openSlot({
+            sfDir: dir,
+            senderId: 'slot',
+            segmentSize: SEG,
+            autoService: false,
+          });
+          try {
+            const r = slot.ring.reader(1000);
+            let k = 0;
+            while (r.next()) {
+              const want = payloadFor(1000 + k, 8 + k * 5);
+              expect(Buffer.from(r.payload()).equals(Buffer.from(want))).toBe(true);
+              k++;
+            }
+            expect(k).toBe(scan.frameCount);
+          } finally {
+            slot.close();
+          }
+        } catch (err) {
+          expect(err).toBeInstanceOf(SegmentLogError);
+          expect(first).toBeLessThan(24);
+        }
+        removeDir(slotDir);
       }
-      removeDir(slotDir);
-    }
-    expect(typed).toBeGreaterThan(0);
-    expect(cut).toBeGreaterThan(0);
-  });
+      expect(typed).toBeGreaterThan(0);
+      expect(cut).toBeGreaterThan(0);
+    },
+    TIMEOUT,
+  );
 
-  test(`dictionary: ${ITER} seeded flips`, () => {
-    const rand = rng(testSeed(0xd1c7) + 1);
-    const path = join(dir, 'flipped.symbol-dict');
-    let typed = 0;
-    for (let it = 0; it < ITER; it++) {
-      const { out } = flip(dictImage, rand);
-      writeFileSync(path, out);
-      let scan: ReturnType<typeof inspectSymbolDict>;
-      try {
-        scan = inspectSymbolDict(path);
-      } catch (err) {
-        expect(err).toBeInstanceOf(SegmentLogError);
-        typed++;
-        continue;
+  test(
+    `dictionary: ${ITER} seeded flips`,
+    () => {
+      const rand = rng(testSeed(0xd1c7) + 1);
+      const path = join(dir, 'flipped.symbol-dict');
+      let typed = 0;
+      for (let it = 0; it < ITER; it++) {
+        const { out } = flip(dictImage, rand);
+        writeFileSync(path, out);
+        let scan: ReturnType<typeof inspectSymbolDict>;
+        try {
+          scan = inspectSymbolDict(path);
+        } catch (err) {
+          expect(err).toBeInstanceOf(SegmentLogError);
+          typed++;
+          continue;
+        }
+        expect(dictEntries.slice(0, scan.entries.length)).toEqual(scan.entries);
+        if (scan.entries.length < dictEntries.length) expect(scan.tornTailBytes).toBeGreaterThan(0);
+        expect(scan.validLength + scan.tornTailBytes).toBe(out.length);
       }
-      expect(dictEntries.slice(0, scan.entries.length)).toEqual(scan.entries);
-      if (scan.entries.length < dictEntries.length) expect(scan.tornTailBytes).toBeGreaterThan(0);
-      expect(scan.validLength + scan.tornTailBytes).toBe(out.length);
-    }
-    expect(typed).toBeGreaterThan(0);
-  });
+      expect(typed).toBeGreaterThan(0);
+    },
+    TIMEOUT,
+  );
 });

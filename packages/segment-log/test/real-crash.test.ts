@@ -44,54 +44,58 @@ async function startChild(): Promise<{ child: ChildProcess; printed: () => numbe
   return { child, printed: () => printed };
 }
 
-test(`SIGKILL at random moments ${LONG ? 100 : 20} times: the log holds a valid prefix`, async () => {
-  const rand = rng(testSeed(0xc0ffee));
-  const runs = LONG ? 100 : 20;
-  let lastSeen = -1;
-  let maxTorn = 0;
-  for (let run = 0; run < runs; run++) {
-    const { child, printed } = await startChild();
-    await new Promise((r) => setTimeout(r, 5 + Math.floor(rand() * 120)));
-    const exited = new Promise((r) => child.once('exit', r));
-    child.kill('SIGKILL');
-    await exited;
-    const acked = printed();
-    const t0 = performance.now();
+test(
+  `SIGKILL at random moments ${LONG ? 100 : 20} times: the log holds a valid prefix`,
+  async () => {
+    const rand = rng(testSeed(0xc0ffee));
+    const runs = LONG ? 100 : 20;
+    let lastSeen = -1;
+    let maxTorn = 0;
+    for (let run = 0; run < runs; run++) {
+      const { child, printed } = await startChild();
+      await new Promise((r) => setTimeout(r, 5 + Math.floor(rand() * 120)));
+      const exited = new Promise((r) => child.once('exit', r));
+      child.kill('SIGKILL');
+      await exited;
+      const acked = printed();
+      const t0 = performance.now();
 
-    const slot = openSlot({ sfDir, senderId: 'crash', segmentSize: SEG, autoService: false });
-    try {
-      const ring = slot.ring;
-      // Everything the child reported as published survived; nothing was invented.
-      expect(ring.nextFsn - 1).toBeGreaterThanOrEqual(acked);
-      expect(ring.nextFsn - 1).toBeGreaterThanOrEqual(lastSeen);
-      const r = ring.reader(ring.firstFsn);
-      let expected = ring.firstFsn;
-      const bad: number[] = [];
-      while (r.next()) {
-        const want = payloadFor(r.fsn, 8 + (r.fsn % 997));
-        const got = new Uint8Array(r.buffer, r.offset, r.length);
-        let same = r.fsn === expected && got.length === want.length;
-        for (let i = 0; same && i < want.length; i++) same = got[i] === want[i];
-        if (!same) bad.push(r.fsn);
-        expected++;
+      const slot = openSlot({ sfDir, senderId: 'crash', segmentSize: SEG, autoService: false });
+      try {
+        const ring = slot.ring;
+        // Everything the child reported as published survived; nothing was invented.
+        expect(ring.nextFsn - 1).toBeGreaterThanOrEqual(acked);
+        expect(ring.nextFsn - 1).toBeGreaterThanOrEqual(lastSeen);
+        const r = ring.reader(ring.firstFsn);
+        let expected = ring.firstFsn;
+        const bad: number[] = [];
+        while (r.next()) {
+          const want = payloadFor(r.fsn, 8 + (r.fsn % 997));
+          const got = new Uint8Array(r.buffer, r.offset, r.length);
+          let same = r.fsn === expected && got.length === want.length;
+          for (let i = 0; same && i < want.length; i++) same = got[i] === want[i];
+          if (!same) bad.push(r.fsn);
+          expected++;
+        }
+        expect(bad).toEqual([]);
+        expect(expected).toBe(ring.nextFsn);
+        lastSeen = ring.nextFsn - 1;
+        if (process.env.QWP_CRASH_TRACE)
+          console.log(run, acked, lastSeen, ring.firstFsn, (performance.now() - t0).toFixed(0));
+        maxTorn = Math.max(maxTorn, slot.report.tornTailBytes);
+        // Only the newest segment can have been cut mid-frame.
+        const segs = slot.report.segments;
+        for (const s of segs.slice(0, -1)) expect(s.tornTailBytes).toBe(0);
+      } finally {
+        slot.close();
       }
-      expect(bad).toEqual([]);
-      expect(expected).toBe(ring.nextFsn);
-      lastSeen = ring.nextFsn - 1;
-      if (process.env.QWP_CRASH_TRACE)
-        console.log(run, acked, lastSeen, ring.firstFsn, (performance.now() - t0).toFixed(0));
-      maxTorn = Math.max(maxTorn, slot.report.tornTailBytes);
-      // Only the newest segment can have been cut mid-frame.
-      const segs = slot.report.segments;
-      for (const s of segs.slice(0, -1)) expect(s.tornTailBytes).toBe(0);
-    } finally {
-      slot.close();
     }
-  }
-  expect(lastSeen).toBeGreaterThan(1000);
-  // Every file left is a valid segment: a read-only scan of each finds a clean prefix.
-  for (const name of readdirSync(join(sfDir, 'crash')).filter((n) => n.endsWith('.sfa'))) {
-    const scan = inspectSegmentFile(join(sfDir, 'crash', name));
-    expect(scan.frameCount).toBeGreaterThanOrEqual(0);
-  }
-}, 120_000);
+    expect(lastSeen).toBeGreaterThan(1000);
+    // Every file left is a valid segment: a read-only scan of each finds a clean prefix.
+    for (const name of readdirSync(join(sfDir, 'crash')).filter((n) => n.endsWith('.sfa'))) {
+      const scan = inspectSegmentFile(join(sfDir, 'crash', name));
+      expect(scan.frameCount).toBeGreaterThanOrEqual(0);
+    }
+  },
+  LONG ? 900_000 : 120_000,
+);

@@ -196,6 +196,37 @@ describe('openSlot', () => {
     expect(existsSync(join(dir, 'spare-9-1.sfa'))).toBe(true);
   });
 
+  test('an empty spare that cannot be deleted is reported, not fatal', () => {
+    let slot = open();
+    const dir = slot.dir;
+    slot.close();
+    MmapSegment.create(join(dir, 'spare-7-0.sfa'), 0, SEG).close();
+    const files = new FaultInjectingFiles(defaultFiles);
+    files.failUnlink({ next: 1 });
+    const errors: Error[] = [];
+    slot = open({ files, onError: (e) => errors.push(e) });
+    expect(slot.report.undeletable).toEqual([join(dir, 'spare-7-0.sfa')]);
+    expect(errors[0]!.message).toContain('spare-7-0.sfa');
+    slot.close();
+    slot = open();
+    expect(slot.report.droppedEmpty).toEqual([join(dir, 'spare-7-0.sfa')]);
+    slot.close();
+  });
+
+  test('a corrupt dictionary is fatal before anything on disk changes', () => {
+    const slot = open();
+    fill(slot, 0, 4);
+    const dir = slot.dir;
+    slot.close();
+    MmapSegment.create(join(dir, 'spare-7-1.sfa'), 0, SEG).close();
+    writeFileSync(join(dir, '.symbol-dict'), 'XXXXXXXXXXXX');
+    const before = snapshot(dir);
+    expect(() => open()).toThrow(SegmentCorruptError);
+    expect(snapshot(dir)).toEqual(before);
+    expect(() => open()).toThrow(SegmentCorruptError); // never recreated over
+    expect(snapshot(dir)).toEqual(before);
+  });
+
   test('a readdir error is fatal and releases the lock', () => {
     const files = new FaultInjectingFiles(defaultFiles);
     open().close();
