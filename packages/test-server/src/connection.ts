@@ -152,6 +152,16 @@ export class Connection {
     this.ws.terminate();
   }
 
+  /**
+   * Sends the pending OK, then a close frame; frames that arrive after it are
+   * discarded unanswered, as QuestDB does once its CLOSE is on the wire.
+   */
+  closeGracefully(code: number, reason: string): void {
+    this.flushAck();
+    this.terminated = true;
+    this.ws.close(code, reason);
+  }
+
   private onMessage(data: Buffer, isBinary: boolean): void {
     if (this.closed || this.terminated) return;
     if (!isBinary) {

@@ -118,6 +118,12 @@ export interface TestServer extends FaultMethods {
   setRole(role: ServerRole | null, zone?: string | null): void;
   /** Cuts every open connection at once (no close frame). */
   dropConnections(): void;
+  /**
+   * A primary demoted in place: new upgrades get 421 with `role`, and every
+   * open connection gets its pending OK and then a NORMAL_CLOSURE (1000)
+   * close, the reconnect-eligible signal QuestDB sends instead of NOT_WRITABLE.
+   */
+  demote(role?: ServerRole, reason?: string): void;
   /** Resolves when `table` has at least `count` committed rows; rejects after `timeoutMs`. */
   waitForRows(table: string, count: number, timeoutMs?: number): Promise<Row[]>;
   /** Turns every fault off. */
@@ -392,6 +398,11 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     },
     dropConnections: () => {
       for (const c of open) c.terminate();
+    },
+    demote: (role = 'REPLICA', reason = 'role change') => {
+      handshake.role = role;
+      log(`demoted to ${role}: closing ${open.size} connections`);
+      for (const c of open) c.closeGracefully(1000, reason);
     },
     waitForRows: (table, count, timeoutMs = 5000) =>
       new Promise<Row[]>((resolve, reject) => {

@@ -212,6 +212,26 @@ describe('faults', () => {
     expect((await d.waitFor(1))[0]).toMatchObject({ sequence: 1n });
   });
 
+  it('demotes in place: open connections close with 1000 after their OK, new upgrades get 421', async () => {
+    const s = await start({ role: 'PRIMARY' });
+    const c = await open(s);
+    c.send(row(0));
+    await c.waitFor(1);
+    s.demote('REPLICA', 'demoted');
+    expect(await c.closed()).toEqual({ code: 1000, reason: 'demoted' });
+    await expect(open(s)).rejects.toMatchObject({
+      status: 421,
+      headers: { 'x-questdb-role': 'REPLICA' },
+    });
+    s.setRole('PRIMARY');
+    const d = await open(s);
+    d.send(row(1));
+    expect((await d.waitFor(1))[0]).toMatchObject({
+      kind: 'ok',
+      tables: [{ name: 't', seqTxn: 2n }],
+    });
+  });
+
   it('resets every fault', async () => {
     const s = await start({ faults: { neverAck: true, ackDelayMs: 500 } });
     s.faults.rejectUpgrades(503);
