@@ -70,6 +70,8 @@ export interface ConnectionContext {
   storeRows: boolean;
   durableAckDelayMs: number;
   maxBatchSize: number;
+  /** Force-commit an open deferred group once it holds this many rows (0: never). */
+  maxUncommittedRows: number;
   nextFrameIndex(): number;
   recordFrame(record: FrameRecord): void;
   log(line: string): void;
@@ -210,6 +212,15 @@ export class Connection {
           record.rows += t.rowCount;
         }
         if (this.ctx.storeRows) this.ctx.store.stage(message, this.txn);
+      }
+      if (
+        deferred &&
+        this.ctx.maxUncommittedRows > 0 &&
+        this.txn.rowCount >= this.ctx.maxUncommittedRows
+      ) {
+        // QuestDB's qwp.max.uncommitted.rows: the group is committed early and,
+        // nothing being left to roll back, this frame's OK covers it.
+        deferred = false;
       }
       if (!deferred) this.commit(seq);
     } catch (err) {

@@ -59,6 +59,8 @@ export interface TestServerOptions {
   mode?: ServerModeName;
   /** Throughput mode: fraction of frames fully decoded (0..1); default 1/64. */
   sampleRate?: number;
+  /** Commit an open FLAG_DEFER_COMMIT group early once it holds this many rows (QuestDB's qwp.max.uncommitted.rows); default 0, never. */
+  maxUncommittedRows?: number;
   /** Faults active from the start. */
   faults?: FaultOptions;
   /** How many frame records `frames` keeps (oldest dropped); default 100000 in strict mode, 0 in throughput mode. */
@@ -148,6 +150,7 @@ function validateOptions(o: TestServerOptions): void {
   intIn('serverMaxVersion', o.serverMaxVersion, 1, 255);
   intIn('maxBatchSize', o.maxBatchSize, 13, 0x7fffffff);
   intIn('frameLogLimit', o.frameLogLimit, 0, Number.MAX_SAFE_INTEGER);
+  intIn('maxUncommittedRows', o.maxUncommittedRows, 0, Number.MAX_SAFE_INTEGER);
   if (o.sampleRate !== undefined && !(o.sampleRate >= 0 && o.sampleRate <= 1)) {
     throw new TestServerOptionsError(`sampleRate must be in [0, 1], got ${o.sampleRate}`);
   }
@@ -224,6 +227,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     recording: frameLogLimit > 0,
     durableAckDelayMs: typeof durable === 'object' ? (durable.delayMs ?? 0) : 0,
     maxBatchSize,
+    maxUncommittedRows: options.maxUncommittedRows ?? 0,
     nextFrameIndex: () => frameIndex++,
     recordFrame: (r) => {
       if (frameLogLimit === 0) return;

@@ -376,6 +376,17 @@ describe('FLAG_DEFER_COMMIT', () => {
     expect(s.rows('t').map((row) => row.v)).toEqual([1n, 2n, 3n]);
   });
 
+  it('commits a group early at maxUncommittedRows, and that OK covers the group', async () => {
+    const s = await start({ maxUncommittedRows: 3 });
+    const c = await open(s);
+    for (let i = 0; i < 4; i++) c.send(simpleRows('t', [{ v: BigInt(i), ts: BigInt(i) }], 0x01));
+    const [r] = await c.waitFor(1);
+    expect(r).toMatchObject({ kind: 'ok', sequence: 2n, tables: [{ name: 't', seqTxn: 1n }] });
+    await new Promise((res) => setTimeout(res, 50));
+    expect(c.responses).toHaveLength(1);
+    expect(s.rows('t')).toHaveLength(3);
+  });
+
   it('commits an open group on the empty commit frame', async () => {
     const s = await start();
     const c = await open(s);
