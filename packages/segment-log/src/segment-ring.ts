@@ -150,7 +150,9 @@ export class SegmentRing implements SegmentSource {
 
   /**
    * Records an ACK up to `fsn` (clamped to what was published) and trims.
-   * Returns how many sealed segments were released.
+   * Returns how many sealed segments were released. The acked word has a
+   * single writer: when a worker acks through the {@link ControlBlock}, the
+   * producer calls {@link trim} instead of this.
    */
   acknowledge(fsn: number): number {
     this.control.acknowledge(Math.min(fsn, this.next - 1));
