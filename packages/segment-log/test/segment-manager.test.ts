@@ -113,6 +113,20 @@ describe('SegmentManager (files)', () => {
     expect(manager.ownedBytes).toBe(before - 2 * SEG + SEG); // two freed, one new spare
   });
 
+  test('a service timer keeps a spare ready', async () => {
+    const slot = openSlot({ sfDir, segmentSize: SEG, autoService: false, inlineProvision: false });
+    expect(slot.manager.hasSpare).toBe(false);
+    const stop = slot.manager.startTimer(2);
+    try {
+      for (let i = 0; i < 100 && !slot.manager.hasSpare; i++)
+        await new Promise((r) => setTimeout(r, 5));
+      expect(slot.manager.hasSpare).toBe(true);
+    } finally {
+      stop();
+    }
+    slot.close();
+  });
+
   test('background service runs by itself after a rotation', async () => {
     const slot = openSlot({ sfDir, segmentSize: SEG, inlineProvision: false });
     await new Promise((r) => setImmediate(r));
