@@ -141,7 +141,17 @@ export class Connection {
       this.flushAck();
       close(code, reason);
     };
-    ws.on('message', (data, isBinary) => this.onMessage(data as Buffer, isBinary));
+    ws.on('message', (data, isBinary) => {
+      try {
+        this.onMessage(data as Buffer, isBinary);
+      } catch (err) {
+        // A bug here must cost one connection, never the server.
+        ctx.log(
+          `conn ${info.id}: internal error, connection cut: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`,
+        );
+        this.terminate();
+      }
+    });
     ws.on('error', (err) => {
       ctx.log(`conn ${info.id}: websocket error: ${err.message}`);
     });

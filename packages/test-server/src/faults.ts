@@ -110,9 +110,16 @@ export class Faults {
     if (!Number.isInteger(index) || index < 0) {
       throw new TestServerOptionsError(`rejectFrame index must be an integer >= 0, got ${index}`);
     }
-    if (!Number.isInteger(status) || status <= 0 || status > 255 || status === 2) {
+    // 0x02 and 0x0e are the two durable-ack kinds: they carry no sequence.
+    if (
+      !Number.isInteger(status) ||
+      status <= 0 ||
+      status > 255 ||
+      status === 0x02 ||
+      status === 0x0e
+    ) {
       throw new TestServerOptionsError(
-        `rejectFrame status must be an error status 1..255 (not 2), got ${status}`,
+        `rejectFrame status must be an error status 1..255 (not 0x02 or 0x0e), got ${status}`,
       );
     }
     this.frameRejections.set(index, { status, message });

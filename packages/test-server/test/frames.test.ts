@@ -281,6 +281,26 @@ describe('error statuses', () => {
     expect(s.stats().errors).toEqual({ PARSE_ERROR: 1 });
   });
 
+  it('answers an unexpected exception with INTERNAL_ERROR naming it, and keeps serving', async () => {
+    const s = await start({
+      onCommit: () => {
+        throw new Error('boom');
+      },
+    });
+    const c = await open(s);
+    c.send(SPEC_SENSORS);
+    const [r] = await c.waitFor(1);
+    expect(r).toEqual({
+      kind: 'error',
+      status: Status.INTERNAL_ERROR,
+      sequence: 0n,
+      message: 'internal error: boom',
+    });
+    const d = await open(s);
+    d.send(emptyCommit());
+    expect((await d.waitFor(1))[0]).toMatchObject({ kind: 'ok' });
+  });
+
   it('consumes frames after an error without answering them, like QuestDB (client must reconnect)', async () => {
     const s = await start();
     const c = await open(s);

@@ -1,0 +1,62 @@
+import { GlobalSymbolDictionary, QwpBatch, QwpEncoder } from '@qwp/qwp-wire';
+import { afterEach, describe, expect, it } from 'vitest';
+import { startTestServer, type TestServer } from '../src/index.js';
+import { connect, type TestClient } from './helpers/client.js';
+
+let server: TestServer | null = null;
+let client: TestClient | null = null;
+
+afterEach(async () => {
+  await client?.close();
+  await server?.close();
+  client = null;
+  server = null;
+});
+
+describe("frames from @qwp/qwp-wire's encoder", () => {
+  it('commit to the rows that were written, over two frames sharing the symbol dictionary', async () => {
+    server = await startTestServer();
+    client = await connect(server.url);
+    const dict = new GlobalSymbolDictionary();
+    const batch = new QwpBatch(dict);
+    const encoder = new QwpEncoder(dict);
+    const t = batch.table('trades');
+    t.symbol('sym', 'ETH-USD')
+      .varcharColumn('side', 'buy')
+      .doubleColumn('px', 2615.5)
+      .longColumn('qty', 3n)
+      .booleanColumn('ok', true)
+      .uuidColumn('id', '123e4567-e89b-12d3-a456-426614174000')
+      .ipv4Column('ip', '10.0.0.1')
+      .doubleArrayColumn('v', [1.5, 2.5])
+      .at(1_700_000_000_000_000n, 'us');
+    t.symbol('sym', 'BTC-USD').doubleColumn('px', 1.25).at(1_700_000_000_000_001n, 'us');
+    const first = encoder.encode(batch.tables());
+    batch.clear();
+    batch
+      .table('trades')
+      .symbol('sym', 'ETH-USD')
+      .doubleColumn('px', 3)
+      .at(1_700_000_000_000_002n, 'us');
+    const second = encoder.encode(batch.tables());
+    for (const f of [...first, ...second]) client.send(f);
+    const responses = await client.waitFor(first.length + second.length);
+    expect(responses.every((r) => r.kind === 'ok')).toBe(true);
+    const rows = server.rows('trades');
+    expect(rows.map((r) => [r.sym, r.px, r.timestamp])).toEqual([
+      ['ETH-USD', 2615.5, 1_700_000_000_000_000n],
+      ['BTC-USD', 1.25, 1_700_000_000_000_001n],
+      ['ETH-USD', 3, 1_700_000_000_000_002n],
+    ]);
+    expect(rows[0]).toMatchObject({
+      side: 'buy',
+      qty: 3n,
+      ok: true,
+      id: '123e4567-e89b-12d3-a456-426614174000',
+      ip: '10.0.0.1',
+    });
+    expect(rows[0]?.v).toMatchObject({ shape: [2] });
+    expect([...((rows[0]?.v as { values: Float64Array }).values ?? [])]).toEqual([1.5, 2.5]);
+    expect(rows[1]).toMatchObject({ side: null, qty: null, ip: null });
+  });
+});
