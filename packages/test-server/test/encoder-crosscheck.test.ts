@@ -56,7 +56,8 @@ describe("frames from @qwp/qwp-wire's encoder", () => {
       ip: '10.0.0.1',
     });
     expect(rows[0]?.v).toMatchObject({ shape: [2] });
-    expect([...((rows[0]?.v as { values: Float64Array }).values ?? [])]).toEqual([1.5, 2.5]);
+    const arr = rows[0]?.v as { values: Float64Array } | undefined;
+    expect(Array.from(arr?.values ?? [])).toEqual([1.5, 2.5]);
     expect(rows[1]).toMatchObject({ side: null, qty: null, ip: null });
   });
 });
