@@ -62,42 +62,51 @@ function mutate(src: Uint8Array, rand: () => number): Uint8Array {
   return out;
 }
 
+// Generous: the 2-core machine is shared with other test runs.
+const LONG_TIMEOUT = LONG ? 900_000 : 60_000;
+
 describe('decoder fuzzing', () => {
   const iterations = LONG ? 2_000_000 : 100_000;
 
-  it(`${iterations} seeded mutations and truncations raise only QwpDecodeError (seed ${SEED})`, () => {
-    const frames = corpus();
-    // The corpus itself decodes, in order, on one connection dictionary.
-    const base = new SymbolDictionary();
-    for (const f of frames.slice(0, 2)) decodeMessage(f, base);
-    const rand = rng(SEED);
-    let rejected = 0;
-    let accepted = 0;
-    for (let i = 0; i < iterations; i++) {
-      const src = frames[Math.floor(rand() * frames.length)]!;
-      const bytes = mutate(src, rand);
-      // Half the time the connection already has the symbols (deep symbol paths).
-      const dict = new SymbolDictionary();
-      if (rand() < 0.5) dict.apply(0, base.entries);
-      try {
-        decodeMessage(bytes, dict);
-        accepted++;
-      } catch (err) {
-        if (!(err instanceof QwpDecodeError)) {
-          throw new Error(`iteration ${i} (seed ${SEED}) escaped with ${String(err)}`, {
-            cause: err,
-          });
+  it(
+    `${iterations} seeded mutations and truncations raise only QwpDecodeError (seed ${SEED})`,
+    () => {
+      const frames = corpus();
+      // The corpus itself decodes, in order, on one connection dictionary.
+      const base = new SymbolDictionary();
+      for (const f of frames.slice(0, 2)) decodeMessage(f, base);
+      const rand = rng(SEED);
+      let rejected = 0;
+      let accepted = 0;
+      for (let i = 0; i < iterations; i++) {
+        const src = frames[Math.floor(rand() * frames.length)]!;
+        const bytes = mutate(src, rand);
+        // Half the time the connection already has the symbols (deep symbol paths).
+        const dict = new SymbolDictionary();
+        if (rand() < 0.5) dict.apply(0, base.entries);
+        try {
+          decodeMessage(bytes, dict);
+          accepted++;
+        } catch (err) {
+          if (!(err instanceof QwpDecodeError)) {
+            throw new Error(`iteration ${i} (seed ${SEED}) escaped with ${String(err)}`, {
+              cause: err,
+            });
+          }
+          if (!(err.offset >= 0 && err.offset <= bytes.length)) {
+            throw new Error(
+              `iteration ${i} (seed ${SEED}): offset ${err.offset} outside the frame`,
+            );
+          }
+          rejected++;
         }
-        if (!(err.offset >= 0 && err.offset <= bytes.length)) {
-          throw new Error(`iteration ${i} (seed ${SEED}): offset ${err.offset} outside the frame`);
-        }
-        rejected++;
       }
-    }
-    // Both outcomes occur: the mutations are neither all fatal nor all harmless.
-    expect(rejected).toBeGreaterThan(iterations / 4);
-    expect(accepted).toBeGreaterThan(100);
-  });
+      // Both outcomes occur: the mutations are neither all fatal nor all harmless.
+      expect(rejected).toBeGreaterThan(iterations / 4);
+      expect(accepted).toBeGreaterThan(100);
+    },
+    LONG_TIMEOUT,
+  );
 
   it('response frames: 20000 seeded mutations raise only QwpDecodeError', () => {
     const frames = [
