@@ -9,6 +9,12 @@
  * store). When the low word wraps, the writer stores low before high, so a
  * racing reader can only see a value that is too small, never one past what
  * was really published; readers treat the value as "at least this much".
+ *
+ * Ordering: frames are written with plain stores into a mapping (or shared
+ * buffer) before the sequentially consistent Atomics.store of the publish;
+ * a reader's Atomics.load of the FSN comes before its plain loads of the
+ * frame. On x64 (locked store) and arm64 (release store / acquire load) that
+ * orders the frame bytes before the FSN that makes them visible.
  */
 
 const PUB_LO = 0;
