@@ -114,6 +114,13 @@ describe('qwp decode', () => {
     expect(err).toMatch(/malformed message at byte 5: reserved flag bits/);
   });
 
+  it('exits 1 naming a file it cannot read', async () => {
+    const missing = join(dir, 'missing.bin');
+    const r = await run([missing]);
+    expect(r.code).toBe(1);
+    expect(r.err).toContain(`cannot read ${missing}`);
+  });
+
   it('exits 1 for text that is not hex, 2 for a bad command line', async () => {
     expect((await run(['--hex'], 'zz')).code).toBe(1);
     const usage = await run(['a', 'b']);

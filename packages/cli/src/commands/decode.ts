@@ -41,7 +41,13 @@ export const decode: Command = async (argv, io) => {
     io.stdout.write(HELP);
     return 0;
   }
-  const raw = parsed.file === '-' ? await readAll(io.stdin) : await readFile(parsed.file);
+  let raw: Buffer;
+  try {
+    raw = parsed.file === '-' ? await readAll(io.stdin) : await readFile(parsed.file);
+  } catch (err) {
+    io.stderr.write(`qwp decode: cannot read ${parsed.file}: ${(err as Error).message}\n`);
+    return 1;
+  }
   let bytes: Uint8Array;
   if (parsed.hex) {
     const text = Buffer.from(raw).toString('latin1').replace(/\s+/g, '');
