@@ -40,7 +40,51 @@ export interface DecodeOptions {
   maxRowsPerTable?: number;
   maxColumnsPerTable?: number;
   maxSymbolDictionarySize?: number;
+  /**
+   * Accept bytes after the last table block and after `12 + payload_length`
+   * (default false). QuestDB's server ignores both.
+   */
+  allowTrailingBytes?: boolean;
+  /** Reject reserved header flag bits (default true). QuestDB does not check them. */
+  checkReservedFlags?: boolean;
+  /**
+   * Reject an empty column name whose type is not TIMESTAMP / TIMESTAMP_NANOS
+   * (default true). QuestDB parses it and refuses it at write time instead
+   * (WRITE_ERROR "invalid column name"), and only for blocks with rows.
+   */
+  checkDesignatedTimestampType?: boolean;
+  /**
+   * Accept the same column name twice in one table block (default false).
+   * Neither QuestDB's parser nor its appender checks; both definitions write
+   * the same column, the last one winning.
+   */
+  allowDuplicateColumns?: boolean;
+  /**
+   * Require VARCHAR values and per-column SYMBOL dictionary entries to be
+   * valid UTF-8 (default true). QuestDB checks only their offsets; with
+   * false, invalid sequences decode to U+FFFD. Table names, column names and
+   * delta dictionary entries are always checked, as the server does.
+   */
+  validateValueUtf8?: boolean;
 }
+
+/**
+ * Options under which {@link decodeMessage} accepts exactly what QuestDB's
+ * server parses (review of QwpMessageCursor / QwpWalAppender, 2026): trailing
+ * bytes and reserved flags ignored, the designated-timestamp type and column
+ * name checks left to write time, duplicate columns and non-UTF-8 values
+ * allowed. Merge with the connection's own limits:
+ * `{ ...SERVER_COMPATIBLE_DECODE_OPTIONS, version, maxBatchSize }`.
+ */
+export const SERVER_COMPATIBLE_DECODE_OPTIONS: Readonly<DecodeOptions> = Object.freeze({
+  allowTrailingBytes: true,
+  checkReservedFlags: false,
+  checkDesignatedTimestampType: false,
+  allowDuplicateColumns: true,
+  validateValueUtf8: false,
+});
+
+const lossyUtf8 = new TextDecoder('utf-8', { fatal: false, ignoreBOM: true });
 
 const MIN_I64 = -(2n ** 63n);
 
@@ -81,10 +125,15 @@ export function decodeMessage(
     maxRows: options.maxRowsPerTable ?? Limits.MAX_ROWS_PER_TABLE,
     maxColumns: options.maxColumnsPerTable ?? Limits.MAX_COLUMNS_PER_TABLE,
     maxDictionary: options.maxSymbolDictionarySize ?? Limits.MAX_SYMBOL_DICTIONARY_SIZE,
+    checkTimestampType: options.checkDesignatedTimestampType !== false,
+    allowDuplicates: options.allowDuplicateColumns === true,
+    strictUtf8: options.validateValueUtf8 !== false,
   };
   const tables: DecodedTable[] = [];
   for (let t = 0; t < header.tableCount; t++) tables.push(decodeTableBlock(r, ctx));
-  if (r.pos !== r.end) r.fail(`${r.end - r.pos} trailing bytes after the last table block`);
+  if (r.pos !== r.end && options.allowTrailingBytes !== true) {
+    r.fail(`${r.end - r.pos} trailing bytes after the last table block`);
+  }
 
   if (symbolDelta !== null && dictionary !== null) {
     dictionary.apply(symbolDelta.start, symbolDelta.entries);
@@ -110,7 +159,7 @@ function decodeHeader(r: ByteReader, options: DecodeOptions): MessageHeader {
   const expected = options.version ?? VERSION;
   if (version !== expected) r.fail(`version ${version} is not the negotiated ${expected}`, 4);
   const flags = r.u8('flags');
-  if ((flags & ~FLAGS_KNOWN) !== 0) {
+  if ((flags & ~FLAGS_KNOWN) !== 0 && options.checkReservedFlags !== false) {
     r.fail(`reserved flag bits set in 0x${flags.toString(16).padStart(2, '0')}`, 5);
   }
   const tableCount = r.u16('table count');
@@ -121,7 +170,7 @@ function decodeHeader(r: ByteReader, options: DecodeOptions): MessageHeader {
   if (payloadLength > actual) {
     r.fail(`payload length ${payloadLength} but only ${actual} bytes follow the header`, 8);
   }
-  if (payloadLength < actual) {
+  if (payloadLength < actual && options.allowTrailingBytes !== true) {
     r.fail(`${actual - payloadLength} bytes follow the declared payload of ${payloadLength}`, 8);
   }
   return { version, flags, tableCount, payloadLength };
@@ -131,6 +180,9 @@ function decodeSymbolDelta(r: ByteReader, dictSize: number, options: DecodeOptio
   const at = r.pos;
   const start = r.varint('delta_start');
   const count = r.varint('delta_count');
+  // The server checks the size limit before the gap: a frame with both faults is PARSE_ERROR.
+  const max = options.maxSymbolDictionarySize ?? Limits.MAX_SYMBOL_DICTIONARY_SIZE;
+  if (start + count > max) r.fail(`symbol dictionary would grow to ${start + count} > ${max}`, at);
   if (start > dictSize) {
     r.fail(
       `symbol delta starts at id ${start} but the connection dictionary has ${dictSize} entries`,
@@ -138,8 +190,6 @@ function decodeSymbolDelta(r: ByteReader, dictSize: number, options: DecodeOptio
       Status.DICTIONARY_GAP,
     );
   }
-  const max = options.maxSymbolDictionarySize ?? Limits.MAX_SYMBOL_DICTIONARY_SIZE;
-  if (start + count > max) r.fail(`symbol dictionary would grow to ${start + count} > ${max}`, at);
   // Each entry takes at least its length byte: bounds the array before it is built.
   if (count > r.remaining) r.fail(`symbol delta count ${count} exceeds the remaining bytes`, at);
   const entries: string[] = [];
@@ -160,6 +210,9 @@ interface BlockContext {
   maxRows: number;
   maxColumns: number;
   maxDictionary: number;
+  checkTimestampType: boolean;
+  allowDuplicates: boolean;
+  strictUtf8: boolean;
 }
 
 interface ColumnDef {
@@ -203,10 +256,17 @@ function decodeTableBlock(r: ByteReader, ctx: BlockContext): DecodedTable {
     if (!isColumnType(type)) {
       r.fail(`column '${colName}' has unknown type code 0x${type.toString(16)}`, typeAt);
     }
-    if (colName === '' && type !== ColumnType.TIMESTAMP && type !== ColumnType.TIMESTAMP_NANOS) {
+    if (
+      ctx.checkTimestampType &&
+      colName === '' &&
+      type !== ColumnType.TIMESTAMP &&
+      type !== ColumnType.TIMESTAMP_NANOS
+    ) {
       r.fail(`designated timestamp column has type ${columnTypeName(type)}`, typeAt);
     }
-    if (seen.has(colName)) r.fail(`duplicate column '${colName}' in table '${name}'`, at);
+    if (!ctx.allowDuplicates && seen.has(colName)) {
+      r.fail(`duplicate column '${colName}' in table '${name}'`, at);
+    }
     seen.add(colName);
     defs.push({ name: colName, type });
   }
@@ -326,7 +386,7 @@ function readValues(
           out.push(r.bytes.slice(dataAt + prev, dataAt + off));
         } else {
           r.pos = dataAt + prev;
-          out.push(r.utf8(off - prev, `${what} value ${i - 1}`));
+          out.push(valueText(r, ctx, off - prev, `${what} value ${i - 1}`));
         }
         prev = off;
       }
@@ -451,6 +511,9 @@ function readArray(r: ByteReader, what: string, type: ColumnTypeCode): DecodedAr
     if (len < 0) r.fail(`${what} array dimension ${d} has negative length ${len}`, dimAt);
     shape.push(len);
     count *= len;
+    // The server multiplies with int32 overflow checks, so an intermediate
+    // product past 2^31-1 fails even when a later dimension is 0.
+    if (count > 0x7fffffff) r.fail(`${what} array element count overflows int32`, dimAt);
   }
   // count may exceed 2^53 in theory only with > 2^31 elements each; the byte check catches it.
   if (count * 8 > r.remaining) {
@@ -498,7 +561,7 @@ function readPerColumnSymbols(
   const local: string[] = [];
   for (let i = 0; i < size; i++) {
     const len = r.varint(`${what} dictionary entry length`);
-    local.push(r.utf8(len, `${what} dictionary entry ${i}`));
+    local.push(valueText(r, ctx, len, `${what} dictionary entry ${i}`));
   }
   if (n > r.remaining) r.fail(`truncated ${what}: ${n} symbol indexes cannot fit`);
   for (let i = 0; i < n; i++) {
@@ -507,6 +570,12 @@ function readPerColumnSymbols(
     if (idx >= size) r.fail(`${what} symbol index ${idx} is past its dictionary of ${size}`, idAt);
     out.push(local[idx]!);
   }
+}
+
+/** Text of the next `n` bytes: strict UTF-8, or with U+FFFD replacement when the context allows. */
+function valueText(r: ByteReader, ctx: BlockContext, n: number, what: string): string {
+  if (ctx.strictUtf8) return r.utf8(n, what);
+  return lossyUtf8.decode(r.take(n, what));
 }
 
 /** True if `err` is a decoder rejection (for callers mapping errors to responses). */

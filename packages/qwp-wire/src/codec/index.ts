@@ -63,6 +63,7 @@ export {
   decodeMessage,
   decodeMessageHeader,
   isDecodeError,
+  SERVER_COMPATIBLE_DECODE_OPTIONS,
 } from './decoder.js';
 export { type EncoderOptions, type FrameSink, QwpEncoder, writeTableBlock } from './encoder.js';
 export { GlobalSymbolDictionary } from './global-symbol-dictionary.js';

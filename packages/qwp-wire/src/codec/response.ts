@@ -134,26 +134,32 @@ function encodeTableFrame(
 }
 
 /**
- * Decodes a server response frame. Truncated or over-long frames, bad UTF-8
- * and an empty frame are QwpDecodeErrors (status PARSE_ERROR).
+ * Decodes a server response frame. Truncated frames, bad UTF-8 and an empty
+ * frame are QwpDecodeErrors (status PARSE_ERROR), and so are extra bytes
+ * after an OK or error frame. DURABLE_ACK and LOCAL_DURABLE_ACK frames may
+ * carry bytes after their spec layout: the server is adding a per-table
+ * field to them, and a client must not break on a newer server's acks.
  */
 export function decodeResponse(bytes: Uint8Array): Response {
   const r = new ByteReader(bytes);
   const status = r.u8('response status');
   let result: Response;
+  let tolerateTrailing = false;
   if (status === Status.OK) {
     const sequence = r.i64('response sequence');
     result = { kind: 'ok', status: 0, sequence, tables: readTables(r) };
   } else if (status === Status.DURABLE_ACK) {
     result = { kind: 'durable-ack', status: 2, tables: readTables(r) };
+    tolerateTrailing = true;
   } else if (status === Status.LOCAL_DURABLE_ACK) {
     result = { kind: 'local-durable-ack', status: 0x0e, tables: readTables(r) };
+    tolerateTrailing = true;
   } else {
     const sequence = r.i64('response sequence');
     const len = r.u16('error message length');
     result = { kind: 'error', status, sequence, message: r.utf8(len, 'error message') };
   }
-  if (r.remaining !== 0) {
+  if (r.remaining !== 0 && !tolerateTrailing) {
     throw new QwpDecodeError(
       Status.PARSE_ERROR,
       r.pos,

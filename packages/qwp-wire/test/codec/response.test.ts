@@ -88,6 +88,23 @@ describe('responses', () => {
     expect(() => decodeResponse(badUtf8)).toThrow(/UTF-8/);
   });
 
+  it('tolerates bytes after the spec layout of DURABLE_ACK and LOCAL_DURABLE_ACK only', () => {
+    const tables = [{ name: 't', seqTxn: 7n }];
+    for (const frame of [encodeDurableAckResponse(tables), encodeLocalDurableAckResponse(tables)]) {
+      // A newer server appends per-table fields; the spec part must still decode.
+      const longer = new Uint8Array(frame.length + 5);
+      longer.set(frame);
+      longer.set([1, 0x64, 0, 0, 0], frame.length);
+      expect(decodeResponse(longer)).toEqual(decodeResponse(frame));
+      // Truncation inside the spec layout is still an error.
+      expect(() => decodeResponse(frame.subarray(0, frame.length - 1))).toThrow(QwpDecodeError);
+    }
+    const err = encodeErrorResponse(Status.WRITE_ERROR, 3, 'x');
+    const errLonger = new Uint8Array(err.length + 1);
+    errLonger.set(err);
+    expect(() => decodeResponse(errLonger)).toThrow(/1 trailing bytes/);
+  });
+
   it('refuses to encode an error frame with status OK or DURABLE_ACK', () => {
     expect(() => encodeErrorResponse(0, 1, 'x')).toThrow(QwpError);
     expect(() => encodeErrorResponse(Status.DURABLE_ACK, 1, 'x')).toThrow(QwpError);
