@@ -83,3 +83,19 @@ export function closeQuietlyInto(files: FilesFacade, fd: number, primary: unknow
     }
   }
 }
+
+/**
+ * fsync(2) of a directory, so a create, rename or unlink inside it survives
+ * an OS crash. Throws {@link SegmentIoError} naming the directory.
+ */
+export function syncDirectory(files: FilesFacade, dir: string): void {
+  try {
+    files.fsyncDir(dir);
+  } catch (err) {
+    throw new SegmentIoError(
+      `cannot fsync directory ${dir}: ${err instanceof Error ? err.message : String(err)}`,
+      dir,
+      err,
+    );
+  }
+}

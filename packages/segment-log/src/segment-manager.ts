@@ -1,5 +1,6 @@
 import { defaultFiles, type FilesFacade } from '@qwp/files-native';
 import { BadArgumentError, errnoOf, reasonOf, SegmentIoError } from './errors.js';
+import { syncDirectory } from './file-io.js';
 import { DEFAULT_SEGMENT_SIZE, SEGMENT_SUFFIX, segmentFileName } from './format.js';
 import { MmapSegment } from './mmap-segment.js';
 
@@ -13,6 +14,13 @@ export interface SegmentProvider {
    * failed): the producer sees backpressure.
    */
   takeSpare(baseSeq: number): MmapSegment | null;
+  /**
+   * Like {@link takeSpare}, for a force-rotate: `replacing` (fully acked) is
+   * about to be released, so a spare is made even when the cap is reached
+   * (the slot holds one segment more until the old one is deleted). The new segment is in place under its final name before this
+   * returns, so the next FSN survives a crash before `replacing` is deleted.
+   */
+  takeReplacement(baseSeq: number, replacing: MmapSegment): MmapSegment | null;
   /** The ring no longer needs `segment` (fully acked): close it and delete it off the producer's path. */
   release(segment: MmapSegment): void;
 }
@@ -36,6 +44,11 @@ export interface SegmentManagerOptions {
   autoService?: boolean;
   /** Called with every error a background service step hits (it is also kept in `lastError`). */
   onError?: (err: Error) => void;
+  /**
+   * Bytes of the slot's other files that count against `maxTotalBytes`
+   * (openSlot passes the `.symbol-dict` length). Read at every cap check.
+   */
+  extraBytes?: () => number;
 }
 
 /**
@@ -56,6 +69,9 @@ export class SegmentManager implements SegmentProvider {
   private readonly inlineProvision: boolean;
   private readonly autoService: boolean;
   private readonly onError: ((err: Error) => void) | undefined;
+  private readonly extraBytes: () => number;
+  /** Unlinks happened since the last directory fsync. */
+  private dirDirty = false;
   private spare: MmapSegment | null = null;
   private readonly pending: MmapSegment[] = [];
   private owned = 0;
@@ -71,6 +87,7 @@ export class SegmentManager implements SegmentProvider {
     this.inlineProvision = options.inlineProvision ?? true;
     this.autoService = options.autoService ?? true;
     this.onError = options.onError;
+    this.extraBytes = options.extraBytes ?? (() => 0);
     if (!(this.maxTotalBytes >= this.segmentSize)) {
       throw new BadArgumentError(
         `sf_max_total_bytes ${this.maxTotalBytes} is smaller than one ${this.segmentSize}-byte segment`,
@@ -81,6 +98,16 @@ export class SegmentManager implements SegmentProvider {
   /** Bytes of every segment this manager owns: in the ring, the spare, and not yet unlinked. */
   get ownedBytes(): number {
     return this.owned;
+  }
+
+  /** Bytes counted against `maxTotalBytes`: {@link ownedBytes} plus the slot's other files (the dictionary). */
+  get totalBytes(): number {
+    return this.owned + this.extraBytes();
+  }
+
+  /** True while unlinks wait for the directory fsync of the next service pass. */
+  get directorySyncPending(): boolean {
+    return this.dirDirty;
   }
 
   /** Segments released but not yet deleted (an unlink failed or service has not run). */
@@ -100,9 +127,9 @@ export class SegmentManager implements SegmentProvider {
   /** Creates the first segment of an empty slot, named for `baseSeq`. Throws on failure. */
   createFirst(baseSeq: number): MmapSegment {
     this.reclaim();
-    if (this.owned + this.segmentSize > this.maxTotalBytes) {
+    if (this.totalBytes + this.segmentSize > this.maxTotalBytes) {
       throw new BadArgumentError(
-        `cannot create the first segment: ${this.owned} bytes already owned, cap ${this.maxTotalBytes}`,
+        `cannot create the first segment: ${this.totalBytes} bytes already owned, cap ${this.maxTotalBytes}`,
       );
     }
     // Made under a spare name and renamed once complete, so a crash mid-create
@@ -110,7 +137,10 @@ export class SegmentManager implements SegmentProvider {
     const seg = this.make(baseSeq, this.sparePath());
     this.owned += seg.sizeBytes;
     try {
-      if (this.dir !== undefined) seg.renameTo(this.pathFor(baseSeq));
+      if (this.dir !== undefined) {
+        seg.renameTo(this.pathFor(baseSeq));
+        syncDirectory(this.files, this.dir);
+      }
     } catch (err) {
       this.pending.push(seg);
       this.reclaim();
@@ -131,8 +161,38 @@ export class SegmentManager implements SegmentProvider {
       this.schedule();
       return null;
     }
+    return this.promote(seg, baseSeq);
+  }
+
+  takeReplacement(baseSeq: number, _replacing: MmapSegment): MmapSegment | null {
+    if (this.spare === null) {
+      this.reclaim();
+      // Swapping one segment for another never grows the slot for long, so the
+      // cap (which the dictionary may have filled) cannot block it: no deadlock.
+      this.provision(true);
+    }
+    const seg = this.spare;
+    if (seg === null) {
+      this.schedule();
+      return null;
+    }
+    return this.promote(seg, baseSeq);
+  }
+
+  /**
+   * Rebases the spare and renames it to its final name, then fsyncs the
+   * directory right away (one rotation in thousands of appends pays it): a
+   * segment holding frames must never be found under a spare name after an
+   * OS crash. A failed directory fsync does not undo the promotion (the
+   * rename happened); it is reported and retried by the next service pass.
+   */
+  private promote(seg: MmapSegment, baseSeq: number): MmapSegment {
     seg.rebaseSeq(baseSeq);
-    if (this.dir !== undefined) seg.renameTo(this.pathFor(baseSeq));
+    if (this.dir !== undefined) {
+      seg.renameTo(this.pathFor(baseSeq));
+      this.dirDirty = true;
+      this.syncDirIfDirty();
+    }
     this.spare = null;
     this.schedule();
     return seg;
@@ -153,6 +213,7 @@ export class SegmentManager implements SegmentProvider {
     this.scheduled = false;
     if (this.closed) return;
     this.reclaim();
+    this.syncDirIfDirty();
     this.provision();
   }
 
@@ -172,6 +233,7 @@ export class SegmentManager implements SegmentProvider {
     if (spare !== null && this.delete(spare)) this.owned -= spare.sizeBytes;
     this.closed = true;
     if (this.pending.length > 0 && this.lastError !== undefined) throw this.lastError;
+    if (!this.syncDirIfDirty()) throw this.lastError;
   }
 
   private pathFor(baseSeq: number): string {
@@ -196,9 +258,10 @@ export class SegmentManager implements SegmentProvider {
     }
   }
 
-  private provision(): void {
+  /** Makes a spare if there is none and the cap allows (or regardless, for a force-rotate's replacement). */
+  private provision(replacement = false): void {
     if (this.spare !== null || this.closed) return;
-    if (this.owned + this.segmentSize > this.maxTotalBytes) return;
+    if (!replacement && this.totalBytes + this.segmentSize > this.maxTotalBytes) return;
     try {
       const spare = this.make(0, this.sparePath());
       this.owned += this.segmentSize;
@@ -223,7 +286,24 @@ export class SegmentManager implements SegmentProvider {
       this.owned -= pending[done]!.sizeBytes;
       done++;
     }
-    if (done > 0) pending.splice(0, done);
+    if (done > 0) {
+      pending.splice(0, done);
+      // The directory fsync that makes these unlinks durable is batched into the next service pass.
+      if (this.dir !== undefined) this.dirDirty = true;
+    }
+  }
+
+  /** fsyncs the slot directory when a rename or unlink is not yet durable; false (reported) on failure. */
+  private syncDirIfDirty(): boolean {
+    if (!this.dirDirty || this.dir === undefined) return true;
+    try {
+      syncDirectory(this.files, this.dir);
+      this.dirDirty = false;
+      return true;
+    } catch (err) {
+      this.fail(err);
+      return false;
+    }
   }
 
   private delete(seg: MmapSegment): boolean {

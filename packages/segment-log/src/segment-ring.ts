@@ -76,7 +76,7 @@ export class SegmentRing implements SegmentSource {
     return this.control.ackedFsn;
   }
 
-  /** The segment appends go to; null only between a forced drop and the next spare. */
+  /** The segment appends go to; null only once closed (or when built from no segment). */
   get activeSegment(): MmapSegment | null {
     return this.active;
   }
@@ -123,18 +123,19 @@ export class SegmentRing implements SegmentSource {
 
   /**
    * Seals the active segment and promotes a spare. When no spare can be had
-   * and the active segment is fully acked, drops it first (force-rotate), so
-   * a cap of a single segment can never deadlock.
+   * and the active segment is fully acked, asks for a replacement beyond the
+   * cap and then drops the old one (force-rotate), so a cap of a single
+   * segment can never deadlock. The replacement is in place, named for the
+   * next FSN, before the old segment is released: a crash in between leaves
+   * both files, never none, so FSNs cannot restart at 0.
    */
   private rotate(): boolean {
+    const old = this.active;
     let spare = this.provider.takeSpare(this.next);
-    if (spare === null && this.active !== null && this.isAcked(this.active)) {
-      this.provider.release(this.active);
-      this.active = null;
-      spare = this.provider.takeSpare(this.next);
+    if (spare === null && old !== null && this.isAcked(old)) {
+      spare = this.provider.takeReplacement(this.next, old);
     }
     if (spare === null) return false;
-    const old = this.active;
     if (old !== null) {
       if (old.frameCount === 0 || this.isAcked(old)) this.provider.release(old);
       else this.sealed.push(old);

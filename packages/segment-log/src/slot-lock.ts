@@ -7,7 +7,7 @@ import {
   SegmentIoError,
   SlotLockedError,
 } from './errors.js';
-import { closeQuietlyInto, writeFully } from './file-io.js';
+import { closeQuietlyInto, syncDirectory, writeFully } from './file-io.js';
 import { LOCK_FILE_NAME } from './format.js';
 
 const SENDER_ID = /^[A-Za-z0-9_-]{1,255}$/;
@@ -44,6 +44,9 @@ export function ensureDirectory(files: FilesFacade, dir: string): void {
   } catch (err) {
     throw new BadDirectoryError(`cannot create directory ${dir}: ${reasonOf(err)}`, dir, err);
   }
+  // The new entry lives in the parent: make it durable there.
+  const parent = dir.replace(/\/+$/, '').replace(/\/[^/]*$/, '');
+  if (parent !== '' && parent !== dir) syncDirectory(files, parent);
 }
 
 /** Reads the PID a lock holder wrote into `fd`, or undefined if it is not a PID. */
@@ -103,6 +106,8 @@ export class SlotLock {
         throw new SegmentIoError(`cannot write the holder PID into ${path}`, path, err);
       }
       writeFully(files, fd, path, pid, 0, pid.length, 0);
+      // `.lock` may have just been created: make its directory entry durable.
+      syncDirectory(files, slotDir);
       return new SlotLock(files, path, fd);
     } catch (err) {
       closeQuietlyInto(files, fd, err);

@@ -9,7 +9,7 @@ import {
   SegmentIoError,
   UnsupportedVersionError,
 } from './errors.js';
-import { closeQuietlyInto, readFully, sizeOf, writeFully } from './file-io.js';
+import { closeQuietlyInto, readFully, sizeOf, syncDirectory, writeFully } from './file-io.js';
 import {
   DICT_FILE_NAME,
   DICT_HEADER_SIZE,
@@ -235,6 +235,9 @@ export class PersistedSymbolDict {
       new DataView(header.buffer).setUint32(0, DICT_MAGIC, true);
       header[4] = DICT_VERSION;
       writeFully(files, fd, path, header, 0, DICT_HEADER_SIZE, 0);
+      // A fresh `.symbol-dict`: make its directory entry durable before any chunk relies on it.
+      const slash = path.lastIndexOf('/');
+      syncDirectory(files, slash > 0 ? path.slice(0, slash) : slash === 0 ? '/' : '.');
       return new PersistedSymbolDict(files, path, fd, DICT_HEADER_SIZE, [], 0);
     } catch (err) {
       closeQuietlyInto(files, fd, err);

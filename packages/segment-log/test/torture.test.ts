@@ -30,6 +30,7 @@ const CRASH_OPS: FaultOp[] = [
   'mmap',
   'pwrite',
   'ftruncate',
+  'fsyncDir',
 ];
 
 let sfDir: string;
@@ -38,7 +39,11 @@ beforeEach(() => {
 });
 afterEach(() => removeDir(sfDir));
 
-function runTorture(seed: number, steps: number): { crashes: number; reopens: number } {
+function runTorture(
+  seed: number,
+  steps: number,
+  capSegments = 6,
+): { crashes: number; reopens: number } {
   const rand = rng(seed);
   const files = new FaultInjectingFiles(defaultFiles);
   const open = () =>
@@ -46,7 +51,7 @@ function runTorture(seed: number, steps: number): { crashes: number; reopens: nu
       sfDir,
       senderId: 'torture',
       segmentSize: SEG,
-      maxTotalBytes: SEG * 6,
+      maxTotalBytes: SEG * capSegments,
       autoService: false,
       files,
     });
@@ -164,6 +169,16 @@ describe('torture: random operations with a simulated crash at every step', () =
     test(`seed ${seed}`, () => {
       const { crashes, reopens } = runTorture(seed, steps);
       if (LONG) console.log(`seed ${seed}: ${crashes} crashes, ${reopens} reopens`);
+      expect(crashes).toBeGreaterThan(5);
+      expect(reopens).toBeGreaterThan(crashes);
+    });
+  }
+  // A cap of one segment: every rotation is a force-rotate of a fully-acked
+  // segment, the window where FSNs must survive a crash.
+  for (let k = 0; k < seeds; k++) {
+    const seed = testSeed(0x51c1e) + k;
+    test(`seed ${seed}, single-segment cap`, () => {
+      const { crashes, reopens } = runTorture(seed, steps, 1);
       expect(crashes).toBeGreaterThan(5);
       expect(reopens).toBeGreaterThan(crashes);
     });
