@@ -2,7 +2,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
-import { openSlot, segmentFileName } from '@qwp/segment-log';
+import { markSlotFailed, openSlot, segmentFileName } from '@qwp/segment-log';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { main } from '../src/index.js';
 
@@ -110,6 +110,20 @@ describe('qwp sf inspect', () => {
     const t = await run([dir]);
     expect(t.out).toContain('frames: 7, FSN 0..6');
     expect(t.out).toContain('lock: free');
+    expect(snapshot(dir)).toEqual(before);
+  });
+
+  test('a slot marked .failed shows the reason', async () => {
+    const dir = makeSlot();
+    expect(JSON.parse((await run([dir, '--json'])).out).failed).toBeNull();
+    markSlotFailed(dir, 'drainer gave up at FSN 4');
+    const before = snapshot(dir);
+    const r = await run([dir, '--json']);
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.out).failed).toBe('drainer gave up at FSN 4');
+    expect((await run([dir])).out).toContain(
+      'FAILED (.failed, orphan scans skip it): drainer gave up at FSN 4',
+    );
     expect(snapshot(dir)).toEqual(before);
   });
 

@@ -23,6 +23,8 @@ export const DICT_VERSION = 1;
 export const DICT_HEADER_SIZE = 8;
 export const DICT_FILE_NAME = '.symbol-dict';
 export const LOCK_FILE_NAME = '.lock';
+/** Sentinel that marks a slot failed: orphan scans skip it until an operator removes it. */
+export const FAILED_FILE_NAME = '.failed';
 export const SEGMENT_SUFFIX = '.sfa';
 
 const SEGMENT_NAME = /^sf-([0-9a-f]{16})\.sfa$/;

@@ -16,6 +16,7 @@ export {
 export {
   DEFAULT_SEGMENT_SIZE,
   DICT_FILE_NAME,
+  FAILED_FILE_NAME,
   FRAME_HEADER_SIZE,
   LOCK_FILE_NAME,
   parseSegmentFileName,
@@ -30,6 +31,8 @@ export {
   type SlotInspection,
 } from './inspect.js';
 export { type CreateSegmentOptions, MmapSegment, type OpenSegmentOptions } from './mmap-segment.js';
+export { findOrphanSlots, type OrphanSlot } from './orphans.js';
+export { type FramePredicate, isQwpDeferCommit } from './qwp-frame.js';
 export {
   describeMemoryRing,
   describeSlot,
@@ -50,6 +53,7 @@ export {
 } from './segment-manager.js';
 export { SegmentRing, type SegmentRingOptions } from './segment-ring.js';
 export { type SegmentScan, scanSegment } from './segment-scan.js';
+export { markSlotFailed, readSlotFailure } from './slot-failure.js';
 export { SlotLock, slotDirectory, validateSenderId } from './slot-lock.js';
 export {
   inspectSymbolDict,

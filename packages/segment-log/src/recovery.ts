@@ -16,8 +16,10 @@ import {
   SEGMENT_SUFFIX,
 } from './format.js';
 import { MmapSegment } from './mmap-segment.js';
+import type { FramePredicate } from './qwp-frame.js';
 import { SegmentManager } from './segment-manager.js';
 import { SegmentRing } from './segment-ring.js';
+import { readSlotFailure } from './slot-failure.js';
 import { ensureDirectory, SlotLock, slotDirectory } from './slot-lock.js';
 import { PersistedSymbolDict } from './symbol-dict.js';
 
@@ -39,6 +41,14 @@ export interface RecoveryReport {
   undeletable: string[];
   symbols: number;
   symbolDictTornTailBytes: number;
+  /** The reason in the slot's `.failed` sentinel, or null when it is not marked failed. */
+  failed: string | null;
+  /**
+   * The trailing frames that all satisfy `OpenSlotOptions.uncommitted` (an
+   * aborted DEFER_COMMIT group): never to be sent, retired once everything
+   * below `fromFsn` is acked. Null when there is none or no predicate was given.
+   */
+  abortedTail: { fromFsn: number; toFsn: number } | null;
 }
 
 /** Options of {@link openSlot}. */
@@ -56,6 +66,12 @@ export interface OpenSlotOptions {
   inlineProvision?: boolean;
   autoService?: boolean;
   onError?: (err: Error) => void;
+  /**
+   * Marks a frame payload as part of a group with no commit yet (for QWP:
+   * {@link isQwpDeferCommit}); when given, the trailing run of such frames
+   * is reported as `report.abortedTail`.
+   */
+  uncommitted?: FramePredicate;
 }
 
 /** An open, locked slot: the ring to append to, its manager, dictionary and lock. */
@@ -222,6 +238,12 @@ export function openSlot(options: OpenSlotOptions): Slot {
       control: new ControlBlock(),
     });
     const frames = opened.reduce((n, s) => n + s.frameCount, 0);
+    let abortedTail: RecoveryReport['abortedTail'] = null;
+    if (options.uncommitted !== undefined && frames > 0) {
+      const boundary = ring.lastFsnNotMatching(options.uncommitted);
+      if (boundary < ring.nextFsn - 1)
+        abortedTail = { fromFsn: boundary + 1, toFsn: ring.nextFsn - 1 };
+    }
     const report: RecoveryReport = {
       slotDir: dir,
       segments: opened.map((s) => ({
@@ -238,6 +260,8 @@ export function openSlot(options: OpenSlotOptions): Slot {
       undeletable,
       symbols: dict.size,
       symbolDictTornTailBytes: dict.tornTailBytes,
+      failed: readSlotFailure(dir, files),
+      abortedTail,
     };
     const openedDict = dict;
     let closed = false;

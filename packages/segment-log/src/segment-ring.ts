@@ -3,6 +3,7 @@ import { BadArgumentError, ClosedError, FrameTooLargeError } from './errors.js';
 import { FRAME_HEADER_SIZE, SEGMENT_HEADER_SIZE } from './format.js';
 import { FrameReader, type SegmentSource, type SegmentView } from './frame-reader.js';
 import type { MmapSegment } from './mmap-segment.js';
+import type { FramePredicate } from './qwp-frame.js';
 import type { SegmentProvider } from './segment-manager.js';
 
 /** Options of {@link SegmentRing}. */
@@ -191,6 +192,34 @@ export class SegmentRing implements SegmentSource {
       else return s;
     }
     return null;
+  }
+
+  /**
+   * FSN of the newest frame whose payload does NOT satisfy `matches`; every
+   * retained frame above it does. When every retained frame matches (or
+   * none is held) it is `firstFsn - 1`. With {@link isQwpDeferCommit} this
+   * finds the commit boundary under an aborted DEFER_COMMIT group left by a
+   * producer that died mid-group: frames above it must never be sent. Walks
+   * segments newest first and stops at the first one that has such a frame.
+   * Recovery-time, producer thread (not synchronized with appends).
+   */
+  lastFsnNotMatching(matches: FramePredicate): number {
+    const segs = this.segments();
+    for (let k = segs.length - 1; k >= 0; k--) {
+      const seg = segs[k]!;
+      seg.ensureMapped();
+      const bytes = seg.bytes;
+      const view = seg.view;
+      let found = -1;
+      let off = SEGMENT_HEADER_SIZE;
+      for (let i = 0; i < seg.frameCount; i++) {
+        const len = view.getUint32(off + 4, true);
+        if (!matches(bytes, off + FRAME_HEADER_SIZE, len)) found = i;
+        off += FRAME_HEADER_SIZE + len;
+      }
+      if (found >= 0) return seg.baseSeq + found;
+    }
+    return this.firstFsn - 1;
   }
 
   /** A reader over this ring starting at `fromFsn` (default: the first un-acked frame). */

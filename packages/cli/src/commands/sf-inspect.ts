@@ -23,6 +23,9 @@ truncated (the lock probe may hold a free .lock for an instant).
            whose baseSeq exceeds 2^53-1 is reported as corrupt, so every
            value fits a JSON number exactly.
 
+For a slot, "failed" is the reason written in its .failed sentinel (null when
+absent): a slot marked failed is skipped by orphan adoption.
+
 Exit status: 0 when everything read is valid (a torn tail is reported, not an
 error), 1 when a file or the slot is unreadable, corrupt or has an FSN gap.
 `;
@@ -135,6 +138,7 @@ function slotJson(slot: SlotInspection) {
     lastFsn: slot.lastFsn < 0 ? null : slot.lastFsn,
     tornTailBytes: slot.tornTailBytes,
     gaps: slot.gaps,
+    failed: slot.failed,
   };
 }
 
@@ -172,6 +176,7 @@ function slotText(slot: SlotInspection): string {
       : 'frames: none\n',
   );
   if (slot.tornTailBytes > 0) out.push(`torn tail bytes: ${slot.tornTailBytes}\n`);
+  if (slot.failed !== null) out.push(`FAILED (.failed, orphan scans skip it): ${slot.failed}\n`);
   out.push(`segments: ${slot.segments.length}\n`);
   for (const s of slot.segments) {
     out.push(

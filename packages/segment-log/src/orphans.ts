@@ -1,0 +1,69 @@
+import { defaultFiles, type FilesFacade } from '@qwp/files-native';
+import { BadDirectoryError, errnoOf, reasonOf } from './errors.js';
+import { inspectSegmentFile } from './inspect.js';
+import { listSegmentFiles } from './recovery.js';
+import { readSlotFailure } from './slot-failure.js';
+import { SlotLock } from './slot-lock.js';
+
+/** A sibling slot that still holds frames nobody is sending. */
+export interface OrphanSlot {
+  senderId: string;
+  slotDir: string;
+  /** Canonical segment files in the slot. */
+  segments: number;
+}
+
+const SENDER_ID = /^[A-Za-z0-9_-]{1,255}$/;
+
+/**
+ * Lists the slots under `sfDir` other than `ownSenderId` that an orphan
+ * drainer should adopt (store-and-forward concepts, "Orphan adoption"): a
+ * directory named like a sender_id, not marked `.failed`, whose `.lock` no
+ * live process holds, with at least one segment that holds a frame (acks are
+ * not persisted, so every frame on disk is un-acked) or cannot be read (the
+ * drainer's recovery then reports it). Sorted by sender_id. Changes nothing;
+ * the lock probe may hold a free `.lock` for an instant, and a drainer must
+ * still take the lock itself (another process may win the race).
+ * A missing `sfDir` has no orphans; an unreadable one throws.
+ */
+export function findOrphanSlots(
+  sfDir: string,
+  ownSenderId: string,
+  files: FilesFacade = defaultFiles,
+): OrphanSlot[] {
+  const root = sfDir.replace(/\/+$/, '');
+  let names: string[];
+  try {
+    names = files.readdir(root);
+  } catch (err) {
+    if (errnoOf(err) === 'ENOENT') return [];
+    throw new BadDirectoryError(`cannot list sf_dir ${root}: ${reasonOf(err)}`, root, err);
+  }
+  const orphans: OrphanSlot[] = [];
+  for (const name of names.sort()) {
+    if (name === ownSenderId || !SENDER_ID.test(name)) continue;
+    const slotDir = `${root}/${name}`;
+    let isDir: boolean;
+    try {
+      isDir = files.stat(slotDir).isDirectory;
+    } catch (err) {
+      if (errnoOf(err) === 'ENOENT') continue; // removed while we looked
+      throw new BadDirectoryError(`cannot stat ${slotDir}: ${reasonOf(err)}`, slotDir, err);
+    }
+    if (!isDir || readSlotFailure(slotDir, files) !== null) continue;
+    const { segments } = listSegmentFiles(slotDir, files);
+    if (!segments.some(({ name: file }) => holdsData(`${slotDir}/${file}`, files))) continue;
+    if (SlotLock.probe(slotDir, files)?.held === true) continue;
+    orphans.push({ senderId: name, slotDir, segments: segments.length });
+  }
+  return orphans;
+}
+
+/** True when the segment holds a frame, or cannot be read (only recovery may call that empty). */
+function holdsData(path: string, files: FilesFacade): boolean {
+  try {
+    return inspectSegmentFile(path, files).frameCount > 0;
+  } catch {
+    return true; // unreadable or corrupt: the drainer's recovery names the problem
+  }
+}

@@ -1,0 +1,67 @@
+import { defaultFiles, type FilesFacade } from '@qwp/files-native';
+import { errnoOf, reasonOf, SegmentIoError } from './errors.js';
+import { closeQuietlyInto, readFully, sizeOf, syncDirectory, writeFully } from './file-io.js';
+import { FAILED_FILE_NAME } from './format.js';
+
+/** Longest reason {@link readSlotFailure} returns; the file is for humans, not a log. */
+const MAX_REASON_BYTES = 4096;
+
+/**
+ * Marks a slot failed: writes `<slotDir>/.failed` holding `reason` (one line
+ * for a human), fsyncs it and its directory. Orphan scans then skip the slot
+ * until someone deletes the file. Idempotent: a second call replaces the reason.
+ */
+export function markSlotFailed(
+  slotDir: string,
+  reason: string,
+  files: FilesFacade = defaultFiles,
+): void {
+  const path = `${slotDir}/${FAILED_FILE_NAME}`;
+  let fd: number;
+  try {
+    fd = files.open(path, 'w', 0o644);
+  } catch (err) {
+    throw new SegmentIoError(`cannot create ${path}: ${reasonOf(err)}`, path, err);
+  }
+  try {
+    const text = Buffer.from(`${reason.replace(/\n/g, ' ')}\n`, 'utf8');
+    writeFully(files, fd, path, text, 0, text.length, 0);
+    try {
+      files.fsync(fd);
+    } catch (err) {
+      throw new SegmentIoError(`cannot fsync ${path}: ${reasonOf(err)}`, path, err);
+    }
+  } catch (err) {
+    closeQuietlyInto(files, fd, err);
+    throw err;
+  }
+  try {
+    files.close(fd);
+  } catch (err) {
+    throw new SegmentIoError(`cannot close ${path}: ${reasonOf(err)}`, path, err);
+  }
+  syncDirectory(files, slotDir);
+}
+
+/**
+ * The reason written in `<slotDir>/.failed` (trimmed; '' when empty), or
+ * null when the slot is not marked failed. An unreadable sentinel throws.
+ */
+export function readSlotFailure(slotDir: string, files: FilesFacade = defaultFiles): string | null {
+  const path = `${slotDir}/${FAILED_FILE_NAME}`;
+  let fd: number;
+  try {
+    fd = files.open(path, 'r');
+  } catch (err) {
+    if (errnoOf(err) === 'ENOENT') return null;
+    throw new SegmentIoError(`cannot open ${path}: ${reasonOf(err)}`, path, err);
+  }
+  try {
+    const n = Math.min(sizeOf(files, fd, path), MAX_REASON_BYTES);
+    const buf = new Uint8Array(n);
+    readFully(files, fd, path, buf, 0, n, 0);
+    return Buffer.from(buf).toString('utf8').trim();
+  } finally {
+    files.close(fd);
+  }
+}
