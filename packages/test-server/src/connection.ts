@@ -211,17 +211,21 @@ export class Connection {
     try {
       const forced = this.ctx.faults.takeFrameRejection(index);
       if (forced !== undefined) throw new FrameRejectedError(forced.status, forced.message);
-      let flags = fastHeaderFlags(data, this.info.version, this.ctx.maxBatchSize);
-      // The codec's header check names the fault; it throws for any header the fast check refused.
-      if (flags < 0) flags = checkHeader(data, this.info.version, this.ctx.maxBatchSize).flags;
-      deferred = (flags & FLAG_DEFER_COMMIT) !== 0;
-      const message = this.decode(data, flags, index);
-      if (message !== null) {
-        for (const t of message.tables) {
-          record.tables.push(t.name);
-          record.rows += t.rowCount;
+      // A zero-length binary message is an empty commit on QuestDB: it has
+      // no header to check, takes a sequence and is acknowledged.
+      if (data.length > 0) {
+        let flags = fastHeaderFlags(data, this.info.version, this.ctx.maxBatchSize);
+        // The codec's header check names the fault; it throws for any header the fast check refused.
+        if (flags < 0) flags = checkHeader(data, this.info.version, this.ctx.maxBatchSize).flags;
+        deferred = (flags & FLAG_DEFER_COMMIT) !== 0;
+        const message = this.decode(data, flags, index);
+        if (message !== null) {
+          for (const t of message.tables) {
+            record.tables.push(t.name);
+            record.rows += t.rowCount;
+          }
+          if (this.ctx.storeRows) this.ctx.store.stage(message, this.txn);
         }
-        if (this.ctx.storeRows) this.ctx.store.stage(message, this.txn);
       }
       if (
         deferred &&

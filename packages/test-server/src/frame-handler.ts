@@ -3,7 +3,9 @@ import {
   decodeMessage,
   decodeMessageHeader,
   isDecodeError,
+  Limits,
   type MessageHeader,
+  SERVER_COMPATIBLE_DECODE_OPTIONS,
   type SymbolDictionary,
 } from '@qwp/qwp-wire';
 import { FrameRejectedError } from './errors.js';
@@ -23,7 +25,9 @@ function rethrow(err: unknown): never {
 
 /**
  * Checks the 12-byte header like the server does before the payload:
- * length, magic, negotiated version, reserved flags, payload length.
+ * length, magic, negotiated version, payload length against the cap and
+ * the bytes present. Like QuestDB, reserved flag bits and bytes past the
+ * declared payload are not errors.
  * @throws FrameRejectedError (PARSE_ERROR) naming the field and offset
  */
 export function checkHeader(
@@ -32,13 +36,15 @@ export function checkHeader(
   maxBatchSize: number,
 ): MessageHeader {
   try {
-    return decodeMessageHeader(frame, { version, maxBatchSize });
+    return decodeMessageHeader(frame, {
+      ...SERVER_COMPATIBLE_DECODE_OPTIONS,
+      version,
+      maxBatchSize,
+    });
   } catch (err) {
     rethrow(err);
   }
 }
-
-const FLAGS_RESERVED = ~0x0d & 0xff;
 
 /**
  * Allocation-free header check for the throughput path: returns the flags
@@ -50,16 +56,16 @@ export function fastHeaderFlags(frame: Uint8Array, version: number, maxBatchSize
   // 'QWP1' little-endian, byte by byte to avoid a DataView per frame.
   if (frame[0] !== 0x51 || frame[1] !== 0x57 || frame[2] !== 0x50 || frame[3] !== 0x31) return -1;
   if (frame[4] !== version) return -1;
-  const flags = frame[5]!;
-  if ((flags & FLAGS_RESERVED) !== 0) return -1;
-  const payload = (frame[8]! | (frame[9]! << 8) | (frame[10]! << 16) | (frame[11]! << 24)) >>> 0;
-  if (payload > maxBatchSize || payload !== frame.length - HEADER_SIZE) return -1;
-  return flags;
+  const payload = payloadLength(frame);
+  if (payload > maxBatchSize || payload > frame.length - HEADER_SIZE) return -1;
+  return frame[5]!;
 }
 
 /**
- * Strictly decodes the whole message against the connection dictionary,
- * which it extends only when the message decodes.
+ * Decodes the whole message as QuestDB's server parses it
+ * (SERVER_COMPATIBLE_DECODE_OPTIONS) against the connection dictionary,
+ * which it extends only when the message decodes. Checks the server makes
+ * at write time are the row store's.
  * @throws FrameRejectedError (PARSE_ERROR or DICTIONARY_GAP)
  */
 export function decodeFull(
@@ -69,10 +75,18 @@ export function decodeFull(
   maxBatchSize: number,
 ): DecodedMessage {
   try {
-    return decodeMessage(frame, dict, { version, maxBatchSize });
+    return decodeMessage(frame, dict, {
+      ...SERVER_COMPATIBLE_DECODE_OPTIONS,
+      version,
+      maxBatchSize,
+    });
   } catch (err) {
     rethrow(err);
   }
+}
+
+function payloadLength(frame: Uint8Array): number {
+  return (frame[8]! | (frame[9]! << 8) | (frame[10]! << 16) | (frame[11]! << 24)) >>> 0;
 }
 
 function readVarint(frame: Uint8Array, at: { pos: number }): number {
@@ -101,8 +115,10 @@ const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 /**
  * Applies only the delta symbol dictionary section of a frame, so a later
- * sampled frame still resolves its ids. Same rules as the codec: a start
- * past the end is DICTIONARY_GAP, an overlap overwrites.
+ * sampled frame still resolves its ids. Same rules and order as the codec
+ * and the server: a size over the limit is PARSE_ERROR, then a start past
+ * the end is DICTIONARY_GAP, a count over the bytes left is PARSE_ERROR; an
+ * overlap overwrites.
  */
 export function applyDictionaryDelta(
   frame: Uint8Array,
@@ -113,24 +129,38 @@ export function applyDictionaryDelta(
   const at = { pos: HEADER_SIZE };
   const start = readVarint(frame, at);
   const count = readVarint(frame, at);
+  const max = Limits.MAX_SYMBOL_DICTIONARY_SIZE;
+  if (start + count > max) {
+    throw new FrameRejectedError(
+      Status.PARSE_ERROR,
+      `symbol dictionary would grow to ${start + count} > ${max} (at byte ${HEADER_SIZE})`,
+    );
+  }
   if (start > dict.size) {
     throw new FrameRejectedError(
       Status.DICTIONARY_GAP,
       `symbol delta starts at id ${start} but the connection dictionary has ${dict.size} entries (at byte ${HEADER_SIZE})`,
     );
   }
+  const end = HEADER_SIZE + payloadLength(frame);
+  if (count > end - at.pos) {
+    throw new FrameRejectedError(
+      Status.PARSE_ERROR,
+      `symbol delta count ${count} exceeds the remaining bytes (at byte ${HEADER_SIZE})`,
+    );
+  }
   const entries: string[] = [];
   for (let i = 0; i < count; i++) {
     const len = readVarint(frame, at);
-    const end = at.pos + len;
-    if (end > frame.length) {
+    const stop = at.pos + len;
+    if (stop > end) {
       throw new FrameRejectedError(
         Status.PARSE_ERROR,
         `symbol ${start + i} runs past the end of the message (at byte ${at.pos})`,
       );
     }
     try {
-      entries.push(utf8.decode(frame.subarray(at.pos, end)));
+      entries.push(utf8.decode(frame.subarray(at.pos, stop)));
     } catch (err) {
       throw new FrameRejectedError(
         Status.PARSE_ERROR,
@@ -138,7 +168,7 @@ export function applyDictionaryDelta(
         { cause: err },
       );
     }
-    at.pos = end;
+    at.pos = stop;
   }
   dict.apply(start, entries);
 }

@@ -1,5 +1,6 @@
-import type { DecodedMessage } from '@qwp/qwp-wire';
-import { FrameRejectedError } from './errors.js';
+import { columnNameProblem, type DecodedColumn, type DecodedMessage } from '@qwp/qwp-wire';
+import { batchDimensions, checkArrayDimensions, converterFor } from './coercion.js';
+import { FrameRejectedError, TestServerOptionsError } from './errors.js';
 import { ColumnType, DESIGNATED_TIMESTAMP_NAME, Status, typeName } from './protocol.js';
 
 /** One stored row: column name to value (`null` for a null or a column the row lacked). */
@@ -8,9 +9,24 @@ export type Row = Record<string, unknown>;
 /** A column of a stored table. */
 export interface ColumnSchema {
   name: string;
-  /** QWP type code. */
+  /** QWP type code the column was created with. */
   type: number;
   typeName: string;
+  /** DOUBLE_ARRAY: number of dimensions, set by the first non-null array. */
+  dims?: number;
+  /** DECIMAL*: scale, from the frame that created the column. */
+  scale?: number;
+  /** GEOHASH: precision in bits, from the frame that created the column. */
+  geohashBits?: number;
+}
+
+/** How the row store treats what QuestDB refuses at write time. */
+export interface RowStoreOptions {
+  /**
+   * 'reject' (default): a new LONG_ARRAY column is a WRITE_ERROR, as on
+   * QuestDB ("long arrays are not supported"). 'accept': stored like any type.
+   */
+  longArrays?: 'reject' | 'accept';
 }
 
 /** What one table committed in one transaction. */
@@ -41,6 +57,7 @@ export class PendingTxn {
 interface TableState {
   name: string;
   columns: Map<string, ColumnSchema>;
+  /** Name of the designated timestamp column, or null for a table created without one. */
   designatedTimestamp: string | null;
   rows: Row[];
   seqTxn: bigint;
@@ -50,8 +67,34 @@ interface TableState {
   dedupIndex: Map<string, number>;
 }
 
+/** A table as one frame sees it while being staged: the stored state plus what the frame adds. */
+interface TablePlan {
+  name: string;
+  /** The stored table, or null when this frame creates it. */
+  stored: TableState | null;
+  designatedTimestamp: string | null;
+  /** Columns this frame adds, in order. */
+  added: Map<string, ColumnSchema>;
+  /** Rows this frame stages for the table. */
+  rows: Row[];
+  /** A new table's auto-added designated timestamp, added after its first block's columns. */
+  autoTimestamp?: ColumnSchema | undefined;
+}
+
 function isTimestampType(type: number): boolean {
   return type === ColumnType.TIMESTAMP || type === ColumnType.TIMESTAMP_NANOS;
+}
+
+function writeError(message: string): FrameRejectedError {
+  return new FrameRejectedError(Status.WRITE_ERROR, message);
+}
+
+function newColumn(name: string, wire: DecodedColumn, dims: number): ColumnSchema {
+  const col: ColumnSchema = { name, type: wire.type, typeName: typeName(wire.type) };
+  if (dims > 0) col.dims = dims;
+  if (wire.scale !== undefined) col.scale = wire.scale;
+  if (wire.geohashBits !== undefined) col.geohashBits = wire.geohashBits;
+  return col;
 }
 
 function keyPart(value: unknown): string {
@@ -69,18 +112,63 @@ function jsonReplacer(_key: string, value: unknown): unknown {
 }
 
 /**
- * Committed rows per table with a schema that evolves like QuestDB's: a new
- * column is added (earlier rows read null), a column sent with another type
- * is SCHEMA_MISMATCH. Optional DEDUP upsert keys make a re-sent row replace
- * the stored one, so tests can check exactly-once results. Per-table seqTxn
- * counters advance by one per commit that touched the table and survive
- * reconnects, like a WAL sequencer.
+ * Committed rows per table with a schema that evolves like QuestDB's: a
+ * table created over QWP always has a designated timestamp `timestamp`
+ * (added last when the first block has none); a new column is added
+ * (earlier rows read null); a column sent with another type is coerced as
+ * the server does, or refused with WRITE_ERROR. Optional DEDUP upsert keys
+ * make a re-sent row replace the stored one, so tests can check
+ * exactly-once results. Per-table seqTxn counters advance by one per commit
+ * that touched the table and survive reconnects, like a WAL sequencer.
  */
 export class RowStore {
   private readonly state = new Map<string, TableState>();
   private readonly dedupConfig = new Map<string, string[]>();
+  private readonly longArrays: 'reject' | 'accept';
   /** Called after each commit with the table and the rows it appended or replaced. */
   onCommit: ((table: string, rows: readonly Row[], seqTxn: bigint) => void) | null = null;
+
+  constructor(options: RowStoreOptions = {}) {
+    this.longArrays = options.longArrays ?? 'reject';
+  }
+
+  /**
+   * Creates `table` as SQL would (so tests can start from a schema QWP
+   * would not create, e.g. INT columns or no designated timestamp).
+   * @param table table name; must not exist yet
+   * @param columns columns in order, `{ name, type }` with a QWP type code
+   * @param designatedTimestamp name of the designated timestamp column
+   *   (one of `columns`, TIMESTAMP or TIMESTAMP_NANOS), or null for none
+   */
+  createTable(
+    table: string,
+    columns: readonly {
+      name: string;
+      type: number;
+      dims?: number;
+      scale?: number;
+      geohashBits?: number;
+    }[],
+    designatedTimestamp: string | null,
+  ): void {
+    if (this.state.has(table)) throw new TestServerOptionsError(`table '${table}' already exists`);
+    const t = this.newTable(table);
+    for (const c of columns) {
+      const problem = c.name === '' ? 'column name is empty' : columnNameProblem(c.name);
+      if (problem !== null) throw new TestServerOptionsError(`table '${table}': ${problem}`);
+      t.columns.set(c.name, { ...c, typeName: typeName(c.type) });
+    }
+    if (designatedTimestamp !== null) {
+      const ts = t.columns.get(designatedTimestamp);
+      if (ts === undefined || !isTimestampType(ts.type)) {
+        throw new TestServerOptionsError(
+          `table '${table}': designated timestamp '${designatedTimestamp}' must be one of its TIMESTAMP columns`,
+        );
+      }
+    }
+    t.designatedTimestamp = designatedTimestamp;
+    this.state.set(table, t);
+  }
 
   /** Names of the tables that exist, in creation order. */
   tables(): string[] {
@@ -142,76 +230,163 @@ export class RowStore {
   }
 
   /**
-   * Checks every table block of `message` against the schema, adds the new
-   * columns, and stages the rows into `txn`. Atomic: on SCHEMA_MISMATCH
-   * nothing is staged and no column is added.
-   * @throws FrameRejectedError with SCHEMA_MISMATCH
+   * Applies QuestDB's write-time rules to every table block of `message`
+   * (column names, designated timestamp, array dimensions, LONG_ARRAY, type
+   * coercion), then creates the tables and columns the frame needs and
+   * stages its converted rows into `txn`. Blocks with no rows are skipped,
+   * as the server skips them. Atomic: when any block is refused nothing is
+   * staged and no table or column is added.
+   * @throws FrameRejectedError with WRITE_ERROR
    */
   stage(message: DecodedMessage, txn: PendingTxn): void {
-    // Pass 1: validate the whole frame against the stored schema plus the
-    // columns this frame adds, so a frame is all-or-nothing.
-    const added = new Map<string, Map<string, number>>();
+    const plans = new Map<string, TablePlan>();
     for (const block of message.tables) {
-      const t = this.state.get(block.name);
-      let adds = added.get(block.name);
-      if (adds === undefined) {
-        adds = new Map();
-        added.set(block.name, adds);
-      }
-      for (const col of block.columns) {
-        const name = col.name === '' ? DESIGNATED_TIMESTAMP_NAME : col.name;
-        const existing = t?.columns.get(name)?.type ?? adds.get(name);
-        if (existing === undefined) {
-          adds.set(name, col.type);
-        } else if (existing !== col.type) {
-          throw new FrameRejectedError(
-            Status.SCHEMA_MISMATCH,
-            `column '${name}' of table '${block.name}' is ${typeName(existing)}, the frame sends ${typeName(col.type)}`,
-          );
-        }
-        if (col.name === '' && !isTimestampType(col.type)) {
-          throw new FrameRejectedError(
-            Status.PARSE_ERROR,
-            `designated timestamp of table '${block.name}' must be TIMESTAMP or TIMESTAMP_NANOS, got ${typeName(col.type)}`,
-          );
-        }
-      }
-    }
-    // Pass 2: apply the schema additions and stage the rows.
-    for (const block of message.tables) {
-      const t = this.ensureTable(block.name);
-      for (const col of block.columns) {
-        const name = col.name === '' ? DESIGNATED_TIMESTAMP_NAME : col.name;
-        if (col.name === '' && t.designatedTimestamp === null && t.rows.length === 0) {
-          t.designatedTimestamp = name;
-        }
-        if (!t.columns.has(name)) {
-          t.columns.set(name, { name, type: col.type, typeName: typeName(col.type) });
-        }
-      }
       if (block.rowCount === 0) continue;
-      let staged = txn.rows.get(block.name);
+      let plan = plans.get(block.name);
+      if (plan === undefined) {
+        plan = this.planTable(block.name, block.columns);
+        plans.set(block.name, plan);
+      }
+      this.stageBlock(plan, block.columns, block.rowCount);
+    }
+    // Nothing was refused: make the schema changes and stage the rows.
+    for (const plan of plans.values()) {
+      let t = plan.stored;
+      if (t === null) {
+        t = this.newTable(plan.name);
+        t.designatedTimestamp = plan.designatedTimestamp;
+        this.state.set(plan.name, t);
+      }
+      for (const [name, col] of plan.added) {
+        const existing = t.columns.get(name);
+        // A DOUBLE_ARRAY column created before any non-null array learns its dims now.
+        if (existing !== undefined) existing.dims = col.dims;
+        else t.columns.set(name, col);
+      }
+      let staged = txn.rows.get(plan.name);
       if (staged === undefined) {
         staged = [];
-        txn.rows.set(block.name, staged);
+        txn.rows.set(plan.name, staged);
       }
-      for (let i = 0; i < block.rowCount; i++) {
-        const row: Row = {};
-        for (const col of block.columns) {
-          const name = col.name === '' ? DESIGNATED_TIMESTAMP_NAME : col.name;
-          const v = col.values[i];
-          row[name] = v === undefined ? null : v;
+      for (const row of plan.rows) staged.push(row);
+      txn.rowCount += plan.rows.length;
+    }
+  }
+
+  private planTable(name: string, firstColumns: readonly DecodedColumn[]): TablePlan {
+    const stored = this.state.get(name) ?? null;
+    if (stored !== null) {
+      return {
+        name,
+        stored,
+        designatedTimestamp: stored.designatedTimestamp,
+        added: new Map(),
+        rows: [],
+      };
+    }
+    // A table created over QWP always gets a designated timestamp named
+    // "timestamp": the block's own (empty name, TIMESTAMP or TIMESTAMP_NANOS)
+    // where it is, else a TIMESTAMP column after the block's columns.
+    const plan: TablePlan = {
+      name,
+      stored: null,
+      designatedTimestamp: DESIGNATED_TIMESTAMP_NAME,
+      added: new Map(),
+      rows: [],
+    };
+    const ts = firstColumns.find((c) => c.name === '' && isTimestampType(c.type));
+    if (ts === undefined) {
+      const auto: ColumnSchema = {
+        name: DESIGNATED_TIMESTAMP_NAME,
+        type: ColumnType.TIMESTAMP,
+        typeName: typeName(ColumnType.TIMESTAMP),
+      };
+      // Added after the block's own columns (see stageBlock).
+      plan.autoTimestamp = auto;
+    }
+    return plan;
+  }
+
+  private column(plan: TablePlan, name: string): ColumnSchema | undefined {
+    return plan.added.get(name) ?? plan.stored?.columns.get(name);
+  }
+
+  private stageBlock(plan: TablePlan, columns: readonly DecodedColumn[], rowCount: number): void {
+    const table = plan.name;
+    const targets: string[] = [];
+    const converted: (unknown[] | null)[] = [];
+    for (const wire of columns) {
+      // Arrays first: the server checks a batch's dimensions before resolving the column.
+      const dims =
+        wire.type === ColumnType.DOUBLE_ARRAY ? batchDimensions(wire, wire.name) : Number.NaN;
+      let name: string;
+      if (wire.name === '' && isTimestampType(wire.type)) {
+        if (plan.designatedTimestamp === null) {
+          throw writeError(
+            `designated timestamp provided but table has no designated timestamp [table=${table}]`,
+          );
         }
-        staged.push(row);
+        name = plan.designatedTimestamp;
+        if (this.column(plan, name) === undefined) {
+          // The designated timestamp of a table this frame creates, where the block puts it.
+          plan.added.set(name, newColumn(name, wire, 0));
+        }
+      } else {
+        name = wire.name;
+        if (this.column(plan, name) === undefined) {
+          if (name === '' || columnNameProblem(name) !== null) {
+            throw writeError(`invalid column name [table=${table}, column=${name}]`);
+          }
+          if (wire.type === ColumnType.LONG_ARRAY && this.longArrays === 'reject') {
+            throw writeError('long arrays are not supported, only double arrays');
+          }
+          if (wire.type === ColumnType.DOUBLE_ARRAY && dims < 1) {
+            // The server defers creating an array column until it sees a
+            // non-null array: an all-null batch writes nothing to it.
+            targets.push(name);
+            converted.push(null);
+            continue;
+          }
+          plan.added.set(name, newColumn(name, wire, dims));
+        }
       }
-      txn.rowCount += block.rowCount;
+      const col = this.column(plan, name)!;
+      if (wire.type === ColumnType.DOUBLE_ARRAY && col.type === ColumnType.DOUBLE_ARRAY) {
+        checkArrayDimensions(name, col, dims);
+        if (col.dims === undefined && dims > 0) {
+          // First non-null arrays of a column created empty: the batch fixes its dims.
+          plan.added.set(name, { ...col, dims });
+        }
+      }
+      const convert = converterFor(wire, name, col);
+      const out: unknown[] = new Array(rowCount);
+      for (let i = 0; i < rowCount; i++) {
+        const v = wire.values[i];
+        out[i] = v === null || v === undefined ? null : convert(v);
+      }
+      targets.push(name);
+      converted.push(out);
+    }
+    const auto = plan.autoTimestamp;
+    if (auto !== undefined) {
+      plan.added.set(auto.name, auto);
+      plan.autoTimestamp = undefined;
+    }
+    for (let i = 0; i < rowCount; i++) {
+      const row: Row = {};
+      // Later definitions of a duplicated column win, as both write the same column.
+      for (let c = 0; c < targets.length; c++) {
+        const values = converted[c];
+        if (values !== null && values !== undefined) row[targets[c]!] = values[i];
+      }
+      plan.rows.push(row);
     }
   }
 
   /**
    * Commits everything staged in `txn`: each table it touched gets the next
    * seqTxn. Rows missing a column read null; a row without the designated
-   * timestamp gets the server's clock (microseconds), as QuestDB does.
+   * timestamp gets the server's clock (in the column's unit), as QuestDB does.
    * @returns one entry per committed table, in staging order
    */
   commit(txn: PendingTxn): TableCommit[] {
@@ -219,6 +394,9 @@ export class RowStore {
     for (const [name, staged] of txn.rows) {
       const t = this.ensureTable(name);
       t.seqTxn += 1n;
+      const tsType =
+        t.designatedTimestamp === null ? undefined : t.columns.get(t.designatedTimestamp)?.type;
+      const now = BigInt(Date.now()) * (tsType === ColumnType.TIMESTAMP_NANOS ? 1_000_000n : 1000n);
       const committed: Row[] = [];
       for (const row of staged) {
         const full: Row = {};
@@ -227,7 +405,7 @@ export class RowStore {
           full[colName] = v === undefined ? null : v;
         }
         if (t.designatedTimestamp !== null && full[t.designatedTimestamp] === null) {
-          full[t.designatedTimestamp] = BigInt(Date.now()) * 1000n;
+          full[t.designatedTimestamp] = now;
         }
         this.append(t, full);
         committed.push(full);
@@ -247,18 +425,22 @@ export class RowStore {
   private ensureTable(name: string): TableState {
     let t = this.state.get(name);
     if (t === undefined) {
-      t = {
-        name,
-        columns: new Map(),
-        designatedTimestamp: null,
-        rows: [],
-        seqTxn: 0n,
-        dedupKeys: this.dedupConfig.get(name) ?? null,
-        dedupIndex: new Map(),
-      };
+      t = this.newTable(name);
       this.state.set(name, t);
     }
     return t;
+  }
+
+  private newTable(name: string): TableState {
+    return {
+      name,
+      columns: new Map(),
+      designatedTimestamp: null,
+      rows: [],
+      seqTxn: 0n,
+      dedupKeys: this.dedupConfig.get(name) ?? null,
+      dedupIndex: new Map(),
+    };
   }
 
   private append(t: TableState, row: Row): void {

@@ -37,7 +37,7 @@ describe('RowStore', () => {
     expect(txn.isEmpty()).toBe(true);
   });
 
-  it('rejects a type conflict inside one frame with SCHEMA_MISMATCH and adds no column', () => {
+  it('rejects a type QuestDB cannot coerce with WRITE_ERROR and adds no table or column', () => {
     const store = new RowStore();
     const m = msg('a', [{ k: 'x', ts: 1n, v: 1 }]);
     m.tables.push({
@@ -45,7 +45,7 @@ describe('RowStore', () => {
       rowCount: 1,
       columns: [
         { name: 'extra', type: ColumnType.LONG, nullFlag: 0, values: [1n] },
-        { name: 'v', type: ColumnType.LONG, nullFlag: 0, values: [1n] },
+        { name: 'v', type: ColumnType.TIMESTAMP, nullFlag: 0, values: [1n] },
       ],
     });
     const txn = new PendingTxn();
@@ -56,7 +56,10 @@ describe('RowStore', () => {
       caught = err;
     }
     expect(caught).toBeInstanceOf(FrameRejectedError);
-    expect((caught as FrameRejectedError).status).toBe(Status.SCHEMA_MISMATCH);
+    expect((caught as FrameRejectedError).status).toBe(Status.WRITE_ERROR);
+    expect((caught as FrameRejectedError).reason).toBe(
+      'cannot write TIMESTAMP to column [column=v, type=DOUBLE]',
+    );
     expect(store.tables()).toEqual([]);
     expect(txn.isEmpty()).toBe(true);
   });
