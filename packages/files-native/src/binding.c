@@ -43,6 +43,8 @@ static int64_t stat_mapped, stat_unmapped_by_call, stat_unmapped_by_gc, stat_rel
 
 /* ---- errors ------------------------------------------------------------ */
 
+static bool pending(napi_env env);
+
 typedef struct {
   int err;
   const char *code;
@@ -85,8 +87,28 @@ static const errno_name ERRNO_NAMES[] = {
 #endif
 };
 
-/* Throws Error{code, errno (negative), syscall, path?}; `neg_err` is -errno. */
-static void throw_system_error(napi_env env, int neg_err, const char *syscall, const char *path) {
+/* Longest piece of a path quoted in an error message, in bytes. */
+#define MESSAGE_PATH_MAX 4096
+
+/* Bytes of `path` to quote: at most MESSAGE_PATH_MAX, never cutting a UTF-8 sequence. */
+static size_t quoted_length(const char *path, bool *cut) {
+  size_t n = strlen(path);
+  *cut = n > MESSAGE_PATH_MAX;
+  if (!*cut) return n;
+  n = MESSAGE_PATH_MAX;
+  while (n > 0 && ((unsigned char)path[n] & 0xC0u) == 0x80u) n--;
+  return n;
+}
+
+/*
+ * Throws Error{code, errno (negative), syscall, path?}; `neg_err` is -errno.
+ * `js_path` is the caller's own string, set as `path` as it is: a path near
+ * V8's string limit must not be rebuilt from C (V8 aborts the process when
+ * a new string is too long), so the message quotes only its first
+ * MESSAGE_PATH_MAX bytes.
+ */
+static void throw_system_error(napi_env env, int neg_err, const char *syscall, const char *path,
+                               napi_value js_path) {
   const char *code = "UNKNOWN";
   const char *text = "unknown error";
   for (size_t i = 0; i < sizeof(ERRNO_NAMES) / sizeof(ERRNO_NAMES[0]); i++) {
@@ -96,35 +118,32 @@ static void throw_system_error(napi_env env, int neg_err, const char *syscall, c
       break;
     }
   }
-  char small[256];
-  char *msg = small;
-  int need = path ? snprintf(NULL, 0, "%s: %s, %s '%s'", code, text, syscall, path)
-                  : snprintf(NULL, 0, "%s: %s, %s", code, text, syscall);
-  if (need < 0) need = 0;
-  if ((size_t)need >= sizeof(small)) {
-    msg = malloc((size_t)need + 1);
-    if (msg == NULL) msg = small, need = (int)sizeof(small) - 1;
-  }
-  if (path) {
-    snprintf(msg, (size_t)need + 1, "%s: %s, %s '%s'", code, text, syscall, path);
+  char msg[MESSAGE_PATH_MAX + 256];
+  if (path != NULL) {
+    bool cut = false;
+    int quoted = (int)quoted_length(path, &cut);
+    snprintf(msg, sizeof(msg), "%s: %s, %s '%.*s%s'", code, text, syscall, quoted, path,
+             cut ? "..." : "");
   } else {
-    snprintf(msg, (size_t)need + 1, "%s: %s, %s", code, text, syscall);
+    snprintf(msg, sizeof(msg), "%s: %s, %s", code, text, syscall);
   }
 
-  napi_value js_code, js_msg, error, value;
-  napi_create_string_utf8(env, code, NAPI_AUTO_LENGTH, &js_code);
-  napi_create_string_utf8(env, msg, NAPI_AUTO_LENGTH, &js_msg);
-  if (msg != small) free(msg);
-  napi_create_error(env, js_code, js_msg, &error);
-  napi_create_int32(env, neg_err, &value);
-  napi_set_named_property(env, error, "errno", value);
-  napi_create_string_utf8(env, syscall, NAPI_AUTO_LENGTH, &value);
-  napi_set_named_property(env, error, "syscall", value);
-  if (path) {
-    napi_create_string_utf8(env, path, NAPI_AUTO_LENGTH, &value);
-    napi_set_named_property(env, error, "path", value);
+  napi_value js_code = NULL, js_msg = NULL, error = NULL, value = NULL;
+  if (napi_create_string_utf8(env, code, NAPI_AUTO_LENGTH, &js_code) != napi_ok ||
+      napi_create_string_utf8(env, msg, NAPI_AUTO_LENGTH, &js_msg) != napi_ok ||
+      napi_create_error(env, js_code, js_msg, &error) != napi_ok) {
+    if (!pending(env)) napi_throw_error(env, code, text);
+    return;
   }
-  napi_throw(env, error);
+  /* The extra properties are best effort: the error is thrown either way. */
+  if (napi_create_int32(env, neg_err, &value) == napi_ok) {
+    napi_set_named_property(env, error, "errno", value);
+  }
+  if (napi_create_string_utf8(env, syscall, NAPI_AUTO_LENGTH, &value) == napi_ok) {
+    napi_set_named_property(env, error, "syscall", value);
+  }
+  if (js_path != NULL) napi_set_named_property(env, error, "path", js_path);
+  if (!pending(env)) napi_throw(env, error);
 }
 
 static void throw_range(napi_env env, const char *name, const char *must, double received) {
@@ -204,7 +223,7 @@ static char *get_path(napi_env env, napi_value value, const char *name) {
   }
   char *buf = malloc(len + 1);
   if (buf == NULL) {
-    throw_system_error(env, -ENOMEM, "malloc", NULL);
+    throw_system_error(env, -ENOMEM, "malloc", NULL, NULL);
     return NULL;
   }
   napi_get_value_string_utf8(env, value, buf, len + 1, &len);
@@ -306,14 +325,14 @@ static napi_value js_mmap(napi_env env, napi_callback_info info) {
 
   qwp_mapping *mapping = malloc(sizeof(*mapping));
   if (mapping == NULL) {
-    throw_system_error(env, -ENOMEM, "mmap", NULL);
+    throw_system_error(env, -ENOMEM, "mmap", NULL, NULL);
     return NULL;
   }
   void *addr = NULL;
   int rc = qwp_mmap(fd, offset, (size_t)length, writable, &addr);
   if (rc != 0) {
     free(mapping);
-    throw_system_error(env, rc, "mmap", NULL);
+    throw_system_error(env, rc, "mmap", NULL, NULL);
     return NULL;
   }
   mapping->addr = addr;
@@ -322,9 +341,23 @@ static napi_value js_mmap(napi_env env, napi_callback_info info) {
   COUNT(stat_mapped);
 
   napi_value buffer;
-  /* On failure Node still runs the finalizer, which unmaps and frees. */
-  if (napi_create_external_arraybuffer(env, addr, (size_t)length, finalize_mapping, mapping,
-                                       &buffer) != napi_ok) {
+  napi_status status = napi_create_external_arraybuffer(env, addr, (size_t)length,
+                                                        finalize_mapping, mapping, &buffer);
+  if (status == napi_no_external_buffers_allowed || status == napi_pending_exception ||
+      status == napi_cannot_run_js) {
+    /* Refused before Node took ownership (V8 sandbox as in Electron, or a
+       terminating worker): the finalizer will never run, so release here. */
+    finalize_mapping(env, addr, mapping);
+    if (status == napi_no_external_buffers_allowed) {
+      throw_system_error(env, -ENOSYS, "mmap", NULL, NULL);
+    } else {
+      throw_internal(env, "could not wrap the mapping in an ArrayBuffer");
+    }
+    return NULL;
+  }
+  if (status != napi_ok) {
+    /* Node owns the mapping and has run (or will run) the finalizer, e.g. at
+       once for a length over buffer.constants.MAX_LENGTH with its own error pending. */
     throw_internal(env, "could not wrap the mapping in an ArrayBuffer");
     return NULL;
   }
@@ -354,7 +387,7 @@ static napi_value js_munmap(napi_env env, napi_callback_info info) {
   int rc = qwp_munmap(addr, length);
   COUNT(stat_unmapped_by_call);
   if (rc != 0) {
-    throw_system_error(env, rc, "munmap", NULL);
+    throw_system_error(env, rc, "munmap", NULL, NULL);
     return NULL;
   }
   return NULL;
@@ -404,7 +437,7 @@ static napi_value js_msync(napi_env env, napi_callback_info info) {
   if (!get_bool(env, argv[3], "sync", &sync)) return NULL;
   if (span == 0) return NULL;
   int rc = qwp_msync(start, span, sync);
-  if (rc != 0) throw_system_error(env, rc, "msync", NULL);
+  if (rc != 0) throw_system_error(env, rc, "msync", NULL, NULL);
   return NULL;
 }
 
@@ -422,7 +455,7 @@ static napi_value js_madvise(napi_env env, napi_callback_info info) {
   }
   if (span == 0) return NULL;
   int rc = qwp_madvise(start, span, (enum qwp_advice)advice);
-  if (rc != 0) throw_system_error(env, rc, "madvise", NULL);
+  if (rc != 0) throw_system_error(env, rc, "madvise", NULL, NULL);
   return NULL;
 }
 
@@ -435,7 +468,7 @@ static napi_value js_fallocate(napi_env env, napi_callback_info info) {
   if (!get_integer(env, argv[1], "offset", 0, MAX_SAFE_INTEGER, &offset)) return NULL;
   if (!get_integer(env, argv[2], "length", 1, MAX_SAFE_INTEGER, &length)) return NULL;
   int rc = qwp_fallocate(fd, offset, length);
-  if (rc != 0) throw_system_error(env, rc, "fallocate", NULL);
+  if (rc != 0) throw_system_error(env, rc, "fallocate", NULL, NULL);
   return NULL;
 }
 
@@ -446,7 +479,7 @@ static napi_value js_try_lock(napi_env env, napi_callback_info info) {
   if (!get_fd(env, argv[0], &fd)) return NULL;
   int rc = qwp_try_lock(fd);
   if (rc < 0) {
-    throw_system_error(env, rc, "flock", NULL);
+    throw_system_error(env, rc, "flock", NULL, NULL);
     return NULL;
   }
   napi_value result;
@@ -460,7 +493,7 @@ static napi_value js_unlock(napi_env env, napi_callback_info info) {
   int fd;
   if (!get_fd(env, argv[0], &fd)) return NULL;
   int rc = qwp_unlock(fd);
-  if (rc != 0) throw_system_error(env, rc, "flock", NULL);
+  if (rc != 0) throw_system_error(env, rc, "flock", NULL, NULL);
   return NULL;
 }
 
@@ -471,7 +504,7 @@ static napi_value js_fsync_dir(napi_env env, napi_callback_info info) {
   if (path == NULL) return NULL;
   const char *syscall = "fsync";
   int rc = qwp_fsync_dir(path, &syscall);
-  if (rc != 0) throw_system_error(env, rc, syscall, path);
+  if (rc != 0) throw_system_error(env, rc, syscall, path, argv[0]);
   free(path);
   return NULL;
 }
