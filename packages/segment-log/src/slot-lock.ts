@@ -39,14 +39,39 @@ export function ensureDirectory(files: FilesFacade, dir: string): void {
       throw new BadDirectoryError(`cannot stat ${dir}: ${reasonOf(err)}`, dir, err);
     }
   }
+  // The levels about to be made, deepest first: each one's entry lives in its parent.
+  const missing: string[] = [];
+  for (let d = dir.replace(/\/+$/, ''); d !== '' && !existsAsEntry(files, d); d = parentOf(d)) {
+    missing.push(d);
+  }
   try {
     files.mkdir(dir, true);
   } catch (err) {
     throw new BadDirectoryError(`cannot create directory ${dir}: ${reasonOf(err)}`, dir, err);
   }
-  // The new entry lives in the parent: make it durable there.
-  const parent = dir.replace(/\/+$/, '').replace(/\/[^/]*$/, '');
-  if (parent !== '' && parent !== dir) syncDirectory(files, parent);
+  // Make every new entry durable, the outermost last so no durable entry points at a lost one.
+  for (const d of missing) {
+    const parent = parentOf(d);
+    if (parent !== '') syncDirectory(files, parent);
+  }
+}
+
+/** `a/b/c` -> `a/b`; `/a` -> `/`; `a` -> `.`; `/` -> ''. */
+function parentOf(path: string): string {
+  const i = path.lastIndexOf('/');
+  if (i < 0) return path === '.' ? '' : '.';
+  if (i === 0) return path === '/' ? '' : '/';
+  return path.slice(0, i);
+}
+
+/** True when something exists at `path`; a stat error other than ENOENT counts as existing (mkdir reports it). */
+function existsAsEntry(files: FilesFacade, path: string): boolean {
+  try {
+    files.stat(path);
+    return true;
+  } catch (err) {
+    return errnoOf(err) !== 'ENOENT';
+  }
 }
 
 /** Reads the PID a lock holder wrote into `fd`, or undefined if it is not a PID. */

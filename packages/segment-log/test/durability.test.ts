@@ -49,6 +49,20 @@ describe('directory fsyncs', () => {
     slot.close();
   });
 
+  test('every directory level created for a new sf_dir is made durable in its parent', () => {
+    const { files, dirSyncs } = recordingFiles();
+    const deep = join(sfDir, 'x', 'y');
+    const slot = openSlot({
+      sfDir: deep,
+      senderId: 's',
+      segmentSize: SEG,
+      autoService: false,
+      files,
+    });
+    expect(dirSyncs.slice(0, 3)).toEqual([join(sfDir, 'x'), sfDir, deep]);
+    slot.close();
+  });
+
   test('a rotation fsyncs the directory after the rename; trims are batched into service', () => {
     const { files, dirSyncs } = recordingFiles();
     const slot = openSlot({ sfDir, senderId: 's', segmentSize: SEG, autoService: false, files });

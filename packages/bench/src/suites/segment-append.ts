@@ -149,7 +149,7 @@ export const segmentAppendSuite: Suite = {
       notes: [
         `${frames} frames of ${FRAME} bytes per mode into ${SEGMENT / 2 ** 20} MiB segments, after a warm-up run; everything acked every 4096 frames.`,
         'Latency: each append timed alone with process.hrtime.bigint(), the median cost of the clock pair subtracted. Throughput: a second pass timed 256 appends at a time.',
-        "The segment manager's work (unlink trimmed segments, pre-make the spare) runs untimed between appends, as a background service would; the rotation itself (rebase + rename of the spare) is timed and shows in the tail.",
+        "The segment manager's work (unlink trimmed segments and fsync the directory once, pre-make the spare) runs untimed between appends, as a background service would; the rotation itself (rebase + rename of the spare + one directory fsync in SF mode) is timed and shows in the tail.",
         'Machine: 2 cores shared by producer and any server; no server runs in this suite.',
       ],
       columns: [
