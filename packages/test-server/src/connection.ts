@@ -53,7 +53,7 @@ export interface ConnectionInfo {
   closeReason: string | null;
 }
 
-/** How responses are batched: one OK per committed frame, or cumulative like QuestDB's server. */
+/** How responses are batched: cumulative like QuestDB's server (default), or one OK per committed frame. */
 export type AckMode = 'per-frame' | 'cumulative';
 
 /** Server-wide services a connection uses. */
@@ -152,6 +152,13 @@ export class Connection {
         this.terminate();
       }
     });
+    // The server runs with autoPong off: QuestDB flushes the pending OK
+    // before it answers a PING, so the PONG must not overtake it.
+    ws.on('ping', (data) => {
+      if (this.closed || this.terminated) return;
+      this.flushAck();
+      ws.pong(data);
+    });
     ws.on('error', (err) => {
       ctx.log(`conn ${info.id}: websocket error: ${err.message}`);
     });
@@ -203,6 +210,9 @@ export class Connection {
       return;
     }
     const drop = this.ctx.faults.dropFor(this.info.frames);
+    // The frames before the one the fault cuts at are acknowledged first, so
+    // the fault hits exactly that frame whatever the ACK batching.
+    if (drop !== null) this.flushAck();
     if (drop === 'before-process') {
       this.drop(record, 'before processing');
       return;

@@ -20,6 +20,15 @@ export interface ColumnSchema {
   geohashBits?: number;
 }
 
+/** A column of a table made with `createTable`: name and QWP type code, plus its type details. */
+export interface TableColumn {
+  name: string;
+  type: number;
+  dims?: number;
+  scale?: number;
+  geohashBits?: number;
+}
+
 /** How the row store treats what QuestDB refuses at write time. */
 export interface RowStoreOptions {
   /**
@@ -142,13 +151,7 @@ export class RowStore {
    */
   createTable(
     table: string,
-    columns: readonly {
-      name: string;
-      type: number;
-      dims?: number;
-      scale?: number;
-      geohashBits?: number;
-    }[],
+    columns: readonly TableColumn[],
     designatedTimestamp: string | null,
   ): void {
     if (this.state.has(table)) throw new TestServerOptionsError(`table '${table}' already exists`);

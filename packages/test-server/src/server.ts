@@ -20,7 +20,7 @@ import {
   statusText,
 } from './handshake.js';
 import { QWP_VERSION_1 } from './protocol.js';
-import { type ColumnSchema, type Row, RowStore } from './row-store.js';
+import { type ColumnSchema, type Row, RowStore, type TableColumn } from './row-store.js';
 import { type ServerModeName, type ServerStats, Stats } from './stats.js';
 
 /** The cap QuestDB advertises with its default 2 MiB receive buffer: 2 MiB minus a 14-byte frame header. */
@@ -37,7 +37,10 @@ export interface TestServerOptions {
   host?: string;
   /** Require HTTP basic or bearer credentials on the upgrade. */
   auth?: AuthOptions;
-  /** Role reported in X-QuestDB-Role; REPLICA and PRIMARY_CATCHUP refuse ingest with 421. */
+  /**
+   * Role reported in X-QuestDB-Role on every 101 (default 'STANDALONE', as an
+   * OSS QuestDB reports); REPLICA and PRIMARY_CATCHUP refuse ingest with 421.
+   */
   role?: ServerRole;
   /** Zone reported in X-QuestDB-Zone. */
   zone?: string;
@@ -49,8 +52,20 @@ export interface TestServerOptions {
   durableAck?: boolean | { delayMs?: number };
   /** DEDUP UPSERT KEYS per table (columns besides the designated timestamp). */
   dedup?: Record<string, string[]>;
-  /** 'per-frame' (default): one OK per committed frame. 'cumulative': batched like QuestDB's server. */
+  /**
+   * 'cumulative' (default), QuestDB's only mode: one OK covers every frame
+   * committed since the last one (at most 8 frames, plus one at the end of
+   * each receive burst), and goes out before any error, close or PONG.
+   * 'per-frame': one OK per committed frame (simpler to assert on, but
+   * hides client bugs in cumulative-ack handling).
+   */
   ackMode?: AckMode;
+  /**
+   * 'reject' (default): a new LONG_ARRAY column is a WRITE_ERROR, as on
+   * QuestDB. 'accept': LONG_ARRAY columns are stored (for a server that
+   * supports them).
+   */
+  longArrays?: 'reject' | 'accept';
   /**
    * 'strict' (default): every frame fully decoded and its rows stored.
    * 'throughput': header checked on every frame, a sampled fraction fully
@@ -114,6 +129,18 @@ export interface TestServer extends FaultMethods {
   seqTxn(table: string): bigint;
   /** Counters, including which mode the server runs in. */
   stats(): ServerStats;
+  /**
+   * Creates `table` as SQL would, before any frame: `columns` in order
+   * (`{ name, type }` with QWP type codes, plus `dims` / `scale` /
+   * `geohashBits` where they apply) and the name of the designated
+   * timestamp column, or null for a table without one. Lets a test start
+   * from a schema QWP would not create (an INT column, no timestamp).
+   */
+  createTable(
+    table: string,
+    columns: readonly TableColumn[],
+    designatedTimestamp: string | null,
+  ): void;
   /** Turns on DEDUP UPSERT KEYS (designated timestamp + `columns`) for `table`. */
   setDedup(table: string, columns: readonly string[]): void;
   /** Changes the role (and zone) reported to new upgrades. */
@@ -159,6 +186,11 @@ function validateOptions(o: TestServerOptions): void {
       `mode must be 'strict' or 'throughput', got ${String(o.mode)}`,
     );
   }
+  if (o.longArrays !== undefined && o.longArrays !== 'reject' && o.longArrays !== 'accept') {
+    throw new TestServerOptionsError(
+      `longArrays must be 'reject' or 'accept', got ${String(o.longArrays)}`,
+    );
+  }
   if (o.ackMode !== undefined && o.ackMode !== 'per-frame' && o.ackMode !== 'cumulative') {
     throw new TestServerOptionsError(
       `ackMode must be 'per-frame' or 'cumulative', got ${String(o.ackMode)}`,
@@ -197,7 +229,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
   const durable = options.durableAck;
   const log = options.log ?? (() => {});
 
-  const store = new RowStore();
+  const store = new RowStore({ longArrays: options.longArrays ?? 'reject' });
   for (const [table, cols] of Object.entries(options.dedup ?? {})) store.setDedup(table, cols);
   if (options.onCommit !== undefined) store.onCommit = options.onCommit;
   const faults = new Faults(options.faults);
@@ -208,7 +240,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
   const sockets = new Set<Socket>();
   const handshake: HandshakeConfig = {
     auth: options.auth ?? null,
-    role: options.role ?? null,
+    role: options.role ?? 'STANDALONE',
     zone: options.zone ?? null,
     serverMaxVersion: options.serverMaxVersion ?? QWP_VERSION_1,
     maxBatchSize,
@@ -221,7 +253,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     store,
     faults,
     stats,
-    ackMode: options.ackMode ?? 'per-frame',
+    ackMode: options.ackMode ?? 'cumulative',
     decodeEvery,
     storeRows: mode === 'strict',
     recording: frameLogLimit > 0,
@@ -246,6 +278,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     maxPayload: maxBatchSize,
     perMessageDeflate: false,
     skipUTF8Validation: true,
+    autoPong: false,
   });
   const accepted = new WeakMap<IncomingMessage, string[]>();
   wss.on('headers', (headers, req) => {
@@ -395,6 +428,8 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     schema: (table) => store.schema(table),
     seqTxn: (table) => store.seqTxn(table),
     stats: () => stats.snapshot(mode, sampleRate),
+    createTable: (table, columns, designatedTimestamp) =>
+      store.createTable(table, columns, designatedTimestamp),
     setDedup: (table, columns) => store.setDedup(table, columns),
     setRole: (role, zone) => {
       handshake.role = role;

@@ -1,7 +1,7 @@
 import { GlobalSymbolDictionary, QwpBatch, QwpEncoder } from '@qwp/qwp-wire';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../src/index.js';
-import { connect, type TestClient } from './helpers/client.js';
+import { ackCoverage, connect, type TestClient } from './helpers/client.js';
 
 let server: TestServer | null = null;
 let client: TestClient | null = null;
@@ -40,8 +40,9 @@ describe("frames from @qwp/qwp-wire's encoder", () => {
       .at(1_700_000_000_000_002n, 'us');
     const second = encoder.encode(batch.tables());
     for (const f of [...first, ...second]) client.send(f);
-    const responses = await client.waitFor(first.length + second.length);
+    const responses = await client.waitForAck(first.length + second.length - 1);
     expect(responses.every((r) => r.kind === 'ok')).toBe(true);
+    expect(ackCoverage(responses).highest).toBe(BigInt(first.length + second.length - 1));
     const rows = server.rows('trades');
     expect(rows.map((r) => [r.sym, r.px, r.timestamp])).toEqual([
       ['ETH-USD', 2615.5, 1_700_000_000_000_000n],

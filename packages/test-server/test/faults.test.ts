@@ -1,7 +1,13 @@
 import { decodeResponse, Status } from '@qwp/qwp-wire';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer, type TestServerOptions } from '../src/index.js';
-import { connect, rawRequest, type TestClient, upgradeHeaders } from './helpers/client.js';
+import {
+  ackCoverage,
+  connect,
+  rawRequest,
+  type TestClient,
+  upgradeHeaders,
+} from './helpers/client.js';
 import { emptyCommit, simpleRows } from './helpers/frames.js';
 
 const SEED = Number(process.env.QWP_TEST_SEED ?? 42);
@@ -36,7 +42,9 @@ describe('faults', () => {
     for (let i = 0; i < 5; i++) c.send(row(i));
     const closed = await c.closed();
     expect(closed.code).toBe(1006);
-    expect(c.responses.map((r) => r.kind === 'ok' && r.sequence)).toEqual([0n, 1n]);
+    // Frames before the Nth are acknowledged (cumulatively) before the cut; the Nth never is.
+    expect(c.responses.every((r) => r.kind === 'ok')).toBe(true);
+    expect(ackCoverage(c.responses).highest).toBe(1n);
     // Frame 3 committed without an ACK: a replay duplicates it unless DEDUP is on.
     expect(s.rows('t').map((r) => r.v)).toEqual([0n, 1n, 2n]);
     expect(s.frames.map((f) => f.outcome)).toEqual(['committed', 'committed', 'dropped']);
@@ -83,6 +91,8 @@ describe('faults', () => {
     const c = await open(s);
     const t0 = Date.now();
     c.send(row(0));
+    // A separate burst, so the cumulative server owes two OKs, both delayed.
+    await sleep(30);
     c.send(row(1));
     const rs = await c.waitFor(2);
     expect(Date.now() - t0).toBeGreaterThanOrEqual(140);
@@ -167,7 +177,9 @@ describe('faults', () => {
     expect(raw).toHaveLength(5);
     expect(() => decodeResponse(raw!)).toThrow();
     s.faults.corruptAcks('future', 1);
+    // One frame per OK: wait for each before sending the next.
     c.send(row(1));
+    await c.waitFor(1);
     c.send(row(2));
     const [future, normal] = await c.waitFor(2);
     expect(future).toMatchObject({ kind: 'ok', sequence: 1001n });
@@ -177,12 +189,16 @@ describe('faults', () => {
   it('sends cumulative DURABLE_ACK frames that trail the OKs', async () => {
     const s = await start({ durableAck: { delayMs: 30 } });
     const c = await open(s, { 'X-QWP-Request-Durable-Ack': 'true' });
+    // One frame per OK (each waits for the last), so three OKs are owed.
     c.send(row(0));
+    await c.waitForAck(0);
     c.send(simpleRows('u', [{ v: 1n, ts: 1n }]));
+    await c.waitForAck(1);
     c.send(row(2));
+    await c.waitForAck(2);
     const rs = await c.waitFor(4, 2000);
     expect(rs[0]).toMatchObject({ kind: 'ok', sequence: 0n });
-    expect(rs.filter((r) => r.kind === 'ok')).toHaveLength(3);
+    expect(ackCoverage(c.responses).sequences).toEqual([0n, 1n, 2n]);
     const firstDurable = rs.findIndex((r) => r.kind === 'durable-ack');
     expect(firstDurable).toBeGreaterThanOrEqual(1);
     await sleep(100);

@@ -88,6 +88,33 @@ export class TestClient {
     return this.responses.slice(0, count);
   }
 
+  /**
+   * Resolves once an OK covering sequence `seq` (cumulative: an OK covers
+   * every sequence up to its own) or any error has arrived.
+   */
+  async waitForAck(seq: bigint | number, timeoutMs = 3000): Promise<Response[]> {
+    const want = BigInt(seq);
+    const covered = () =>
+      this.responses.some((r) => (r.kind === 'ok' && r.sequence >= want) || r.kind === 'error');
+    const deadline = Date.now() + timeoutMs;
+    while (!covered()) {
+      if (this.closeCode !== null)
+        throw new Error(
+          `closed (${this.closeCode} ${this.closeReason}) before sequence ${want} was acked`,
+        );
+      const left = deadline - Date.now();
+      if (left <= 0) throw new Error(`timed out before sequence ${want} was acked`);
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, left);
+        this.waiters.push(() => {
+          clearTimeout(t);
+          resolve();
+        });
+      });
+    }
+    return [...this.responses];
+  }
+
   /** Waits for the close, bounded. */
   async closed(timeoutMs = 3000): Promise<{ code: number | null; reason: string }> {
     await Promise.race([this.closedPromise, new Promise((r) => setTimeout(r, timeoutMs))]);
@@ -100,6 +127,35 @@ export class TestClient {
     }
     await this.closed(1000);
   }
+}
+
+/** What a run of cumulative OKs acknowledged. */
+export interface AckCoverage {
+  /** Sequences of the OKs, in arrival order. */
+  sequences: bigint[];
+  /** Highest sequence acknowledged (-1 when none). */
+  highest: bigint;
+  /** Latest seqTxn per table over all the OKs. */
+  tables: Record<string, bigint>;
+}
+
+/**
+ * Folds the OKs of `responses` as a client must: each OK acknowledges every
+ * sequence up to its own and carries the tables committed since the last OK.
+ * Throws if the OK sequences do not strictly increase (a server bug).
+ */
+export function ackCoverage(responses: readonly Response[]): AckCoverage {
+  const out: AckCoverage = { sequences: [], highest: -1n, tables: {} };
+  for (const r of responses) {
+    if (r.kind !== 'ok') continue;
+    if (r.sequence <= out.highest) {
+      throw new Error(`OK sequence ${r.sequence} does not pass the previous ${out.highest}`);
+    }
+    out.sequences.push(r.sequence);
+    out.highest = r.sequence;
+    for (const t of r.tables) out.tables[t.name] = t.seqTxn;
+  }
+  return out;
 }
 
 /** Opens a QWP connection; rejects with the HTTP status on a refused upgrade. */
