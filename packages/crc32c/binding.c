@@ -15,19 +15,17 @@
 #include <node_api.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 
 #include "src/crc32c.h"
 
 #define CODE_TYPE "ERR_CRC32C_INVALID_ARG_TYPE"
 #define CODE_RANGE "ERR_CRC32C_OUT_OF_RANGE"
 
-/* Per-environment state: error classes and the SharedArrayBuffer constructor. */
+/* Per-environment state: error classes and the DataView constructor. */
 typedef struct {
   napi_ref type_error;
   napi_ref range_error;
-  napi_ref shared_array_buffer;
-  napi_ref uint8_array;
+  napi_ref data_view;
 } env_state;
 
 static env_state *state_of(napi_env env) {
@@ -125,7 +123,8 @@ static int get_index(napi_env env, const char *fn, const char *what, napi_value 
     throw_error(env, 0, msg);
     return 0;
   }
-  if (!(d >= 0 && d <= (double)max) || d != floor(d)) {
+  /* The 2^53 bound keeps (size_t)d exact and <= max even where (double)max rounds up. */
+  if (!(d >= 0 && d <= (double)max && d <= 9007199254740991.0) || d != floor(d)) {
     char msg[200];
     snprintf(msg, sizeof msg, "%s: %s must be an integer in [0, %zu], got %.17g", fn, what, max,
              d);
@@ -186,8 +185,11 @@ static size_t element_size(napi_typedarray_type t) {
 
 /*
  * Finds the bytes behind an ArrayBuffer, SharedArrayBuffer or ArrayBufferView.
- * Node-API 8 cannot read a bare SharedArrayBuffer, so one is viewed through a
- * temporary Uint8Array (views over shared memory need no such step).
+ * Node-API 8 can neither read nor recognise a bare SharedArrayBuffer, so any
+ * other object goes through a temporary `new DataView(v)`: that accepts only
+ * a real (Shared)ArrayBuffer and throws for everything else, Proxies included,
+ * without running any of the caller's JS (where `instanceof` would call
+ * Proxy traps and `new Uint8Array(v)` would copy an array-like of any length).
  */
 static int get_bytes(napi_env env, napi_value v, const uint8_t **ptr, size_t *len) {
   bool is;
@@ -215,16 +217,20 @@ static int get_bytes(napi_env env, napi_value v, const uint8_t **ptr, size_t *le
     return 1;
   }
   env_state *st = state_of(env);
-  napi_value sab_ctor, u8_ctor, view;
+  napi_value dv_ctor = NULL, view;
   napi_valuetype t;
-  if (st == NULL || napi_typeof(env, v, &t) != napi_ok || t != napi_object ||
-      napi_get_reference_value(env, st->shared_array_buffer, &sab_ctor) != napi_ok ||
-      napi_get_reference_value(env, st->uint8_array, &u8_ctor) != napi_ok || sab_ctor == NULL ||
-      u8_ctor == NULL || napi_instanceof(env, v, sab_ctor, &is) != napi_ok || !is ||
-      napi_new_instance(env, u8_ctor, 1, &v, &view) != napi_ok) {
+  if (st == NULL || st->data_view == NULL || napi_typeof(env, v, &t) != napi_ok ||
+      t != napi_object || napi_get_reference_value(env, st->data_view, &dv_ctor) != napi_ok ||
+      dv_ctor == NULL) {
     return 0;
   }
-  if (napi_get_typedarray_info(env, view, &type, &n, &data, NULL, NULL) != napi_ok) return 0;
+  if (napi_new_instance(env, dv_ctor, 1, &v, &view) != napi_ok) {
+    /* Not a SharedArrayBuffer: drop DataView's TypeError, the caller throws ours. */
+    napi_value ignored;
+    napi_get_and_clear_last_exception(env, &ignored);
+    return 0;
+  }
+  if (napi_get_dataview_info(env, view, &n, &data, NULL, NULL) != napi_ok) return 0;
   *ptr = (const uint8_t *)data;
   *len = n;
   return 1;
@@ -294,8 +300,7 @@ static void free_state(napi_env env, void *data, void *hint) {
   if (st == NULL) return;
   if (st->type_error != NULL) napi_delete_reference(env, st->type_error);
   if (st->range_error != NULL) napi_delete_reference(env, st->range_error);
-  if (st->shared_array_buffer != NULL) napi_delete_reference(env, st->shared_array_buffer);
-  if (st->uint8_array != NULL) napi_delete_reference(env, st->uint8_array);
+  if (st->data_view != NULL) napi_delete_reference(env, st->data_view);
   free(st);
 }
 
@@ -329,8 +334,9 @@ static napi_value make_impl(napi_env env, const crc32c_impl *impl) {
 
 /*
  * exports = { implementations: [{ name, crc32c, crc32cRange }...] (portable
- * first, fastest last), defaultIndex, setErrorClasses }. QWP_CRC32C_PORTABLE=1
- * makes the portable kernel the default.
+ * first, fastest last), setErrorClasses }. The JS side picks the default
+ * (QWP_CRC32C_PORTABLE is read there: getenv here would race with another
+ * thread's process.env writes, which Node guards with a lock C cannot take).
  */
 NAPI_MODULE_INIT(/* napi_env env, napi_value exports */) {
   env_state *st = (env_state *)calloc(1, sizeof *st);
@@ -344,25 +350,20 @@ NAPI_MODULE_INIT(/* napi_env env, napi_value exports */) {
   }
   napi_value global;
   if (napi_get_global(env, &global) != napi_ok) return NULL;
-  st->shared_array_buffer = global_ref(env, global, "SharedArrayBuffer");
-  st->uint8_array = global_ref(env, global, "Uint8Array");
+  st->data_view = global_ref(env, global, "DataView");
 
   const crc32c_impl *impls[CRC32C_MAX_IMPLS];
   size_t count = crc32c_list(impls);
 
-  napi_value list, item, idx, setter;
+  napi_value list, item, setter;
   if (napi_create_array_with_length(env, count, &list) != napi_ok) return NULL;
   for (size_t i = 0; i < count; i++) {
     item = make_impl(env, impls[i]);
     if (item == NULL || napi_set_element(env, list, (uint32_t)i, item) != napi_ok) return NULL;
   }
-  const char *force = getenv("QWP_CRC32C_PORTABLE");
-  int portable = force != NULL && strcmp(force, "1") == 0;
-  if (napi_create_uint32(env, portable ? 0 : (uint32_t)(count - 1), &idx) != napi_ok ||
-      napi_create_function(env, "setErrorClasses", NAPI_AUTO_LENGTH, js_set_error_classes, NULL,
+  if (napi_create_function(env, "setErrorClasses", NAPI_AUTO_LENGTH, js_set_error_classes, NULL,
                            &setter) != napi_ok ||
       napi_set_named_property(env, exports, "implementations", list) != napi_ok ||
-      napi_set_named_property(env, exports, "defaultIndex", idx) != napi_ok ||
       napi_set_named_property(env, exports, "setErrorClasses", setter) != napi_ok) {
     return NULL;
   }

@@ -18,8 +18,6 @@ export interface Crc32cImplementation {
 interface NativeBinding {
   /** Every kernel this CPU can run, portable first, fastest last. */
   implementations: Crc32cImplementation[];
-  /** Index of the kernel chosen at load (0 when QWP_CRC32C_PORTABLE=1). */
-  defaultIndex: number;
   setErrorClasses(typeError: typeof Crc32cTypeError, rangeError: typeof Crc32cRangeError): void;
 }
 

@@ -73,6 +73,51 @@ describe('bad arguments throw typed errors, never crash', () => {
         }
       });
 
+      it('crc32cRange runs none of the caller JS: Proxies and look-alikes are refused', () => {
+        let traps = 0;
+        // A handler that is itself a Proxy counts every trap V8 looks up.
+        const counting = new Proxy(
+          {},
+          {
+            get: () => {
+              traps++;
+              return undefined;
+            },
+          },
+        ) as ProxyHandler<object>;
+        const lookAlikes: unknown[] = [
+          new Proxy(new SharedArrayBuffer(16), counting),
+          new Proxy(new Uint8Array(16), counting),
+          new Proxy(new ArrayBuffer(16), counting),
+          new Proxy({}, { getPrototypeOf: () => SharedArrayBuffer.prototype }),
+          Object.create(SharedArrayBuffer.prototype),
+          Object.assign(Object.create(SharedArrayBuffer.prototype), { length: 2 ** 31 }),
+        ];
+        for (const v of lookAlikes) {
+          expectThrow(
+            () => impl.crc32cRange(v as ArrayBuffer, 0, 0),
+            Crc32cTypeError,
+            /crc32cRange: data must be an ArrayBuffer, SharedArrayBuffer or ArrayBufferView, got object/,
+          );
+        }
+        expect(traps).toBe(0);
+        // Real shared memory still works, subclassed or growable.
+        class Shared extends SharedArrayBuffer {}
+        const shared = new Shared(16);
+        new Uint8Array(shared).set(Uint8Array.from({ length: 16 }, (_, i) => i * 3));
+        const want = impl.crc32c(new Uint8Array(shared));
+        expect(impl.crc32cRange(shared, 0, 16)).toBe(want);
+        // Growable shared memory is ES2024; the project's lib is ES2023.
+        const Growable = SharedArrayBuffer as unknown as new (
+          length: number,
+          options: { maxByteLength: number },
+        ) => SharedArrayBuffer & { grow(length: number): void };
+        const growable = new Growable(8, { maxByteLength: 16 });
+        growable.grow(16);
+        new Uint8Array(growable).set(new Uint8Array(shared));
+        expect(impl.crc32cRange(growable, 0, 16)).toBe(want);
+      });
+
       it('offset and length must be in-range integers', () => {
         const bad: [number, number, RegExp][] = [
           [-1, 0, /offset/],
@@ -126,6 +171,58 @@ describe('bad arguments throw typed errors, never crash', () => {
   }
 });
 
+/** Detaches `buffer` (every view over it then has length 0). */
+function detach(buffer: ArrayBuffer): void {
+  structuredClone(buffer, { transfer: [buffer] });
+}
+
+// Resizable buffers are ES2024; the project's lib is ES2023.
+const Resizable = ArrayBuffer as unknown as new (
+  length: number,
+  options: { maxByteLength: number },
+) => ArrayBuffer & { resize(length: number): void };
+
+/** Values a hostile or careless caller might pass, made fresh for each run. */
+function hostile(kind: number, size: number): unknown {
+  switch (kind) {
+    case 0:
+      return new Proxy(new SharedArrayBuffer(size), {});
+    case 1:
+      return new Proxy(new Uint8Array(size), { get: () => size });
+    case 2: {
+      const view = new Uint8Array(new ArrayBuffer(size + 8), 8);
+      detach(view.buffer);
+      return view;
+    }
+    case 3: {
+      // A view left out of bounds by shrinking its resizable buffer.
+      const rab = new Resizable(size + 16, { maxByteLength: 2 * size + 16 });
+      const view = new DataView(rab, 16, size);
+      rab.resize(8);
+      return view;
+    }
+    case 4: {
+      const rab = new Resizable(size, { maxByteLength: 2 * size + 1 });
+      const tracking = new Uint8Array(rab);
+      rab.resize(2 * size + 1);
+      return tracking;
+    }
+    case 5: {
+      // valueOf that detaches: the addon must never call it.
+      const view = new Uint8Array(size);
+      return {
+        valueOf() {
+          detach(view.buffer);
+          return 0;
+        },
+        view,
+      };
+    }
+    default:
+      return Object.assign(Object.create(SharedArrayBuffer.prototype), { length: size });
+  }
+}
+
 describe('random arguments (seeded fuzz)', () => {
   const seed = testSeed(7100);
   const numbers = fc.oneof(
@@ -139,9 +236,14 @@ describe('random arguments (seeded fuzz)', () => {
     fc.integer({ min: 0, max: 70 }).map((n) => new SharedArrayBuffer(n)),
     fc.integer({ min: 0, max: 8 }).map((n) => new DataView(new ArrayBuffer(n * 8), n)),
     fc.integer({ min: 0, max: 8 }).map((n) => new BigInt64Array(n)),
+    fc.tuple(fc.nat(6), fc.integer({ min: 0, max: 300 })).map(([k, n]) => hostile(k, n)),
     fc.anything(),
   );
-  const arg = fc.oneof(numbers, fc.anything());
+  const arg = fc.oneof(
+    numbers,
+    fc.tuple(fc.nat(6), fc.integer({ min: 0, max: 300 })).map(([k, n]) => hostile(k, n)),
+    fc.anything(),
+  );
 
   it(
     `returns a uint32 or throws Crc32cTypeError/Crc32cRangeError (seed ${seed})`,

@@ -1,13 +1,12 @@
-import { execFileSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { implementation, implementations } from '../src/index.js';
 import { PACKAGE_ROOT } from './helpers.js';
 
 // Worker and child scripts are plain CommonJS: they load the addon exactly as
 // src/binding.ts does (node-gyp-build on the package root) and report which
-// kernel is the default and what it computes.
+// kernels it has and what they compute.
 const probe = `
 const nodeGypBuild = require(${JSON.stringify(createRequire(import.meta.url).resolve('node-gyp-build', { paths: [PACKAGE_ROOT] }))});
 const b = nodeGypBuild(${JSON.stringify(PACKAGE_ROOT)});
@@ -17,14 +16,14 @@ for (let i = 0; i < big.length; i++) big[i] = (i * 7) & 0xff;
 let thrown = '';
 try { b.implementations[0].crc32cRange(data, 0, 10); } catch (e) { thrown = e.code; }
 const report = {
-  name: b.implementations[b.defaultIndex].name,
+  names: b.implementations.map((i) => i.name),
   checks: b.implementations.map((i) => i.crc32c(data)),
   big: b.implementations.map((i) => i.crc32cRange(big, 1, 99999)),
   thrown,
 };
 `;
 
-function inWorker(): Promise<{ name: string; checks: number[]; big: number[]; thrown: string }> {
+function inWorker(): Promise<{ names: string[]; checks: number[]; big: number[]; thrown: string }> {
   return new Promise((resolve, reject) => {
     const w = new Worker(`${probe}\nrequire('worker_threads').parentPort.postMessage(report);`, {
       eval: true,
@@ -47,6 +46,7 @@ describe('loading', () => {
     for (let round = 0; round < 2; round++) {
       const reports = await Promise.all([inWorker(), inWorker()]);
       for (const r of reports) {
+        expect(r.names).toEqual(implementations().map((i) => i.name));
         expect(r.checks).toEqual(implementations().map(() => 0xe3069283));
         expect(r.big).toEqual(implementations().map(() => expectedBig));
         expect(r.thrown).toBe('ERR_CRC32C_OUT_OF_RANGE');
@@ -56,20 +56,26 @@ describe('loading', () => {
     expect(implementations().at(-1)!.crc32c(Buffer.from('123456789'))).toBe(0xe3069283);
   });
 
-  function childDefault(env: Record<string, string | undefined>): string {
-    const out = execFileSync(process.execPath, ['-e', `${probe}\nconsole.log(report.name);`], {
-      env: { ...process.env, ...env },
-      encoding: 'utf8',
-      timeout: 15_000,
+  describe('QWP_CRC32C_PORTABLE', () => {
+    afterEach(() => {
+      vi.unstubAllEnvs();
+      vi.resetModules();
     });
-    return out.trim();
-  }
 
-  it('QWP_CRC32C_PORTABLE=1 makes the portable kernel the default at load', () => {
-    expect(childDefault({ QWP_CRC32C_PORTABLE: '1' })).toBe('portable');
-    const fastest = implementations().at(-1)!.name;
-    expect(childDefault({ QWP_CRC32C_PORTABLE: undefined })).toBe(fastest);
-    expect(childDefault({ QWP_CRC32C_PORTABLE: '0' })).toBe(fastest);
+    // A fresh copy of the module reads the variable again; the addon stays loaded.
+    async function loadedDefault(value: string | undefined): Promise<string> {
+      vi.stubEnv('QWP_CRC32C_PORTABLE', value);
+      vi.resetModules();
+      const fresh = await import('../src/index.js');
+      return fresh.implementation();
+    }
+
+    it('=1 makes the portable kernel the default at load; anything else the fastest', async () => {
+      const fastest = implementations().at(-1)!.name;
+      expect(await loadedDefault('1')).toBe('portable');
+      expect(await loadedDefault(undefined)).toBe(fastest);
+      expect(await loadedDefault('0')).toBe(fastest);
+    });
   });
 
   it('implementation() names the kernel in use here', () => {
