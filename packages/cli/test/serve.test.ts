@@ -78,9 +78,11 @@ afterEach(async () => {
 
 /**
  * A minimal WebSocket client over a raw socket (the cli package has no ws
- * dependency): upgrades, sends masked binary frames, counts the server's
- * frames until `frames.length` arrived or the peer closed. Rejects with the
- * status line when the upgrade is refused.
+ * dependency): upgrades, sends masked binary frames, and reads the server's
+ * answers until they cover every frame sent or the peer closed. OKs are
+ * cumulative (one covers every sequence up to its own), so it resolves with
+ * the number of frames covered: the highest answered sequence + 1. Rejects
+ * with the status line when the upgrade is refused.
  */
 function sendAndWait(
   url: string,
@@ -95,7 +97,7 @@ function sendAndWait(
     let got = 0;
     const timer = setTimeout(() => {
       sock.destroy();
-      reject(new Error(`only ${got}/${frames.length} responses`));
+      reject(new Error(`only ${got}/${frames.length} frames answered`));
     }, 3000);
     const finish = () => {
       clearTimeout(timer);
@@ -135,9 +137,13 @@ function sendAndWait(
       // Server frames are unmasked and small here: 2-byte header, 7-bit length.
       while (buf.length >= 2 && buf.length >= 2 + (buf[1]! & 0x7f)) {
         const opcode = buf[0]! & 0x0f;
+        const payload = buf.subarray(2, 2 + (buf[1]! & 0x7f));
         buf = buf.subarray(2 + (buf[1]! & 0x7f));
         if (opcode === 0x08) return finish();
-        got++;
+        // OK and error frames: status byte, then the int64 sequence they answer.
+        if (payload.length >= 9 && payload[0] !== 0x02) {
+          got = Math.max(got, Number(payload.readBigInt64LE(1)) + 1);
+        }
         if (got === frames.length) return finish();
       }
     });
@@ -210,7 +216,7 @@ describe('qwp serve', () => {
     const url = await r.url;
     await expect(sendAndWait(url, [frame('t', 1n, 1n)])).rejects.toThrow(/401/);
     const auth = { Authorization: `Basic ${Buffer.from('u:p').toString('base64')}` };
-    // The second frame drops the connection before its ACK: one response only.
+    // The second frame drops the connection before its ACK: only the first is answered.
     await expect(sendAndWait(url, [frame('t', 1n, 1n), frame('t', 2n, 2n)], auth)).resolves.toBe(1);
     expect(r.stdout()).toMatch(/dropped by fault at frame 1/);
   });
@@ -230,6 +236,10 @@ describe('qwp serve', () => {
       '--sample-rate',
       '0.5',
       '--durable-ack',
+      '--ack-mode',
+      'per-frame',
+      '--long-arrays',
+      'accept',
     ]);
     expect(options).toMatchObject({
       port: 9000,
@@ -241,7 +251,16 @@ describe('qwp serve', () => {
       mode: 'throughput',
       sampleRate: 0.5,
       durableAck: true,
+      ackMode: 'per-frame',
+      longArrays: 'accept',
     });
+    expect(serveOptions([]).options).not.toHaveProperty('ackMode');
+    expect(() => serveOptions(['--ack-mode', 'sometimes'])).toThrow(
+      /--ack-mode must be cumulative or per-frame/,
+    );
+    expect(() => serveOptions(['--long-arrays', 'yes'])).toThrow(
+      /--long-arrays must be reject or accept/,
+    );
     expect(() => serveOptions(['--port', 'x'])).toThrow(/--port must be an integer/);
     expect(() => serveOptions(['--auth', 'nocolon'])).toThrow(/--auth must look like A:B/);
     expect(() => serveOptions(['--bogus'])).toThrow(/bogus/);

@@ -12,7 +12,8 @@ Runs a local QWP ingest test server (no QuestDB needed) until SIGINT/SIGTERM.
   --host ADDR           bind address (default 127.0.0.1, loopback only)
   --auth USER:PASS      require HTTP basic auth
   --token T             require 'Authorization: Bearer T'
-  --role R              report role R; REPLICA and PRIMARY_CATCHUP refuse ingest with 421
+  --role R              report role R (default STANDALONE); REPLICA and PRIMARY_CATCHUP
+                        refuse ingest with 421
   --zone Z              report zone Z (X-QuestDB-Zone)
   --max-batch-size N    advertised X-QWP-Max-Batch-Size; larger messages close with 1009
   --dedup TABLE:C1,C2   DEDUP UPSERT KEYS (designated timestamp + columns); repeatable
@@ -20,6 +21,9 @@ Runs a local QWP ingest test server (no QuestDB needed) until SIGINT/SIGTERM.
   --dump FILE.jsonl     write every committed row as one JSON line
   --drop-every N        drop each connection at its Nth frame (after commit, before the ACK)
   --ack-delay MS        delay every response by MS milliseconds
+  --ack-mode M          cumulative (default, as QuestDB: one OK covers every frame up to its
+                        sequence) or per-frame (one OK per committed frame)
+  --long-arrays M       reject (default, as QuestDB: a LONG_ARRAY column is WRITE_ERROR) or accept
   --mode M              strict (default) or throughput (header check + sampled decode, no rows kept)
   --sample-rate F       throughput mode: fraction of frames fully decoded (default 1/64)
   --report-interval MS  how often the row counts are printed when they change (default 1000)
@@ -96,6 +100,20 @@ export function serveOptions(argv: string[]): {
     if (dropEvery !== undefined) options.faults.dropAfterFrames = dropEvery;
     if (ackDelay !== undefined) options.faults.ackDelayMs = ackDelay;
   }
+  if (v['ack-mode'] !== undefined) {
+    const m = v['ack-mode'];
+    if (m !== 'cumulative' && m !== 'per-frame') {
+      throw new UsageError(`--ack-mode must be cumulative or per-frame, got '${m}'`);
+    }
+    options.ackMode = m;
+  }
+  if (v['long-arrays'] !== undefined) {
+    const m = v['long-arrays'];
+    if (m !== 'reject' && m !== 'accept') {
+      throw new UsageError(`--long-arrays must be reject or accept, got '${m}'`);
+    }
+    options.longArrays = m;
+  }
   if (v.mode !== undefined) {
     if (v.mode !== 'strict' && v.mode !== 'throughput') {
       throw new UsageError(`--mode must be strict or throughput, got '${v.mode}'`);
@@ -134,6 +152,8 @@ function parse(argv: string[]) {
       dump: { type: 'string' },
       'drop-every': { type: 'string' },
       'ack-delay': { type: 'string' },
+      'ack-mode': { type: 'string' },
+      'long-arrays': { type: 'string' },
       mode: { type: 'string' },
       'sample-rate': { type: 'string' },
       'report-interval': { type: 'string' },
