@@ -89,25 +89,35 @@ function payloadLength(frame: Uint8Array): number {
   return (frame[8]! | (frame[9]! << 8) | (frame[10]! << 16) | (frame[11]! << 24)) >>> 0;
 }
 
-function readVarint(frame: Uint8Array, at: { pos: number }): number {
+/** An unsigned LEB128 varint before `end` that fits an int32, as the codec (and the server) reads it. */
+function readVarint(frame: Uint8Array, at: { pos: number }, end: number): number {
+  const start = at.pos;
   let result = 0;
   let mul = 1;
   for (let i = 0; i < 10; i++) {
-    const b = frame[at.pos];
-    if (b === undefined) {
+    if (at.pos >= end) {
       throw new FrameRejectedError(
         Status.PARSE_ERROR,
-        `varint runs past the end of the message (at byte ${at.pos})`,
+        `varint runs past the end of the payload (at byte ${start})`,
       );
     }
+    const b = frame[at.pos]!;
     at.pos++;
     result += (b & 0x7f) * mul;
-    if ((b & 0x80) === 0) return result;
+    if ((b & 0x80) === 0) {
+      if (result > 0x7fffffff) {
+        throw new FrameRejectedError(
+          Status.PARSE_ERROR,
+          `varint ${result} exceeds int32 (at byte ${start})`,
+        );
+      }
+      return result;
+    }
     mul *= 128;
   }
   throw new FrameRejectedError(
     Status.PARSE_ERROR,
-    `varint longer than 10 bytes (at byte ${at.pos})`,
+    `varint longer than 10 bytes (at byte ${start})`,
   );
 }
 
@@ -127,8 +137,9 @@ export function applyDictionaryDelta(
 ): void {
   if ((flags & FLAG_DELTA_SYMBOL_DICT) === 0) return;
   const at = { pos: HEADER_SIZE };
-  const start = readVarint(frame, at);
-  const count = readVarint(frame, at);
+  const end = HEADER_SIZE + payloadLength(frame);
+  const start = readVarint(frame, at, end);
+  const count = readVarint(frame, at, end);
   const max = Limits.MAX_SYMBOL_DICTIONARY_SIZE;
   if (start + count > max) {
     throw new FrameRejectedError(
@@ -142,7 +153,6 @@ export function applyDictionaryDelta(
       `symbol delta starts at id ${start} but the connection dictionary has ${dict.size} entries (at byte ${HEADER_SIZE})`,
     );
   }
-  const end = HEADER_SIZE + payloadLength(frame);
   if (count > end - at.pos) {
     throw new FrameRejectedError(
       Status.PARSE_ERROR,
@@ -151,7 +161,7 @@ export function applyDictionaryDelta(
   }
   const entries: string[] = [];
   for (let i = 0; i < count; i++) {
-    const len = readVarint(frame, at);
+    const len = readVarint(frame, at, end);
     const stop = at.pos + len;
     if (stop > end) {
       throw new FrameRejectedError(

@@ -372,7 +372,8 @@ export class RowStore {
     }
     const auto = plan.autoTimestamp;
     if (auto !== undefined) {
-      plan.added.set(auto.name, auto);
+      // A block that sends its own column named "timestamp" keeps it.
+      if (!plan.added.has(auto.name)) plan.added.set(auto.name, auto);
       plan.autoTimestamp = undefined;
     }
     for (let i = 0; i < rowCount; i++) {
