@@ -15,9 +15,12 @@
  *   decodes; a delta starting past its size is DICTIONARY_GAP; `reset()` it
  *   when the connection ends.
  *   Every rejection is a QwpDecodeError `{ status, offset, reason }`.
+ *   Strict by default; `SERVER_COMPATIBLE_DECODE_OPTIONS` (spread into the
+ *   options) accepts exactly what QuestDB's server parses.
  * - Responses: encodeOkResponse(sequence, [{ name, seqTxn }]),
  *   encodeErrorResponse(status, sequence, message),
- *   encodeDurableAckResponse([{ name, seqTxn }]), decodeResponse(bytes).
+ *   encodeDurableAckResponse([{ name, seqTxn }]), decodeResponse(bytes)
+ *   (DURABLE_ACK / LOCAL_DURABLE_ACK may carry bytes past the spec layout).
  * - Encoding: see encoder.ts / table-buffer.ts (row API, symbol dictionary,
  *   split frames, catch-up frames).
  */
