@@ -70,6 +70,8 @@ export class SegmentManager implements SegmentProvider {
   private readonly autoService: boolean;
   private readonly onError: ((err: Error) => void) | undefined;
   private readonly extraBytes: () => number;
+  /** A force-rotate waits for a spare that service must make even past the cap. */
+  private replacementWanted = false;
   /** Unlinks happened since the last directory fsync. */
   private dirDirty = false;
   private spare: MmapSegment | null = null;
@@ -165,11 +167,13 @@ export class SegmentManager implements SegmentProvider {
   }
 
   takeReplacement(baseSeq: number, _replacing: MmapSegment): MmapSegment | null {
-    if (this.spare === null) {
+    // Swapping one segment for another never grows the slot for long, so the
+    // cap (which the dictionary may have filled) cannot block it: no deadlock.
+    if (this.spare === null && this.inlineProvision) {
       this.reclaim();
-      // Swapping one segment for another never grows the slot for long, so the
-      // cap (which the dictionary may have filled) cannot block it: no deadlock.
       this.provision(true);
+    } else if (this.spare === null) {
+      this.replacementWanted = true; // the next service pass makes it, past the cap
     }
     const seg = this.spare;
     if (seg === null) {
@@ -214,7 +218,7 @@ export class SegmentManager implements SegmentProvider {
     if (this.closed) return;
     this.reclaim();
     this.syncDirIfDirty();
-    this.provision();
+    this.provision(this.replacementWanted);
   }
 
   /** Runs {@link service} every `intervalMs` on an unref'd timer; returns a stop function. */
@@ -267,6 +271,7 @@ export class SegmentManager implements SegmentProvider {
       this.owned += this.segmentSize;
       spare.prefault();
       this.spare = spare;
+      this.replacementWanted = false;
       this.lastError = undefined;
     } catch (err) {
       this.fail(err);

@@ -244,6 +244,29 @@ describe('FSN monotonic across restarts with a single-segment cap', () => {
   });
 });
 
+test('without inline provisioning, service makes the force-rotate replacement past the cap', () => {
+  const slot = openSlot({
+    sfDir,
+    senderId: 's',
+    segmentSize: SEG,
+    maxTotalBytes: SEG,
+    autoService: false,
+    inlineProvision: false,
+  });
+  for (let i = 0; i < 3; i++) slot.ring.tryAppend(payloadFor(i, 64));
+  slot.ring.acknowledge(2);
+  expect(slot.ring.tryAppend(payloadFor(3, 64))).toBe(-1); // nothing on the producer's call
+  expect(readdirSync(slot.dir).filter((n) => n.endsWith('.sfa'))).toEqual([segmentFileName(0)]);
+  slot.manager.service();
+  expect(slot.manager.hasSpare).toBe(true);
+  expect(slot.ring.tryAppend(payloadFor(3, 64))).toBe(3);
+  slot.manager.service();
+  expect(readdirSync(slot.dir).filter((n) => n.endsWith('.sfa'))).toEqual([segmentFileName(3)]);
+  slot.manager.service(); // no further spare past the cap
+  expect(slot.manager.hasSpare).toBe(false);
+  slot.close();
+});
+
 describe('the dictionary counts toward sf_max_total_bytes', () => {
   test('a large dictionary makes the spare that would exceed the cap refused', () => {
     const cap = 2 * SEG + 100;

@@ -43,6 +43,7 @@ function runTorture(
   seed: number,
   steps: number,
   capSegments = 6,
+  inlineProvision = true,
 ): { crashes: number; reopens: number } {
   const rand = rng(seed);
   const files = new FaultInjectingFiles(defaultFiles);
@@ -52,6 +53,7 @@ function runTorture(
       senderId: 'torture',
       segmentSize: SEG,
       maxTotalBytes: SEG * capSegments,
+      inlineProvision,
       autoService: false,
       files,
     });
@@ -177,8 +179,9 @@ describe('torture: random operations with a simulated crash at every step', () =
   // segment, the window where FSNs must survive a crash.
   for (let k = 0; k < seeds; k++) {
     const seed = testSeed(0x51c1e) + k;
-    test(`seed ${seed}, single-segment cap`, () => {
-      const { crashes, reopens } = runTorture(seed, steps, 1);
+    const inline = k % 2 === 0;
+    test(`seed ${seed}, single-segment cap, ${inline ? 'inline' : 'service-only'} provisioning`, () => {
+      const { crashes, reopens } = runTorture(seed, steps, 1, inline);
       expect(crashes).toBeGreaterThan(5);
       expect(reopens).toBeGreaterThan(crashes);
     });
