@@ -219,8 +219,8 @@ export function openSlot(options: OpenSlotOptions): Slot {
 
     const manager = new SegmentManager({
       dir,
-      // `.symbol-dict` counts against sf_max_total_bytes too (the slot's every file but the tiny `.lock`).
-      extraBytes: () => dict?.length ?? 0,
+      // `.symbol-dict` and `.lock` count against sf_max_total_bytes too: every file the slot owns.
+      extraBytes: () => (dict?.length ?? 0) + lock.sizeBytes,
       segmentSize: options.segmentSize ?? DEFAULT_SEGMENT_SIZE,
       maxTotalBytes: options.maxTotalBytes,
       files,

@@ -129,9 +129,12 @@ export class SegmentManager implements SegmentProvider {
   /** Creates the first segment of an empty slot, named for `baseSeq`. Throws on failure. */
   createFirst(baseSeq: number): MmapSegment {
     this.reclaim();
-    if (this.totalBytes + this.segmentSize > this.maxTotalBytes) {
+    // Only segments count here: a slot needs one segment to work at all, so the
+    // few bytes of `.lock` and `.symbol-dict` never block the first one (under a
+    // cap of exactly one segment, the ring then moves on by force-rotates).
+    if (this.owned + this.segmentSize > this.maxTotalBytes) {
       throw new BadArgumentError(
-        `cannot create the first segment: ${this.totalBytes} bytes already owned, cap ${this.maxTotalBytes}`,
+        `cannot create the first segment: ${this.owned} bytes already owned, cap ${this.maxTotalBytes}`,
       );
     }
     // Made under a spare name and renamed once complete, so a crash mid-create

@@ -99,6 +99,8 @@ export class SlotLock {
     private readonly files: FilesFacade,
     readonly path: string,
     private readonly fd: number,
+    /** Bytes of the lock file (the holder's PID line), counted against sf_max_total_bytes. */
+    readonly sizeBytes: number,
   ) {}
 
   /**
@@ -133,7 +135,7 @@ export class SlotLock {
       writeFully(files, fd, path, pid, 0, pid.length, 0);
       // `.lock` may have just been created: make its directory entry durable.
       syncDirectory(files, slotDir);
-      return new SlotLock(files, path, fd);
+      return new SlotLock(files, path, fd, pid.length);
     } catch (err) {
       closeQuietlyInto(files, fd, err);
       throw err;

@@ -267,7 +267,7 @@ test('without inline provisioning, service makes the force-rotate replacement pa
   slot.close();
 });
 
-describe('the dictionary counts toward sf_max_total_bytes', () => {
+describe('the dictionary and the lock count toward sf_max_total_bytes', () => {
   test('a large dictionary makes the spare that would exceed the cap refused', () => {
     const cap = 2 * SEG + 100;
     const slot = openSlot({
@@ -279,7 +279,8 @@ describe('the dictionary counts toward sf_max_total_bytes', () => {
     });
     slot.dict.appendSymbols(Array.from({ length: 20 }, (_, i) => `symbol-number-${i}`));
     expect(slot.dict.length).toBeGreaterThan(100);
-    expect(slot.manager.totalBytes).toBe(SEG + slot.dict.length);
+    expect(slot.lock.sizeBytes).toBe(`${process.pid}\n`.length);
+    expect(slot.manager.totalBytes).toBe(SEG + slot.dict.length + slot.lock.sizeBytes);
     for (let i = 0; i < 3; i++) expect(slot.ring.tryAppend(payloadFor(i, 64))).toBe(i);
     expect(slot.ring.tryAppend(payloadFor(3, 64))).toBe(-1); // a spare would make 2 segments + dict > cap
     expect(slot.manager.totalBytes).toBeLessThanOrEqual(cap);
