@@ -260,7 +260,7 @@ export function openSlot(options: OpenSlotOptions): Slot {
       undeletable,
       symbols: dict.size,
       symbolDictTornTailBytes: dict.tornTailBytes,
-      failed: readSlotFailure(dir, files),
+      failed: failureOf(dir, files, options.onError),
       abortedTail,
     };
     const openedDict = dict;
@@ -302,6 +302,20 @@ export function openSlot(options: OpenSlotOptions): Slot {
     dict?.close();
     lock.close();
     throw err;
+  }
+}
+
+/** The `.failed` reason; an unreadable sentinel must not stop the owner opening its slot, so it is reported instead. */
+function failureOf(
+  dir: string,
+  files: FilesFacade,
+  onError: ((err: Error) => void) | undefined,
+): string | null {
+  try {
+    return readSlotFailure(dir, files);
+  } catch (err) {
+    onError?.(err as Error);
+    return `(unreadable .failed: ${reasonOf(err)})`;
   }
 }
 

@@ -51,6 +51,26 @@ describe('.failed sentinel', () => {
     slot.close();
   });
 
+  test('an unreadable sentinel is reported, not fatal to the owner', () => {
+    const dir = slotWith('a', 1);
+    markSlotFailed(dir, 'x');
+    const files = new FaultInjectingFiles(defaultFiles);
+    files.inject('open', { path: (p) => p.endsWith(FAILED_FILE_NAME), code: 'EACCES' });
+    const errors: Error[] = [];
+    const slot = openSlot({
+      sfDir,
+      senderId: 'a',
+      segmentSize: SEG,
+      autoService: false,
+      files,
+      onError: (e) => errors.push(e),
+    });
+    expect(slot.report.failed).toMatch(/^\(unreadable \.failed: .*EACCES/);
+    expect(errors[0]).toBeInstanceOf(SegmentIoError);
+    expect(inspectSlot(dir, files).failed).toMatch(/unreadable/);
+    slot.close();
+  });
+
   test('an fsync failure while marking is a typed error naming the sentinel', () => {
     const dir = slotWith('a', 1);
     const files = new FaultInjectingFiles(defaultFiles);
