@@ -296,8 +296,10 @@ static void finalize_mapping(napi_env env, void *data, void *hint) {
 
 static napi_value js_page_size(napi_env env, napi_callback_info info) {
   (void)info;
-  napi_value result;
-  napi_create_double(env, (double)qwp_page_size(), &result);
+  napi_value result = NULL;
+  if (napi_create_double(env, (double)qwp_page_size(), &result) != napi_ok) {
+    throw_internal(env, "could not return the page size");
+  }
   return result;
 }
 
@@ -482,8 +484,8 @@ static napi_value js_try_lock(napi_env env, napi_callback_info info) {
     throw_system_error(env, rc, "flock", NULL, NULL);
     return NULL;
   }
-  napi_value result;
-  napi_get_boolean(env, rc == 1, &result);
+  napi_value result = NULL;
+  if (napi_get_boolean(env, rc == 1, &result) != napi_ok) throw_internal(env, "could not return the lock result");
   return result;
 }
 
@@ -511,15 +513,19 @@ static napi_value js_fsync_dir(napi_env env, napi_callback_info info) {
 
 static void set_count(napi_env env, napi_value obj, const char *name, int64_t value) {
   napi_value v;
-  napi_create_double(env, (double)value, &v);
-  napi_set_named_property(env, obj, name, v);
+  if (napi_create_double(env, (double)value, &v) == napi_ok) {
+    napi_set_named_property(env, obj, name, v);
+  }
 }
 
 /* stats() -> { mapped, unmappedByCall, unmappedByGc, released } for this process. */
 static napi_value js_stats(napi_env env, napi_callback_info info) {
   (void)info;
-  napi_value result;
-  napi_create_object(env, &result);
+  napi_value result = NULL;
+  if (napi_create_object(env, &result) != napi_ok) {
+    throw_internal(env, "could not make the stats object");
+    return NULL;
+  }
   set_count(env, result, "mapped", READ_COUNT(stat_mapped));
   set_count(env, result, "unmappedByCall", READ_COUNT(stat_unmapped_by_call));
   set_count(env, result, "unmappedByGc", READ_COUNT(stat_unmapped_by_gc));
