@@ -4,6 +4,7 @@ import { encodeSuite } from './encode.js';
 import { mmapSuite } from './mmap.js';
 import { segmentAppendSuite } from './segment-append.js';
 import { segmentReopenSuite } from './segment-reopen.js';
+import { testServerSuite } from './test-server.js';
 
 /** Every suite, in the order `bench` runs them. Each issue adds its own. */
 export const suites: Suite[] = [
@@ -12,4 +13,5 @@ export const suites: Suite[] = [
   encodeSuite,
   segmentAppendSuite,
   segmentReopenSuite,
+  testServerSuite,
 ];
