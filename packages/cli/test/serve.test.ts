@@ -221,6 +221,27 @@ describe('qwp serve', () => {
     expect(r.stdout()).toMatch(/dropped by fault at frame 1/);
   });
 
+  it('applies --token and --ack-delay, and --role REPLICA refuses ingest with 421', async () => {
+    const r = runServe(['--port', '0', '--token', 's3cret', '--ack-delay', '150']);
+    running.push(r);
+    const url = await r.url;
+    await expect(sendAndWait(url, [frame('t', 1n, 1n)])).rejects.toThrow(/401/);
+    await expect(
+      sendAndWait(url, [frame('t', 1n, 1n)], { Authorization: 'Bearer wrong' }),
+    ).rejects.toThrow(/401/);
+    const t0 = Date.now();
+    await expect(
+      sendAndWait(url, [frame('t', 1n, 1n)], { Authorization: 'Bearer s3cret' }),
+    ).resolves.toBe(1);
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(140);
+    const replica = runServe(['--port', '0', '--role', 'REPLICA']);
+    running.push(replica);
+    await expect(sendAndWait(await replica.url, [frame('t', 1n, 1n)])).rejects.toThrow(
+      /421 Misdirected Request/,
+    );
+    expect(replica.stdout()).toMatch(/refused: 421 ingest refused by role REPLICA/);
+  });
+
   it('maps flags to server options and refuses bad ones', () => {
     const { options } = serveOptions([
       '--role',
