@@ -40,6 +40,15 @@ export function loadBinding(): NativeBinding {
       { cause: err },
     );
   }
+  // A module whose init failed part-way (out of memory) exports less; say so
+  // instead of failing later with "undefined is not a function".
+  if (
+    typeof binding?.setErrorClasses !== 'function' ||
+    !Array.isArray(binding.implementations) ||
+    binding.implementations.length === 0
+  ) {
+    throw new Crc32cLoadError(`@qwp/crc32c: the native build under ${root} did not initialise`);
+  }
   binding.setErrorClasses(Crc32cTypeError, Crc32cRangeError);
   return binding;
 }
