@@ -58,8 +58,9 @@ export class QwpEncoder {
 
   /**
    * Encodes the non-empty `tables` as one logical batch: one message if it
-   * fits `maxBatchSize`, else several, FLAG_DEFER_COMMIT on all but the last
-   * (on all of them if `deferCommit`). New symbols go in the first frame's
+   * fits `maxBatchSize` and no table has more than 1,000,000 rows (the
+   * server's per-block limit), else several, FLAG_DEFER_COMMIT on all but the
+   * last (on all of them if `deferCommit`). New symbols go in the first frame's
    * delta (or, if they alone do not fit, in delta-only frames before it).
    * Throws QwpBatchSizeError if a single row cannot fit in a frame.
    * Returns one copy per frame; see {@link encodeEach} to avoid the copies.
@@ -142,6 +143,7 @@ export class QwpEncoder {
 
   private tryWhole(list: TableBuffer[], sink: FrameSink, deferCommit: boolean): boolean {
     if (list.length > Limits.MAX_TABLES_PER_MESSAGE) return false;
+    for (const t of list) if (t.rowCount > Limits.MAX_ROWS_PER_TABLE) return false;
     this.beginMessage();
     const dictEnd = this.dict.size;
     this.writeDelta(this.sentSymbols, dictEnd);
@@ -205,7 +207,7 @@ export class QwpEncoder {
       let row = 0;
       while (row < t.rowCount) {
         const mark = w.pos;
-        let rows = t.rowCount - row;
+        let rows = Math.min(t.rowCount - row, Limits.MAX_ROWS_PER_TABLE);
         writeTableBlock(w, t, row, row + rows, this.gorilla);
         if (w.pos > max || tablesInFrame === Limits.MAX_TABLES_PER_MESSAGE) {
           // Shrink the range until it fits the space left in this frame.
@@ -232,6 +234,12 @@ export class QwpEncoder {
         }
         tablesInFrame++;
         row += rows;
+        if (rows === Limits.MAX_ROWS_PER_TABLE && row < t.rowCount) {
+          // The server refuses a block of more rows; the rest of the table
+          // starts the next frame, so no message names a table twice.
+          close(false);
+          open();
+        }
       }
     }
     close(true);

@@ -4,6 +4,7 @@ import {
   FLAG_DEFER_COMMIT,
   FLAG_DELTA_SYMBOL_DICT,
   FLAG_GORILLA,
+  Limits,
   QwpBatch,
   QwpBatchSizeError,
   QwpEncoder,
@@ -182,5 +183,37 @@ describe('QwpEncoder.encodeEach', () => {
     expect(decodeMessage(frames[0]!, server, { maxBatchSize: 260 }).tables).toHaveLength(0);
     const rows = tableRows(decodeMessage(frames[1]!, server, { maxBatchSize: 260 }).tables[0]!);
     expect(rows[0]!.s).toBe('x'.repeat(150));
+  });
+});
+
+describe('QwpEncoder: rows per table block', () => {
+  it('splits a table of more than 1,000,000 rows into DEFER_COMMIT frames the decoder accepts', () => {
+    const batch = new QwpBatch();
+    const enc = new QwpEncoder(batch.symbols);
+    const t = batch.table('t');
+    const rows = Limits.MAX_ROWS_PER_TABLE * 2 + 5;
+    for (let i = 0; i < rows; i++) t.booleanColumn('b', i % 3 === 0).atNow();
+    batch.table('u').longColumn('v', 1).atNow();
+    const frames = enc.encode(batch.tables());
+    // Small enough for one frame by bytes, so only the row limit splits it.
+    expect(frames.reduce((n, f) => n + f.length, 0)).toBeLessThan(Limits.MAX_BATCH_SIZE);
+    expect(frames).toHaveLength(3);
+    const dict = new SymbolDictionary();
+    const counts: [string, number][] = [];
+    let trues = 0;
+    frames.forEach((f, i) => {
+      expect((f[5]! & FLAG_DEFER_COMMIT) !== 0).toBe(i < frames.length - 1);
+      for (const table of decodeMessage(f, dict).tables) {
+        counts.push([table.name, table.rowCount]);
+        if (table.name === 't') for (const v of table.columns[0]!.values) if (v === true) trues++;
+      }
+    });
+    expect(counts).toEqual([
+      ['t', Limits.MAX_ROWS_PER_TABLE],
+      ['t', Limits.MAX_ROWS_PER_TABLE],
+      ['t', 5],
+      ['u', 1],
+    ]);
+    expect(trues).toBe(Math.ceil(rows / 3));
   });
 });
