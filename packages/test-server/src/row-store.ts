@@ -70,7 +70,7 @@ interface TableState {
   designatedTimestamp: string | null;
   rows: Row[];
   seqTxn: bigint;
-  /** Upsert key columns (designated timestamp first) or null when DEDUP is off. */
+  /** Upsert key columns besides the designated timestamp, or null when DEDUP is off. */
   dedupKeys: string[] | null;
   /** Key string to index in `rows`, kept while dedup is on. */
   dedupIndex: Map<string, number>;
@@ -217,10 +217,7 @@ export class RowStore {
    * @param columns the upsert key columns besides the designated timestamp
    */
   setDedup(table: string, columns: readonly string[]): void {
-    const keys = [
-      DESIGNATED_TIMESTAMP_NAME,
-      ...columns.filter((c) => c !== DESIGNATED_TIMESTAMP_NAME),
-    ];
+    const keys = [...columns];
     this.dedupConfig.set(table, keys);
     const t = this.state.get(table);
     if (t !== undefined) {
@@ -452,8 +449,11 @@ export class RowStore {
       t.rows.push(row);
       return;
     }
-    let key = '';
-    for (const k of t.dedupKeys) key += `${keyPart(row[k])}|`;
+    // The key is the table's own designated timestamp (a table made by
+    // createTable may name it otherwise) plus the chosen columns.
+    const ts = t.designatedTimestamp;
+    let key = ts === null ? '' : `${keyPart(row[ts])}|`;
+    for (const k of t.dedupKeys) if (k !== ts) key += `${keyPart(row[k])}|`;
     const at = t.dedupIndex.get(key);
     if (at === undefined) {
       t.dedupIndex.set(key, t.rows.length);

@@ -122,6 +122,34 @@ describe('RowStore', () => {
     );
   });
 
+  it("keys DEDUP on the table's own designated timestamp, whatever its name", () => {
+    const store = new RowStore();
+    store.createTable(
+      'q',
+      [
+        { name: 'k', type: ColumnType.SYMBOL },
+        { name: 'v', type: ColumnType.DOUBLE },
+        { name: 'ts', type: ColumnType.TIMESTAMP },
+      ],
+      'ts',
+    );
+    store.setDedup('q', ['k']);
+    const send = (rows: { k: string; ts: bigint; v: number }[]) => {
+      const txn = new PendingTxn();
+      store.stage(msg('q', rows), txn);
+      store.commit(txn);
+    };
+    send([
+      { k: 'a', ts: 1n, v: 1 },
+      { k: 'a', ts: 2n, v: 2 },
+    ]);
+    send([{ k: 'a', ts: 1n, v: 3 }]);
+    expect(store.rows('q').map((r) => [r.k, r.ts, r.v])).toEqual([
+      ['a', 1n, 3],
+      ['a', 2n, 2],
+    ]);
+  });
+
   it('turning DEDUP on later collapses the rows already stored', () => {
     const store = new RowStore();
     const txn = new PendingTxn();
