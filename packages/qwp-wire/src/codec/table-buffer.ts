@@ -73,6 +73,15 @@ export class TableBuffer {
     if (id === undefined) {
       // Checked once per distinct symbol, when it enters the dictionary.
       if (!isWellFormed(value)) this.fail(c.name, value, 'string has a lone UTF-16 surrogate');
+      if (this.symbols.size >= Limits.MAX_SYMBOL_DICTIONARY_SIZE) {
+        // The server refuses a delta past this size on a connection, and a
+        // reconnect's catch-up resends the whole dictionary.
+        this.fail(
+          c.name,
+          value,
+          `symbol dictionary is full (${Limits.MAX_SYMBOL_DICTIONARY_SIZE} distinct symbols, the server's limit)`,
+        );
+      }
       id = this.symbols.idOf(value);
     }
     c.reserve();

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import {
   decodeMessage,
+  GlobalSymbolDictionary,
+  Limits,
   QwpBatch,
   QwpEncoder,
   QwpInvalidValueError,
@@ -161,5 +163,31 @@ describe('bad input: synchronous errors that keep buffered rows and drop the hal
   it('atNow on a row with no values is an error', () => {
     const { t } = twoRows();
     expect(caught(() => t.atNow()).message).toMatch(/no columns/);
+  });
+});
+
+describe('bad input: the symbol dictionary limit', () => {
+  it('a new symbol past 2,000,000 distinct ones is refused; known ones still work', () => {
+    // Reports a full dictionary without holding 2M strings (that takes seconds).
+    class FullDictionary extends GlobalSymbolDictionary {
+      override get size(): number {
+        return Limits.MAX_SYMBOL_DICTIONARY_SIZE;
+      }
+    }
+    const dict = new FullDictionary();
+    dict.idOf('s7');
+    const batch = new QwpBatch(dict);
+    const t = batch.table('trades');
+    t.symbol('sym', 's7').longColumn('qty', 1).at(1000n, 'us');
+    const err = caught(() => t.symbol('sym', 's7').symbol('venue', 'new-one'));
+    expect(err.message).toMatch(/symbol dictionary is full \(2000000 distinct symbols/);
+    expect(err.table).toBe('trades');
+    expect(err.column).toBe('venue');
+    expect(err.value).toBe('new-one');
+    expect(dict.peek('new-one')).toBeUndefined();
+    expect(t.rowCount).toBe(1);
+    expect(t.hasOpenRow).toBe(false);
+    t.symbol('sym', 's7').at(2000n, 'us');
+    expect(t.rowCount).toBe(2);
   });
 });
