@@ -133,6 +133,8 @@ describe('bad input: synchronous errors that keep buffered rows and drop the hal
       expect(err.table).toBe('trades');
       expect(err.column).toBe(column);
       expect(err.message).toContain("table 'trades'");
+      expect(err.value).not.toBeUndefined();
+      expect(err.message).toMatch(/\(value: .+\)$/);
       expect(t.rowCount).toBe(2);
       expect(t.hasOpenRow).toBe(false);
       expect(decodeRows(batch)).toEqual(AFTER);
@@ -141,6 +143,23 @@ describe('bad input: synchronous errors that keep buffered rows and drop the hal
       expect(decodeRows(batch)).toHaveLength(3);
     });
   }
+
+  it('names the offending value itself in the error and its message', () => {
+    const cases: [(t: TableBuffer) => void, unknown, string][] = [
+      [(t) => t.doubleColumn('qty', 1.5), 1.5, '(value: 1.5)'],
+      [(t) => t.int32Column('i', 2 ** 31), 2 ** 31, '(value: 2147483648)'],
+      [(t) => t.longColumn('l', 2n ** 63n), 2n ** 63n, '(value: 9223372036854775808n)'],
+      [(t) => t.varcharColumn('v', 'a\ud800b'), 'a\ud800b', '(value: "a\\ud800b")'],
+      [(t) => t.geohashColumn('g', 1, 61), 61, '(value: 61)'],
+      [(t) => t.decimal64Column('d', '1.2.3'), '1.2.3', '(value: "1.2.3")'],
+    ];
+    for (const [act, value, text] of cases) {
+      const { t } = twoRows();
+      const err = caught(() => act(t));
+      expect(err.value).toBe(value);
+      expect(err.message).toContain(text);
+    }
+  });
 
   it('rejects invalid table names by name', () => {
     const batch = new QwpBatch();
