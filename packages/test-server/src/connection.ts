@@ -9,6 +9,7 @@ import {
 import type { WebSocket } from 'ws';
 import { FrameRejectedError } from './errors.js';
 import type { Faults } from './faults.js';
+import { FragmentWatcher } from './fragment-watcher.js';
 import { applyDictionaryDelta, checkHeader, decodeFull, fastHeaderFlags } from './frame-handler.js';
 import { FLAG_DEFER_COMMIT, Status, statusName } from './protocol.js';
 import { PendingTxn, type RowStore, type TableCommit } from './row-store.js';
@@ -80,6 +81,9 @@ export interface ConnectionContext {
 /** Close code and reason QuestDB sends for a text message. */
 const CLOSE_UNSUPPORTED_DATA = 1003;
 const TEXT_FRAME_REASON = 'text frames are not supported, QWP requires binary frames';
+/** Close code and reason QuestDB sends for a fragmented message (FIN clear, or CONTINUATION). */
+const CLOSE_PROTOCOL_ERROR = 1002;
+const FRAGMENTED_REASON = 'fragmented WebSocket frames are not supported';
 /** QuestDB cuts error messages to this many UTF-8 bytes. */
 const MAX_ERROR_MESSAGE_BYTES = 1024;
 
@@ -125,6 +129,9 @@ export class Connection {
   private closed = false;
   /** Set once the socket is cut: ws may still emit messages it had already parsed. */
   private terminated = false;
+  private readonly fragments = new FragmentWatcher();
+  /** Data messages ws has emitted (binary and text). */
+  private messages = 0;
 
   constructor(
     private readonly ws: WebSocket,
@@ -142,8 +149,11 @@ export class Connection {
       close(code, reason);
     };
     ws.on('message', (data, isBinary) => {
+      if (this.refuseFragmented()) return;
+      this.messages++;
       try {
         this.onMessage(data as Buffer, isBinary);
+        this.refuseFragmented();
       } catch (err) {
         // A bug here must cost one connection, never the server.
         ctx.log(
@@ -163,6 +173,34 @@ export class Connection {
       ctx.log(`conn ${info.id}: websocket error: ${err.message}`);
     });
     ws.on('close', (code, reason) => this.onClose(code, reason.toString('utf8')));
+  }
+
+  /**
+   * Feeds raw bytes read from the client, before ws parses them, to spot a
+   * fragmented message (which ws would reassemble and QuestDB refuses).
+   */
+  observe(chunk: Buffer): void {
+    if (this.fragments.feed(chunk)) {
+      // ws parses the chunk right after this; the messages before the
+      // fragmented one are handled first, then the connection closes.
+      setImmediate(() => this.refuseFragmented());
+    }
+  }
+
+  /**
+   * Once every message before a fragmented one is handled: the pending OK,
+   * then CLOSE 1002, as QuestDB answers fragmentation.
+   * @returns true when the connection is (now) closed for fragmentation
+   */
+  private refuseFragmented(): boolean {
+    const at = this.fragments.fragmentedAt;
+    if (at === null || this.messages < at) return false;
+    if (this.closed || this.terminated) return true;
+    this.ctx.log(`conn ${this.info.id}: fragmented WebSocket message, closing 1002`);
+    this.flushAck();
+    this.terminated = true;
+    this.ws.close(CLOSE_PROTOCOL_ERROR, FRAGMENTED_REASON);
+    return true;
   }
 
   /** Cuts the TCP connection at once, without a close frame (a crash or a network fault). */

@@ -358,6 +358,8 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
       stats.connectionsOpened++;
       stats.connectionsOpen++;
       const conn = new Connection(ws, ctx, info);
+      // Ahead of ws's own listener: the frame headers must be seen before ws reassembles them.
+      socket.prependListener('data', (chunk: Buffer) => conn.observe(chunk));
       open.add(conn);
       ws.on('close', () => open.delete(conn));
       log(

@@ -215,6 +215,37 @@ describe('write-time answers over the wire', () => {
   });
 });
 
+describe('D12: fragmented WebSocket messages', () => {
+  it('handles the messages before it, then sends the pending OK and CLOSE 1002', async () => {
+    const s = await start();
+    const c = await open(s);
+    const second = row(2);
+    c.ws.send(row(1));
+    c.ws.send(second.subarray(0, 10), { fin: false });
+    c.ws.send(second.subarray(10), { fin: true });
+    expect(await c.closed()).toEqual({
+      code: 1002,
+      reason: 'fragmented WebSocket frames are not supported',
+    });
+    expect(c.responses).toEqual([
+      { kind: 'ok', status: 0, sequence: 0n, tables: [{ name: 't', seqTxn: 1n }] },
+    ]);
+    expect(s.rows('t').map((r) => r.v)).toEqual([1n]);
+    expect(s.frames).toHaveLength(1);
+    const d = await open(s);
+    d.send(row(3));
+    expect((await d.waitFor(1))[0]).toMatchObject({ kind: 'ok', sequence: 0n });
+  });
+
+  it('closes on a first fragment even when the rest never comes', async () => {
+    const s = await start();
+    const c = await open(s);
+    c.ws.send(row(1).subarray(0, 10), { fin: false });
+    expect((await c.closed()).code).toBe(1002);
+    expect(s.rows('t')).toEqual([]);
+  });
+});
+
 describe('acknowledgements like QuestDB', () => {
   it('D7: acknowledges cumulatively by default; per-frame stays available', async () => {
     const burst = 20;

@@ -1,0 +1,69 @@
+import { describe, expect, it } from 'vitest';
+import { FragmentWatcher } from '../src/fragment-watcher.js';
+
+/** A client frame: FIN bit, opcode, masked, with a payload of `length` bytes (7-, 16- or 64-bit length). */
+function frame(fin: boolean, opcode: number, length: number): Buffer {
+  let head: Buffer;
+  if (length < 126) {
+    head = Buffer.from([0, 0x80 | length]);
+  } else if (length <= 0xffff) {
+    head = Buffer.from([0, 0x80 | 126, 0, 0]);
+    head.writeUInt16BE(length, 2);
+  } else {
+    head = Buffer.alloc(10);
+    head[1] = 0x80 | 127;
+    head.writeBigUInt64BE(BigInt(length), 2);
+  }
+  head[0] = (fin ? 0x80 : 0) | opcode;
+  return Buffer.concat([head, Buffer.from([9, 8, 7, 6]), Buffer.alloc(length, 0x82)]);
+}
+
+function feedAll(stream: Buffer, chunk: number): { watcher: FragmentWatcher; hits: number } {
+  const watcher = new FragmentWatcher();
+  let hits = 0;
+  for (let at = 0; at < stream.length; at += chunk) {
+    if (watcher.feed(stream.subarray(at, at + chunk))) hits++;
+  }
+  return { watcher, hits };
+}
+
+describe('FragmentWatcher', () => {
+  // Payload bytes 0x82 look like a FIN-less BINARY header: a watcher that
+  // loses the frame boundaries reports a fragment where there is none.
+  const whole = Buffer.concat([
+    frame(true, 2, 5),
+    frame(true, 9, 3), // PING
+    frame(true, 2, 300),
+    frame(true, 1, 0),
+    frame(true, 2, 70_000),
+  ]);
+
+  it.each([1, 3, 13, 4096, whole.length])(
+    'finds no fragment in whole messages of every length form, fed %i bytes at a time',
+    (chunk) => {
+      const { watcher, hits } = feedAll(whole, chunk);
+      expect(hits).toBe(0);
+      expect(watcher.fragmentedAt).toBeNull();
+    },
+  );
+
+  it.each([1, 7, whole.length])(
+    'reports a FIN-less BINARY frame once, after the messages before it (%i bytes at a time)',
+    (chunk) => {
+      const stream = Buffer.concat([
+        whole,
+        frame(false, 2, 10),
+        frame(true, 0, 10),
+        frame(true, 2, 1),
+      ]);
+      const { watcher, hits } = feedAll(stream, chunk);
+      expect(hits).toBe(1);
+      expect(watcher.fragmentedAt).toBe(4);
+    },
+  );
+
+  it('reports a CONTINUATION frame', () => {
+    const { watcher } = feedAll(Buffer.concat([frame(true, 2, 1), frame(true, 0, 2)]), 64);
+    expect(watcher.fragmentedAt).toBe(1);
+  });
+});
