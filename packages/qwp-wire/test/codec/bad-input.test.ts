@@ -107,6 +107,13 @@ describe('bad input: synchronous errors that keep buffered rows and drop the hal
       /overflows DECIMAL64/,
       'd64',
     ],
+    ['DECIMAL256 scale too large', (t) => t.decimal256Column('d256', 1n, 77), /scale 77/, 'd256'],
+    [
+      'DECIMAL128 overflow',
+      (t) => t.decimal128Column('d128', 2n ** 127n),
+      /overflows DECIMAL128/,
+      'd128',
+    ],
     ['decimal text malformed', (t) => t.decimal128Column('d', '1.2.3'), /decimal text/, 'd'],
     ['GeoHash precision 0', (t) => t.geohashColumn('g', 1, 0), /1-60/, 'g'],
     ['GeoHash precision 61', (t) => t.geohashColumn('g', 1, 61), /1-60/, 'g'],

@@ -140,6 +140,18 @@ const cases: [string, Uint8Array, RegExp, number, number?][] = [
     /scale 19 exceeds 18/,
     20,
   ],
+  [
+    'decimal128 scale over 38',
+    msg(0, 1, one(1, '14', `00 27 ${'00 '.repeat(16)}`)),
+    /scale 39 exceeds 38/,
+    20,
+  ],
+  [
+    'decimal256 scale over 76',
+    msg(0, 1, one(1, '15', `00 4d ${'00 '.repeat(32)}`)),
+    /scale 77 exceeds 76/,
+    20,
+  ],
   ['unknown type code', msg(0, 1, one(0, '19', '')), /unknown type code 0x19/, 18],
   ['trailing bytes', msg(0, 0, '00'), /1 trailing bytes/, 12],
   ['missing table block', msg(0, 2, one(0, '05', '00')), /truncated varint table name length/, 20],
