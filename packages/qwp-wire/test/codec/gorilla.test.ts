@@ -81,6 +81,24 @@ describe('Gorilla timestamps', () => {
     expect(roundTrip([5n, 9n]).values).toEqual([5n, 9n]);
   });
 
+  it('writes the bit stream LSB-first with the spec prefixes (hand-computed golden bytes)', () => {
+    // Fixed part before the stream, as in the bucket tests above.
+    const fixed = 12 + 2 + 2 + 1 + 1 + 2 + 1 + 1 + 16;
+    const stream = (ts: bigint[]) => {
+      const batch = new QwpBatch();
+      const t = batch.table('g');
+      for (const v of ts) t.at(v, 'ns');
+      const [frame] = new QwpEncoder(batch.symbols).encode(batch.tables());
+      return [...frame!.subarray(fixed)];
+    };
+    // dods 0, 1, -64: '0' | '10' 0000001 | '10' 1000000, bits LSB-first from bit 0.
+    expect(stream([0n, 10n, 20n, 31n, -22n])).toEqual([0x0a, 0x04, 0x04]);
+    // dod 2048: '1111' then the 32-bit value (bit 11 set), 36 bits padded to 5 bytes.
+    expect(stream([0n, 10n, 2068n])).toEqual([0x0f, 0x80, 0x00, 0x00, 0x00]);
+    // dod -1: '10' then 7 ones.
+    expect(stream([0n, 10n, 19n])).toEqual([0xfd, 0x01]);
+  });
+
   it('a steady cadence costs one bit per value', () => {
     const ts = series(new Array(800).fill(0n));
     const { values, size } = roundTrip(ts);
