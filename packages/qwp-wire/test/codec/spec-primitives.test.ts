@@ -82,3 +82,90 @@ describe('the spec primitives byte for byte, both directions', () => {
     expect(toHex(columnSection(t))).toBe(toHex(hex('00 05')));
   });
 });
+
+describe('column layouts of the spec, hand-computed, both directions', () => {
+  const cases: [string, number, (t: TableBuffer) => void, string, unknown][] = [
+    [
+      'DECIMAL64 12.345 is scale 3 and unscaled 12345 (the spec example)',
+      ColumnType.DECIMAL64,
+      (t) => t.decimal64Column('c', '12.345'),
+      '00 03  39 30 00 00 00 00 00 00',
+      12345n,
+    ],
+    [
+      "DECIMAL128 is 16-byte little-endian two's complement",
+      ColumnType.DECIMAL128,
+      (t) => t.decimal128Column('c', -2n, 3),
+      `00 03  fe ${'ff '.repeat(15)}`,
+      -2n,
+    ],
+    [
+      'DECIMAL256 puts the least significant word first',
+      ColumnType.DECIMAL256,
+      (t) => t.decimal256Column('c', (1n << 192n) | 2n, 0),
+      `00 00  02 ${'00 '.repeat(23)} 01 ${'00 '.repeat(7)}`,
+      (1n << 192n) | 2n,
+    ],
+    [
+      'UUID is the low 64 bits then the high 64 bits, each little-endian',
+      ColumnType.UUID,
+      (t) => t.uuidColumn('c', '00112233-4455-6677-8899-aabbccddeeff'),
+      '00  ff ee dd cc bb aa 99 88  77 66 55 44 33 22 11 00',
+      '00112233-4455-6677-8899-aabbccddeeff',
+    ],
+    [
+      'LONG256 is four int64 words, least significant first',
+      ColumnType.LONG256,
+      (t) => t.long256Column('c', (1n << 192n) | 2n),
+      `00  02 ${'00 '.repeat(23)} 01 ${'00 '.repeat(7)}`,
+      (1n << 192n) | 2n,
+    ],
+    [
+      'IPv4 1.2.3.4 is the uint32 0x01020304 little-endian',
+      ColumnType.IPV4,
+      (t) => t.ipv4Column('c', '1.2.3.4'),
+      '00  04 03 02 01',
+      '1.2.3.4',
+    ],
+    [
+      'GEOHASH: precision varint, then ceil(bits / 8) little-endian bytes',
+      ColumnType.GEOHASH,
+      (t) => t.geohashColumn('c', 0xabc, 12),
+      '00  0c  bc 0a',
+      0xabcn,
+    ],
+    [
+      'CHAR is one UTF-16 code unit, little-endian',
+      ColumnType.CHAR,
+      (t) => t.charColumn('c', 'é'),
+      '00  e9 00',
+      'é',
+    ],
+    [
+      'DOUBLE_ARRAY: n_dims, int32 dims, float64 values row-major',
+      ColumnType.DOUBLE_ARRAY,
+      (t) => t.doubleArrayColumn('c', [[1], [2]]),
+      '00  02  02 00 00 00  01 00 00 00  00 00 00 00 00 00 f0 3f  00 00 00 00 00 00 00 40',
+      { shape: [2, 1], values: new Float64Array([1, 2]) },
+    ],
+    [
+      'LONG_ARRAY: n_dims, int32 dims, int64 values',
+      ColumnType.LONG_ARRAY,
+      (t) => t.longArrayColumn('c', [-1n]),
+      `00  01  01 00 00 00  ${'ff '.repeat(8)}`,
+      { shape: [1], values: new BigInt64Array([-1n]) },
+    ],
+  ];
+  for (const [label, type, write, bytes, decoded] of cases) {
+    it(label, () => {
+      const t = new TableBuffer('t', new GlobalSymbolDictionary());
+      write(t);
+      t.atNow();
+      const section = columnSection(t);
+      expect(toHex(section)).toBe(toHex(hex(bytes)));
+      const col = decodeMessage(message(1, type, section), null).tables[0]!.columns[0]!;
+      expect(col.type).toBe(type);
+      expect(col.values).toEqual([decoded]);
+    });
+  }
+});
