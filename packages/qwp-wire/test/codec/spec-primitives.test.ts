@@ -169,3 +169,29 @@ describe('column layouts of the spec, hand-computed, both directions', () => {
     });
   }
 });
+
+describe('sentinel-mode nulls of the spec decode as null', () => {
+  const MIN = '00 00 00 00 00 00 00 80';
+  const cases: [string, number, string, unknown[]][] = [
+    ['GEOHASH all-ones bytes', ColumnType.GEOHASH, '00 0c  ff ff  bc 0a', [null, 0xabcn]],
+    ['IPv4 0.0.0.0', ColumnType.IPV4, '00  00 00 00 00  04 03 02 01', [null, '1.2.3.4']],
+    [
+      'UUID of two Long.MIN_VALUE halves',
+      ColumnType.UUID,
+      `00  ${MIN} ${MIN}  ${'00 '.repeat(15)} 01`,
+      [null, '01000000-0000-0000-0000-000000000000'],
+    ],
+    [
+      'LONG256 of four Long.MIN_VALUE words',
+      ColumnType.LONG256,
+      `00  ${MIN} ${MIN} ${MIN} ${MIN}  05 ${'00 '.repeat(31)}`,
+      [null, 5n],
+    ],
+  ];
+  for (const [label, type, section, values] of cases) {
+    it(label, () => {
+      const col = decodeMessage(message(2, type, hex(section)), null).tables[0]!.columns[0]!;
+      expect(col.values).toEqual(values);
+    });
+  }
+});
