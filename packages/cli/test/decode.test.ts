@@ -96,6 +96,23 @@ describe('qwp decode', () => {
     );
   });
 
+  it('prints every column of the schema with its type, the designated timestamp and encoding', async () => {
+    const [frame] = sample();
+    const { code, out } = await run([], frame!);
+    expect(code).toBe(0);
+    const schema = out
+      .split('\n')
+      .filter((line) => /^ {2}["(]/.test(line) || /^ {2}"" /.test(line));
+    expect(schema).toEqual([
+      '  "sym" SYMBOL',
+      '  "qty" LONG nulls:bitmap',
+      '  "px" DOUBLE',
+      '  "" (designated timestamp) TIMESTAMP_NANOS gorilla',
+      '  "fee" DECIMAL64(scale 2) nulls:bitmap',
+    ]);
+    expect(out).toContain('[1] sym="BTC-USD" qty=null px=1.25 (ts)=1700000000000000002 fee=-0.05');
+  });
+
   it('decodes a mid-connection message with placeholder symbols for earlier ids', async () => {
     const [, second] = sample();
     const { code, out } = await run(['--json'], second!);
