@@ -88,13 +88,21 @@ const FRAGMENTED_REASON = 'fragmented WebSocket frames are not supported';
 const MAX_ERROR_MESSAGE_BYTES = 1024;
 
 /** `message` cut to at most `max` UTF-8 bytes, never inside a character. */
-export function truncateUtf8(message: string, max: number): string {
+function truncateUtf8(message: string, max: number): string {
   const bytes = Buffer.from(message, 'utf8');
   if (bytes.length <= max) return message;
   let end = max;
   // Step back over continuation bytes (10xxxxxx) to a character start.
   while (end > 0 && ((bytes[end] ?? 0) & 0xc0) === 0x80) end--;
   return bytes.subarray(0, end).toString('utf8');
+}
+
+/** The per-table seqTxn watermarks of `pending` as a response carries them; empties `pending`. */
+function drainWatermarks(pending: Map<string, bigint>): TableSeqTxn[] {
+  const tables: TableSeqTxn[] = [];
+  for (const [name, seqTxn] of pending) tables.push({ name, seqTxn });
+  pending.clear();
+  return tables;
 }
 
 /** QuestDB's server flushes a cumulative OK at least every this many frames. */
@@ -197,9 +205,7 @@ export class Connection {
     if (at === null || this.messages < at) return false;
     if (this.closed || this.terminated) return true;
     this.ctx.log(`conn ${this.info.id}: fragmented WebSocket message, closing 1002`);
-    this.flushAck();
-    this.terminated = true;
-    this.ws.close(CLOSE_PROTOCOL_ERROR, FRAGMENTED_REASON);
+    this.closeGracefully(CLOSE_PROTOCOL_ERROR, FRAGMENTED_REASON);
     return true;
   }
 
@@ -212,6 +218,7 @@ export class Connection {
   /**
    * Sends the pending OK, then a close frame; frames that arrive after it are
    * discarded unanswered, as QuestDB does once its CLOSE is on the wire.
+   * Every close the server starts (text message, fragmentation, demotion) goes here.
    */
   closeGracefully(code: number, reason: string): void {
     this.flushAck();
@@ -225,9 +232,7 @@ export class Connection {
       // QuestDB acknowledges what committed, then closes 1003: QWP is binary-only.
       this.ctx.stats.textFrames++;
       this.ctx.log(`conn ${this.info.id}: text message of ${data.length} bytes, closing 1003`);
-      this.flushAck();
-      this.terminated = true;
-      this.ws.close(CLOSE_UNSUPPORTED_DATA, TEXT_FRAME_REASON);
+      this.closeGracefully(CLOSE_UNSUPPORTED_DATA, TEXT_FRAME_REASON);
       return;
     }
     const seq = this.wireSeq++;
@@ -401,9 +406,7 @@ export class Connection {
     if (this.highestCommitted <= this.lastAcked || this.closed) return;
     const seq = this.highestCommitted;
     this.lastAcked = seq;
-    const tables: TableSeqTxn[] = [];
-    for (const [name, seqTxn] of this.okTables) tables.push({ name, seqTxn });
-    this.okTables.clear();
+    const tables = drainWatermarks(this.okTables);
     const faults = this.ctx.faults;
     if (faults.acksSuppressed) return;
     const corruption = faults.takeAckCorruption();
@@ -419,14 +422,9 @@ export class Connection {
     this.enqueue(frame, 0);
     if (this.info.durableAck && tables.length > 0) {
       for (const t of tables) this.durableTables.set(t.name, t.seqTxn);
-      this.enqueueDurableAck();
+      // Durable watermarks trail the OKs: sent after the OK, after the upload delay.
+      this.enqueue(null, this.ctx.durableAckDelayMs);
     }
-  }
-
-  private enqueueDurableAck(): void {
-    // Durable watermarks trail the OKs: sent after the OK, after the upload delay.
-    const delay = this.ctx.durableAckDelayMs;
-    this.enqueue(null, delay);
   }
 
   /**
@@ -454,11 +452,8 @@ export class Connection {
     if (this.closed || this.ws.readyState !== this.ws.OPEN) return;
     if (frame === null) {
       if (this.durableTables.size === 0 || this.ctx.faults.acksSuppressed) return;
-      const tables: TableSeqTxn[] = [];
-      for (const [name, seqTxn] of this.durableTables) tables.push({ name, seqTxn });
-      this.durableTables.clear();
       this.ctx.stats.durableAcks++;
-      this.ws.send(encodeDurableAckResponse(tables));
+      this.ws.send(encodeDurableAckResponse(drainWatermarks(this.durableTables)));
       return;
     }
     this.ws.send(frame);
