@@ -93,8 +93,14 @@ export function questdbTypeName(col: ColumnTypeInfo): string {
   }
 }
 
-function writeError(message: string): FrameRejectedError {
+/** A frame refused at write time: QuestDB answers STATUS_WRITE_ERROR. */
+export function writeError(message: string): FrameRejectedError {
   return new FrameRejectedError(Status.WRITE_ERROR, message);
+}
+
+/** TIMESTAMP or TIMESTAMP_NANOS: the types a designated timestamp may have. */
+export function isTimestampType(type: number): boolean {
+  return TIMESTAMPS.has(type);
 }
 
 /** "cannot write X to column [column=.., type=..]" (typeMismatchException). */

@@ -1,7 +1,13 @@
 import { columnNameProblem, type DecodedColumn, type DecodedMessage } from '@qwp/qwp-wire';
-import { batchDimensions, checkArrayDimensions, converterFor } from './coercion.js';
-import { FrameRejectedError, TestServerOptionsError } from './errors.js';
-import { ColumnType, DESIGNATED_TIMESTAMP_NAME, Status, typeName } from './protocol.js';
+import {
+  batchDimensions,
+  checkArrayDimensions,
+  converterFor,
+  isTimestampType,
+  writeError,
+} from './coercion.js';
+import { TestServerOptionsError } from './errors.js';
+import { ColumnType, DESIGNATED_TIMESTAMP_NAME, typeName } from './protocol.js';
 
 /** One stored row: column name to value (`null` for a null or a column the row lacked). */
 export type Row = Record<string, unknown>;
@@ -88,14 +94,6 @@ interface TablePlan {
   rows: Row[];
   /** A new table's auto-added designated timestamp, added after its first block's columns. */
   autoTimestamp?: ColumnSchema | undefined;
-}
-
-function isTimestampType(type: number): boolean {
-  return type === ColumnType.TIMESTAMP || type === ColumnType.TIMESTAMP_NANOS;
-}
-
-function writeError(message: string): FrameRejectedError {
-  return new FrameRejectedError(Status.WRITE_ERROR, message);
 }
 
 function newColumn(name: string, wire: DecodedColumn, dims: number): ColumnSchema {
