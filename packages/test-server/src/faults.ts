@@ -34,6 +34,18 @@ function checkNonNegative(name: string, v: number): void {
   }
 }
 
+function checkUpgradeStatus(name: string, status: number): void {
+  if (!UPGRADE_STATUSES.has(status)) {
+    throw new TestServerOptionsError(
+      `${name} status must be one of ${[...UPGRADE_STATUSES].join(', ')}, got ${status}`,
+    );
+  }
+}
+
+function checkCount(name: string, count: number): void {
+  if (!(count >= 1)) throw new TestServerOptionsError(`${name} count must be >= 1, got ${count}`);
+}
+
 /**
  * The server's fault switches. Every setter takes effect at once, on open
  * connections too, and `reset()` turns them all off.
@@ -131,24 +143,15 @@ export class Faults {
    */
   refuseConnections(ms: number, status?: number): void {
     checkNonNegative('refuseConnections ms', ms);
-    if (status !== undefined && !UPGRADE_STATUSES.has(status)) {
-      throw new TestServerOptionsError(
-        `refuseConnections status must be one of ${[...UPGRADE_STATUSES].join(', ')}, got ${status}`,
-      );
-    }
+    if (status !== undefined) checkUpgradeStatus('refuseConnections', status);
     this.refuseUntil = Date.now() + ms;
     this.refuseStatus = status ?? null;
   }
 
   /** Answers the next `count` upgrades (default: all until reset) with HTTP `status`. */
   rejectUpgrades(status: number, count = Number.POSITIVE_INFINITY): void {
-    if (!UPGRADE_STATUSES.has(status)) {
-      throw new TestServerOptionsError(
-        `rejectUpgrades status must be one of ${[...UPGRADE_STATUSES].join(', ')}, got ${status}`,
-      );
-    }
-    if (!(count >= 1))
-      throw new TestServerOptionsError(`rejectUpgrades count must be >= 1, got ${count}`);
+    checkUpgradeStatus('rejectUpgrades', status);
+    checkCount('rejectUpgrades', count);
     this.upgradeStatus = status;
     this.upgradeCount = count;
   }
@@ -160,8 +163,7 @@ export class Faults {
         `corruptAcks kind must be 'malformed' or 'future', got ${String(kind)}`,
       );
     }
-    if (!(count >= 1))
-      throw new TestServerOptionsError(`corruptAcks count must be >= 1, got ${count}`);
+    checkCount('corruptAcks', count);
     this.corruption = kind;
     this.corruptionCount = count;
   }

@@ -82,6 +82,13 @@ function textReject(status: number, body: string): HandshakeReject {
   };
 }
 
+/** A 401 asking for basic credentials, as QuestDB answers a missing or wrong login. */
+function unauthorized(body: string): HandshakeReject {
+  const r = textReject(401, body);
+  r.headers['WWW-Authenticate'] = 'Basic realm="questdb"';
+  return r;
+}
+
 /** The 426 QuestDB sends for a missing or unsupported Sec-WebSocket-Version. */
 function upgradeRequired(reason: string): HandshakeReject {
   return {
@@ -116,9 +123,8 @@ export function roleReject(role: string, zone: string | null): HandshakeReject {
 export function cannedReject(status: number, config: HandshakeConfig): HandshakeReject {
   if (status === 421) return roleReject(config.role ?? 'REPLICA', config.zone);
   if (status === 426) return upgradeRequired('fault injection: 426');
-  const r = textReject(status, `fault injection: ${status} ${statusText(status)}`);
-  if (status === 401) r.headers['WWW-Authenticate'] = 'Basic realm="questdb"';
-  return r;
+  const body = `fault injection: ${status} ${statusText(status)}`;
+  return status === 401 ? unauthorized(body) : textReject(status, body);
 }
 
 function safeEqual(a: string, b: string): boolean {
@@ -141,11 +147,7 @@ function checkAuth(auth: AuthOptions, headers: IncomingHttpHeaders): HandshakeRe
       authenticated = safeEqual(credentials, auth.token);
     }
   }
-  if (!authenticated) {
-    const r = textReject(401, 'Unauthorized');
-    r.headers['WWW-Authenticate'] = 'Basic realm="questdb"';
-    return r;
-  }
+  if (!authenticated) return unauthorized('Unauthorized');
   if (auth.forbid === true) return textReject(403, 'Forbidden');
   return null;
 }
