@@ -120,36 +120,18 @@ export class ByteReader {
     return this.view.getBigInt64(at, true);
   }
 
+  /** Reads a little-endian float64 at an absolute offset already bounds-checked. */
   f64At(at: number): number {
     return this.view.getFloat64(at, true);
   }
 
-  f32At(at: number): number {
-    return this.view.getFloat32(at, true);
-  }
-
+  /** Reads a little-endian int32 at an absolute offset already bounds-checked. */
   i32At(at: number): number {
     return this.view.getInt32(at, true);
   }
 
+  /** Reads a little-endian uint32 at an absolute offset already bounds-checked. */
   u32At(at: number): number {
     return this.view.getUint32(at, true);
   }
-
-  i16At(at: number): number {
-    return this.view.getInt16(at, true);
-  }
-
-  u16At(at: number): number {
-    return this.view.getUint16(at, true);
-  }
-
-  u64At(at: number): bigint {
-    return this.view.getBigUint64(at, true);
-  }
-}
-
-/** Decodes UTF-8 strictly; throws TypeError on invalid input (callers wrap it). */
-export function decodeUtf8Strict(bytes: Uint8Array): string {
-  return utf8.decode(bytes);
 }

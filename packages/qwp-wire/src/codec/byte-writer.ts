@@ -34,12 +34,6 @@ export class ByteWriter {
     this.buf[this.pos++] = v;
   }
 
-  u16(v: number): void {
-    this.ensure(2);
-    this.view.setUint16(this.pos, v, true);
-    this.pos += 2;
-  }
-
   u32(v: number): void {
     this.ensure(4);
     this.view.setUint32(this.pos, v, true);
@@ -80,14 +74,4 @@ export class ByteWriter {
   copy(from = 0, to = this.pos): Uint8Array {
     return this.buf.slice(from, to);
   }
-}
-
-/** Bytes needed for the LEB128 form of `v`. */
-export function varintSize(v: number): number {
-  let n = 1;
-  while (v >= 0x80) {
-    v = Math.floor(v / 128);
-    n++;
-  }
-  return n;
 }

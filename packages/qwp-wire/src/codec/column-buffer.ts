@@ -9,7 +9,7 @@ if (new Uint8Array(new Uint16Array([1]).buffer)[0] !== 1) {
 }
 
 /** Types whose null is written as a zero value instead of a bitmap bit (as the reference client). */
-export function usesSentinel(type: number): boolean {
+function usesSentinel(type: number): boolean {
   return (
     type === ColumnType.BOOLEAN ||
     type === ColumnType.BYTE ||
@@ -19,7 +19,7 @@ export function usesSentinel(type: number): boolean {
 }
 
 /** Types stored as variable-length wire bytes plus an offset per value. */
-export function isVarWidth(type: number): boolean {
+function isVarWidth(type: number): boolean {
   return (
     type === ColumnType.VARCHAR ||
     type === ColumnType.BINARY ||
