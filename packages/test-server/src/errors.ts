@@ -28,6 +28,20 @@ export class TestServerListenError extends TestServerError {
   }
 }
 
+/** `waitForRows` gave up: the table did not reach the row count in time. */
+export class TestServerTimeoutError extends TestServerError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('QWP_TEST_SERVER_TIMEOUT', message, options);
+  }
+}
+
+/** `stop()`, `start()` or `restart()` called after `close()`. */
+export class TestServerClosedError extends TestServerError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('QWP_TEST_SERVER_CLOSED', message, options);
+  }
+}
+
 /**
  * Why one frame was refused: carries the QWP status the server answers with.
  * Thrown inside frame handling and turned into an error frame, never out of the server.

@@ -1,9 +1,11 @@
 export type { AckMode, ConnectionInfo, FrameRecord } from './connection.js';
 export {
   FrameRejectedError,
+  TestServerClosedError,
   TestServerError,
   TestServerListenError,
   TestServerOptionsError,
+  TestServerTimeoutError,
 } from './errors.js';
 export type { AckCorruption, DropPoint, FaultOptions } from './faults.js';
 export { Faults } from './faults.js';

@@ -8,7 +8,12 @@ import {
   type ConnectionInfo,
   type FrameRecord,
 } from './connection.js';
-import { TestServerListenError, TestServerOptionsError } from './errors.js';
+import {
+  TestServerClosedError,
+  TestServerListenError,
+  TestServerOptionsError,
+  TestServerTimeoutError,
+} from './errors.js';
 import { type FaultOptions, Faults } from './faults.js';
 import {
   type AuthOptions,
@@ -173,6 +178,13 @@ function validateOptions(o: TestServerOptions): void {
       throw new TestServerOptionsError(`${name} must be an integer in [${min}, ${max}], got ${v}`);
     }
   };
+  const oneOf = (name: string, v: string | undefined, allowed: readonly [string, string]) => {
+    if (v !== undefined && !allowed.includes(v)) {
+      throw new TestServerOptionsError(
+        `${name} must be '${allowed[0]}' or '${allowed[1]}', got ${String(v)}`,
+      );
+    }
+  };
   intIn('port', o.port, 0, 65535);
   intIn('serverMaxVersion', o.serverMaxVersion, 1, 255);
   intIn('maxBatchSize', o.maxBatchSize, 13, 0x7fffffff);
@@ -181,21 +193,9 @@ function validateOptions(o: TestServerOptions): void {
   if (o.sampleRate !== undefined && !(o.sampleRate >= 0 && o.sampleRate <= 1)) {
     throw new TestServerOptionsError(`sampleRate must be in [0, 1], got ${o.sampleRate}`);
   }
-  if (o.mode !== undefined && o.mode !== 'strict' && o.mode !== 'throughput') {
-    throw new TestServerOptionsError(
-      `mode must be 'strict' or 'throughput', got ${String(o.mode)}`,
-    );
-  }
-  if (o.longArrays !== undefined && o.longArrays !== 'reject' && o.longArrays !== 'accept') {
-    throw new TestServerOptionsError(
-      `longArrays must be 'reject' or 'accept', got ${String(o.longArrays)}`,
-    );
-  }
-  if (o.ackMode !== undefined && o.ackMode !== 'per-frame' && o.ackMode !== 'cumulative') {
-    throw new TestServerOptionsError(
-      `ackMode must be 'per-frame' or 'cumulative', got ${String(o.ackMode)}`,
-    );
-  }
+  oneOf('mode', o.mode, ['strict', 'throughput']);
+  oneOf('longArrays', o.longArrays, ['reject', 'accept']);
+  oneOf('ackMode', o.ackMode, ['per-frame', 'cumulative']);
 }
 
 function writeReject(socket: Socket, r: HandshakeReject): void {
@@ -402,6 +402,9 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
 
   await listen();
   let closed = false;
+  const assertOpen = (method: string) => {
+    if (closed) throw new TestServerClosedError(`${method}() called on a closed server`);
+  };
 
   const bind = <K extends keyof FaultMethods>(k: K): FaultMethods[K] =>
     (faults[k] as (...a: unknown[]) => void).bind(faults) as FaultMethods[K];
@@ -453,7 +456,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
             resolve(store.rows(table));
           } else if (Date.now() - started >= timeoutMs) {
             reject(
-              new TestServerOptionsError(
+              new TestServerTimeoutError(
                 `table '${table}' has ${store.rowCount(table)} rows, not ${count}, after ${timeoutMs} ms`,
               ),
             );
@@ -464,18 +467,18 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
         poll();
       }),
     stop: async () => {
-      if (closed) throw new TestServerOptionsError('stop() called on a closed server');
+      assertOpen('stop');
       await stopListening();
       log('stopped');
     },
     start: async () => {
-      if (closed) throw new TestServerOptionsError('start() called on a closed server');
+      assertOpen('start');
       if (http.listening) return;
       await listen();
       log(`listening again on ${server.url}`);
     },
     restart: async (restartOptions = {}) => {
-      if (closed) throw new TestServerOptionsError('restart() called on a closed server');
+      assertOpen('restart');
       await stopListening();
       if (restartOptions.keepRows === false) store.clear();
       stats.restarts++;

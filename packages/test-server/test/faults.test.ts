@@ -265,4 +265,20 @@ describe('faults', () => {
     expect(() => s.faults.rejectUpgrades(302)).toThrow(/rejectUpgrades status must be one of/);
     expect(() => s.faults.dropAfterFrames(0)).toThrow(/integer >= 1, got 0/);
   });
+
+  it('names a waitForRows timeout and a lifecycle call after close() with their own codes', async () => {
+    const s = await start();
+    await expect(s.waitForRows('absent', 1, 20)).rejects.toMatchObject({
+      name: 'TestServerTimeoutError',
+      code: 'QWP_TEST_SERVER_TIMEOUT',
+      message: expect.stringMatching(/table 'absent' has 0 rows, not 1, after 20 ms/),
+    });
+    await s.close();
+    for (const call of [() => s.stop(), () => s.start(), () => s.restart()]) {
+      await expect(call()).rejects.toMatchObject({
+        name: 'TestServerClosedError',
+        code: 'QWP_TEST_SERVER_CLOSED',
+      });
+    }
+  });
 });
