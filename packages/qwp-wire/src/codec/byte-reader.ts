@@ -11,7 +11,8 @@ const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
  */
 export class ByteReader {
   readonly bytes: Uint8Array;
-  private readonly view: DataView;
+  /** A view of `bytes`, for bulk reads at offsets already bounds-checked. */
+  readonly view: DataView;
   /** Absolute read position. */
   pos: number;
   /** Exclusive end of the readable region. */

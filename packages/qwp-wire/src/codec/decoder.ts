@@ -294,7 +294,7 @@ function decodeColumn(
   const valueCount = rowCount - nullCount;
   const dense: (DecodedValue | null)[] = [];
   const col: DecodedColumn = { name: def.name, type: def.type, nullFlag, values: [] };
-  readValues(r, ctx, def, col, valueCount, dense, bitmap === null);
+  readValues(r, ctx, col, what, valueCount, dense, bitmap === null);
   // Spread dense values over the rows the bitmap leaves non-null.
   if (bitmap === null) {
     col.values = dense;
@@ -309,17 +309,21 @@ function decodeColumn(
   return col;
 }
 
+/**
+ * Reads the `n` non-null values of `col` (named `what` in errors) into `out`;
+ * `sentinel` when the column has no bitmap, so the types with a null
+ * sentinel value decode it as null.
+ */
 function readValues(
   r: ByteReader,
   ctx: BlockContext,
-  def: ColumnDef,
   col: DecodedColumn,
+  what: string,
   n: number,
   out: (DecodedValue | null)[],
   sentinel: boolean,
 ): void {
-  const what = `column '${def.name}'`;
-  const type = def.type;
+  const type = col.type;
   switch (type) {
     case ColumnType.BOOLEAN: {
       const bits = r.take((n + 7) >>> 3, `${what} values`);
@@ -441,7 +445,7 @@ function readFixed(
   const at = r.pos;
   r.need(size * n, `${what} values`);
   r.pos += size * n;
-  const view = new DataView(r.bytes.buffer, r.bytes.byteOffset, r.bytes.byteLength);
+  const view = r.view;
   const stop = at + size * n;
   // One loop per type keeps each loop monomorphic.
   switch (type) {
