@@ -72,6 +72,11 @@ export function columnTypeName(code: number): string {
   return TYPE_NAMES[code] ?? `UNKNOWN(0x${code.toString(16).padStart(2, '0')})`;
 }
 
+/** True for the two timestamp types (the designated timestamp must be one). */
+export function isTimestampType(code: number): boolean {
+  return code === ColumnType.TIMESTAMP || code === ColumnType.TIMESTAMP_NANOS;
+}
+
 /** Bytes per value of the fixed-width types; 0 for the others. */
 export function fixedWidth(code: number): number {
   switch (code) {

@@ -12,6 +12,7 @@ import {
   fixedWidth,
   HEADER_SIZE,
   isColumnType,
+  isTimestampType,
   Limits,
   MAGIC,
   maxDecimalScale,
@@ -256,12 +257,7 @@ function decodeTableBlock(r: ByteReader, ctx: BlockContext): DecodedTable {
     if (!isColumnType(type)) {
       r.fail(`column '${colName}' has unknown type code 0x${type.toString(16)}`, typeAt);
     }
-    if (
-      ctx.checkTimestampType &&
-      colName === '' &&
-      type !== ColumnType.TIMESTAMP &&
-      type !== ColumnType.TIMESTAMP_NANOS
-    ) {
+    if (ctx.checkTimestampType && colName === '' && !isTimestampType(type)) {
       r.fail(`designated timestamp column has type ${columnTypeName(type)}`, typeAt);
     }
     if (!ctx.allowDuplicates && seen.has(colName)) {

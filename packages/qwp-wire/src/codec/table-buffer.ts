@@ -4,11 +4,12 @@ import {
   ColumnType,
   type ColumnTypeCode,
   columnTypeName,
+  isTimestampType,
   Limits,
   maxDecimalScale,
 } from './constants.js';
 import type { GlobalSymbolDictionary } from './global-symbol-dictionary.js';
-import { columnNameProblem, isWellFormed } from './validation.js';
+import { columnNameProblem, encodeUtf8, isWellFormed } from './validation.js';
 import { ipv4FromString, uuidToWire, wordsToWire } from './values.js';
 
 /** Units accepted by `at()` and `timestampColumn()`. */
@@ -22,7 +23,6 @@ export type ArrayInput =
 const TWO32 = 4294967296;
 const TWO63 = 2 ** 63;
 const UNIT_NANOS: Record<TimestampUnit, number> = { ns: 1, us: 1e3, ms: 1e6, s: 1e9 };
-const utf8 = new TextEncoder();
 
 /**
  * Column buffers of one table, filled one row at a time:
@@ -60,7 +60,7 @@ export class TableBuffer {
   /** `name` must already be validated (see tableNameProblem). */
   constructor(name: string, symbols: GlobalSymbolDictionary) {
     this.name = name;
-    this.nameUtf8 = utf8.encode(name);
+    this.nameUtf8 = encodeUtf8(name);
     this.symbols = symbols;
   }
 
@@ -234,14 +234,7 @@ export class TableBuffer {
     value: number | bigint | Date | null | undefined,
     unit: TimestampUnit = 'us',
   ): this {
-    const g = this.columns[this.cursor];
-    const type =
-      g !== undefined &&
-      g.name === name &&
-      (g.type === ColumnType.TIMESTAMP || g.type === ColumnType.TIMESTAMP_NANOS)
-        ? g.type
-        : (this.existingTimestampType(name) ?? timestampTypeOf(unit));
-    const c = this.column(name, type, value);
+    const c = this.column(name, this.timestampType(name, unit), value);
     if (value == null) return this.putNull(c);
     if (value instanceof Date) this.putTimestamp(c, value.getTime(), 'ms');
     else this.putTimestamp(c, value, unit);
@@ -357,12 +350,7 @@ export class TableBuffer {
     const c =
       d !== undefined && d.name === '' && d.lastRow !== this.rowCount
         ? d
-        : this.columnSlow(
-            '',
-            this.existingTimestampType('') ?? timestampTypeOf(unit),
-            timestamp,
-            true,
-          );
+        : this.columnSlow('', this.timestampType('', unit), timestamp, true);
     this.cursor = c.index + 1;
     this.rowOpen = true;
     if (timestamp instanceof Date) this.putTimestamp(c, timestamp.getTime(), 'ms');
@@ -492,12 +480,16 @@ export class TableBuffer {
     return c;
   }
 
-  private existingTimestampType(name: string): ColumnTypeCode | undefined {
-    const c = this.byName.get(name);
-    return c !== undefined &&
-      (c.type === ColumnType.TIMESTAMP || c.type === ColumnType.TIMESTAMP_NANOS)
-      ? c.type
-      : undefined;
+  /**
+   * The type a timestamp column `name` is written as: the type it already
+   * has in this batch (the cursor's column checked before the map), else the
+   * one `unit` picks.
+   */
+  private timestampType(name: string, unit: TimestampUnit): ColumnTypeCode {
+    let c = this.columns[this.cursor];
+    if (c === undefined || c.name !== name) c = this.byName.get(name);
+    if (c !== undefined && isTimestampType(c.type)) return c.type;
+    return unit === 'ns' ? ColumnType.TIMESTAMP_NANOS : ColumnType.TIMESTAMP;
   }
 
   private putNull(c: ColumnBuffer): this {
@@ -541,7 +533,7 @@ export class TableBuffer {
 
   /** Stores a timestamp converted from `unit` to the column's unit. */
   private putTimestamp(c: ColumnBuffer, v: unknown, unit: TimestampUnit): void {
-    // Common case first: the value is already in the column's unit.
+    // The value is already in the column's unit (the common case): stored as is.
     if (unit === (c.type === ColumnType.TIMESTAMP_NANOS ? 'ns' : 'us')) {
       this.putI64(c, v);
       return;
@@ -549,10 +541,6 @@ export class TableBuffer {
     const unitNanos = UNIT_NANOS[unit];
     if (unitNanos === undefined) this.fail(c.name, unit, 'unit must be ns, us, ms or s');
     const colNanos = c.type === ColumnType.TIMESTAMP_NANOS ? 1 : 1000;
-    if (unitNanos === colNanos) {
-      this.putI64(c, v);
-      return;
-    }
     if (typeof v === 'number') {
       if (!Number.isInteger(v)) this.fail(c.name, v, 'timestamp must be an integer');
       if (unitNanos > colNanos) {
@@ -705,10 +693,6 @@ export class TableBuffer {
     c.lastRow = this.rowCount;
     return this;
   }
-}
-
-function timestampTypeOf(unit: TimestampUnit): ColumnTypeCode {
-  return unit === 'ns' ? ColumnType.TIMESTAMP_NANOS : ColumnType.TIMESTAMP;
 }
 
 /** v * from / to with floor division (exact BigInt). */
