@@ -1,5 +1,86 @@
 import type { FilesFacade } from '@qwp/files-native';
-import { SegmentIoError } from './errors.js';
+import { reasonOf, SegmentIoError } from './errors.js';
+
+/**
+ * open(2) of `path`, failing as a {@link SegmentIoError} `cannot <action>
+ * <path>: <reason>` (its `errno` lets a caller treat ENOENT as "absent").
+ */
+export function openFile(
+  files: FilesFacade,
+  path: string,
+  flags: string,
+  action: string,
+  mode?: number,
+): number {
+  try {
+    return files.open(path, flags, mode);
+  } catch (err) {
+    throw new SegmentIoError(`cannot ${action} ${path}: ${reasonOf(err)}`, path, err);
+  }
+}
+
+/** {@link openFile}, or undefined when `path` does not exist (ENOENT). */
+export function openFileIfExists(
+  files: FilesFacade,
+  path: string,
+  flags: string,
+  action: string,
+): number | undefined {
+  try {
+    return openFile(files, path, flags, action);
+  } catch (err) {
+    if ((err as SegmentIoError).errno === 'ENOENT') return undefined;
+    throw err;
+  }
+}
+
+/** mmap(2) of the first `size` bytes of `fd` (read-only or read-write), as a typed error on failure. */
+export function mapFile(
+  files: FilesFacade,
+  fd: number,
+  path: string,
+  size: number,
+  readOnly: boolean,
+): ArrayBuffer {
+  try {
+    return files.mmap(fd, 0, size, readOnly ? 'r' : 'rw');
+  } catch (err) {
+    throw new SegmentIoError(`cannot map segment ${path}: ${reasonOf(err)}`, path, err);
+  }
+}
+
+/**
+ * Runs `use` on the already open `fd` of `path`, then closes it. A failure of
+ * `use` is thrown with any close failure attached as its cause; a close
+ * failure after success is a {@link SegmentIoError}.
+ */
+export function useThenClose<T>(
+  files: FilesFacade,
+  fd: number,
+  path: string,
+  use: (fd: number) => T,
+): T {
+  let result: T;
+  try {
+    result = use(fd);
+  } catch (err) {
+    closeQuietlyInto(files, fd, err);
+    throw err;
+  }
+  try {
+    files.close(fd);
+  } catch (err) {
+    throw new SegmentIoError(`cannot close ${path}: ${reasonOf(err)}`, path, err);
+  }
+  return result;
+}
+
+/** Reads the whole open file `fd` into a new buffer (its size by fstat). */
+export function readWhole(files: FilesFacade, fd: number, path: string): Uint8Array {
+  const image = new Uint8Array(sizeOf(files, fd, path));
+  readFully(files, fd, path, image, 0, image.length, 0);
+  return image;
+}
 
 /**
  * Reads exactly `length` bytes at `position` into `buf[offset..]` with

@@ -1,6 +1,6 @@
 import { defaultFiles, type FilesFacade } from '@qwp/files-native';
-import { errnoOf, reasonOf, SegmentIoError } from './errors.js';
-import { sizeOf } from './file-io.js';
+import { errnoOf } from './errors.js';
+import { openFile, sizeOf, useThenClose } from './file-io.js';
 import { DICT_FILE_NAME } from './format.js';
 import { listSegmentFiles } from './recovery.js';
 import { type SegmentScan, scanSegment } from './segment-scan.js';
@@ -14,17 +14,8 @@ import { inspectSymbolDict, type SymbolDictScan } from './symbol-dict.js';
  * torn tail.
  */
 export function inspectSegmentFile(path: string, files: FilesFacade = defaultFiles): SegmentScan {
-  let fd: number;
-  try {
-    fd = files.open(path, 'r');
-  } catch (err) {
-    throw new SegmentIoError(`cannot open segment ${path}: ${reasonOf(err)}`, path, err);
-  }
-  try {
-    return scanSegment(files, fd, path, sizeOf(files, fd, path));
-  } finally {
-    files.close(fd);
-  }
+  const fd = openFile(files, path, 'r', 'open segment');
+  return useThenClose(files, fd, path, () => scanSegment(files, fd, path, sizeOf(files, fd, path)));
 }
 
 /** One segment of a slot as {@link inspectSlot} saw it. */

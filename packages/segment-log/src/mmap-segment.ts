@@ -7,7 +7,14 @@ import {
   SegmentCorruptError,
   SegmentIoError,
 } from './errors.js';
-import { closeQuietlyInto, sizeOf, writeFully } from './file-io.js';
+import {
+  closeQuietlyInto,
+  mapFile,
+  openFile,
+  sizeOf,
+  useThenClose,
+  writeFully,
+} from './file-io.js';
 import {
   FRAME_HEADER_SIZE,
   MAX_SEGMENT_SIZE,
@@ -146,12 +153,7 @@ export class MmapSegment {
     checkSize(sizeBytes);
     checkSeq(baseSeq);
     const files = options.files ?? defaultFiles;
-    let fd: number;
-    try {
-      fd = files.open(path, 'wx+', 0o644);
-    } catch (err) {
-      throw new SegmentIoError(`cannot create segment ${path}: ${reasonOf(err)}`, path, err);
-    }
+    const fd = openFile(files, path, 'wx+', 'create segment', 0o644);
     let buffer: ArrayBuffer | undefined;
     let step = 'fallocate';
     try {
@@ -227,12 +229,7 @@ export class MmapSegment {
   static openExisting(path: string, options: OpenSegmentOptions = {}): MmapSegment {
     const files = options.files ?? defaultFiles;
     const readOnly = options.readOnly ?? false;
-    let fd: number;
-    try {
-      fd = files.open(path, readOnly ? 'r' : 'r+');
-    } catch (err) {
-      throw new SegmentIoError(`cannot open segment ${path}: ${reasonOf(err)}`, path, err);
-    }
+    const fd = openFile(files, path, readOnly ? 'r' : 'r+', 'open segment');
     let buffer: ArrayBuffer | undefined;
     try {
       const size = sizeOf(files, fd, path);
@@ -240,7 +237,7 @@ export class MmapSegment {
         throw new SegmentCorruptError(`${path} is ${size} bytes, larger than any segment`, path);
       }
       const scan = scanSegment(files, fd, path, size);
-      if (options.lazy !== true) buffer = mapFd(files, fd, path, size, readOnly);
+      if (options.lazy !== true) buffer = mapFile(files, fd, path, size, readOnly);
       files.close(fd);
       return new MmapSegment(
         files,
@@ -309,28 +306,18 @@ export class MmapSegment {
     if (this.mapped) return;
     if (this.closed) throw new ClosedError(`segment ${this._path}`);
     const files = this.files!;
-    let fd: number;
-    try {
-      fd = files.open(this._path, this.readOnly ? 'r' : 'r+');
-    } catch (err) {
-      throw new SegmentIoError(
-        `cannot open segment ${this._path}: ${reasonOf(err)}`,
-        this._path,
-        err,
-      );
-    }
-    try {
-      const size = sizeOf(files, fd, this._path);
+    const path = this._path;
+    const fd = openFile(files, path, this.readOnly ? 'r' : 'r+', 'open segment');
+    this.buffer = useThenClose(files, fd, path, () => {
+      const size = sizeOf(files, fd, path);
       if (size !== this.sizeBytes) {
         throw new SegmentIoError(
-          `${this._path} changed size since it was validated (${this.sizeBytes} -> ${size})`,
-          this._path,
+          `${path} changed size since it was validated (${this.sizeBytes} -> ${size})`,
+          path,
         );
       }
-      this.buffer = mapFd(files, fd, this._path, size, this.readOnly);
-    } finally {
-      files.close(fd);
-    }
+      return mapFile(files, fd, path, size, this.readOnly);
+    });
     this.bytes = new Uint8Array(this.buffer);
     this.view = new DataView(this.buffer);
     this.mapped = true;
@@ -401,28 +388,16 @@ export class MmapSegment {
   prepareForAppends(): void {
     const files = this.files;
     if (files === undefined || this.closed || this.readOnly) return;
-    let fd: number;
-    try {
-      fd = files.open(this._path, 'r+');
-    } catch (err) {
-      throw new SegmentIoError(
-        `cannot open segment ${this._path}: ${reasonOf(err)}`,
-        this._path,
-        err,
-      );
-    }
-    try {
+    const path = this._path;
+    const fd = openFile(files, path, 'r+', 'open segment');
+    useThenClose(files, fd, path, () => {
       try {
         files.fallocate(fd, 0, this.sizeBytes);
       } catch (err) {
-        throw new SegmentIoError(`cannot reserve ${this._path}: ${reasonOf(err)}`, this._path, err);
+        throw new SegmentIoError(`cannot reserve ${path}: ${reasonOf(err)}`, path, err);
       }
-      if (this.tornTailBytes > 0) {
-        zeroRange(files, fd, this._path, this.appendCursor, this.sizeBytes);
-      }
-    } finally {
-      files.close(fd);
-    }
+      if (this.tornTailBytes > 0) zeroRange(files, fd, path, this.appendCursor, this.sizeBytes);
+    });
   }
 
   /**
@@ -458,20 +433,6 @@ export class MmapSegment {
     } catch (err) {
       throw new SegmentIoError(`cannot unmap ${this._path}: ${reasonOf(err)}`, this._path, err);
     }
-  }
-}
-
-function mapFd(
-  files: FilesFacade,
-  fd: number,
-  path: string,
-  size: number,
-  readOnly: boolean,
-): ArrayBuffer {
-  try {
-    return files.mmap(fd, 0, size, readOnly ? 'r' : 'rw');
-  } catch (err) {
-    throw new SegmentIoError(`cannot map segment ${path}: ${reasonOf(err)}`, path, err);
   }
 }
 

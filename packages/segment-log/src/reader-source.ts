@@ -1,7 +1,7 @@
 import { defaultFiles, type FilesFacade } from '@qwp/files-native';
 import { ControlBlock } from './control-block.js';
-import { errnoOf, reasonOf, SegmentCorruptError, SegmentIoError } from './errors.js';
-import { closeQuietlyInto, sizeOf } from './file-io.js';
+import { SegmentCorruptError } from './errors.js';
+import { mapFile, openFileIfExists, sizeOf, useThenClose } from './file-io.js';
 import { readU64, SEGMENT_HEADER_SIZE, SEGMENT_MAGIC, segmentFileName } from './format.js';
 import { FrameReader, type SegmentSource, type SegmentView } from './frame-reader.js';
 import { listSegmentFiles, type Slot } from './recovery.js';
@@ -79,26 +79,16 @@ class FileSegmentSource implements SegmentSource {
 
   private map(path: string): SegmentView | null {
     const files = this.files;
-    let fd: number;
-    try {
-      fd = files.open(path, 'r');
-    } catch (err) {
-      if (errnoOf(err) === 'ENOENT') return null;
-      throw new SegmentIoError(`cannot open segment ${path}: ${reasonOf(err)}`, path, err);
-    }
-    let buffer: ArrayBuffer;
-    try {
+    const fd = openFileIfExists(files, path, 'r', 'open segment');
+    if (fd === undefined) return null;
+    // Closed once mapped: the mapping keeps the file alive.
+    const buffer = useThenClose(files, fd, path, () => {
       const size = sizeOf(files, fd, path);
       if (size < SEGMENT_HEADER_SIZE) {
         throw new SegmentCorruptError(`${path} is shorter than a segment header`, path);
       }
-      buffer = files.mmap(fd, 0, size, 'r');
-    } catch (err) {
-      closeQuietlyInto(files, fd, err);
-      if (err instanceof SegmentCorruptError) throw err;
-      throw new SegmentIoError(`cannot map segment ${path}: ${reasonOf(err)}`, path, err);
-    }
-    files.close(fd); // the mapping keeps the file alive
+      return mapFile(files, fd, path, size, true);
+    });
     const view = new DataView(buffer);
     const baseSeq = readU64(view, 8);
     if (view.getUint32(0, true) !== SEGMENT_MAGIC || baseSeq < 0) {

@@ -8,6 +8,7 @@ import {
   SegmentCorruptError,
   SegmentIoError,
 } from './errors.js';
+import { openFile, sizeOf, useThenClose } from './file-io.js';
 import {
   DEFAULT_SEGMENT_SIZE,
   DICT_FILE_NAME,
@@ -19,6 +20,7 @@ import { MmapSegment } from './mmap-segment.js';
 import type { FramePredicate } from './qwp-frame.js';
 import { SegmentManager } from './segment-manager.js';
 import { SegmentRing } from './segment-ring.js';
+import { hasNonZeroFrom } from './segment-scan.js';
 import { readSlotFailure } from './slot-failure.js';
 import { ensureDirectory, SlotLock, slotDirectory } from './slot-lock.js';
 import { PersistedSymbolDict } from './symbol-dict.js';
@@ -331,16 +333,11 @@ function exists(files: FilesFacade, path: string): boolean {
 
 /** True when every byte of the file at `path` from `start` on is zero (positioned reads, no mapping). */
 function isZeroFrom(files: FilesFacade, path: string, start: number): boolean {
-  const fd = files.open(path, 'r');
-  try {
-    const buf = new Uint8Array(64 * 1024);
-    for (let pos = start; ; ) {
-      const n = files.pread(fd, buf, 0, buf.length, pos);
-      if (n <= 0) return true;
-      for (let i = 0; i < n; i++) if (buf[i] !== 0) return false;
-      pos += n;
-    }
-  } finally {
-    files.close(fd);
-  }
+  const fd = openFile(files, path, 'r', 'open segment');
+  return useThenClose(
+    files,
+    fd,
+    path,
+    () => !hasNonZeroFrom(files, fd, path, sizeOf(files, fd, path), start),
+  );
 }

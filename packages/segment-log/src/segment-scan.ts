@@ -99,6 +99,20 @@ class PreadWindow {
 }
 
 /**
+ * True when any byte of the open file `fd` from `start` to `fileSize` is
+ * non-zero (positioned reads, never a mapping).
+ */
+export function hasNonZeroFrom(
+  files: FilesFacade,
+  fd: number,
+  path: string,
+  fileSize: number,
+  start: number,
+): boolean {
+  return new PreadWindow(files, fd, path, fileSize).hasNonZero(start, fileSize - start);
+}
+
+/**
  * Validates the header of the open segment `fd` and walks its frames with
  * positioned reads, stopping at the first impossible length or bad CRC.
  * Throws on a bad header (corrupt or unsupported version) or an I/O error;

@@ -1,6 +1,14 @@
 import { defaultFiles, type FilesFacade } from '@qwp/files-native';
-import { errnoOf, reasonOf, SegmentIoError } from './errors.js';
-import { closeQuietlyInto, readFully, sizeOf, syncDirectory, writeFully } from './file-io.js';
+import { reasonOf, SegmentIoError } from './errors.js';
+import {
+  openFile,
+  openFileIfExists,
+  readFully,
+  sizeOf,
+  syncDirectory,
+  useThenClose,
+  writeFully,
+} from './file-io.js';
 import { FAILED_FILE_NAME } from './format.js';
 
 /** Longest reason {@link readSlotFailure} returns; the file is for humans, not a log. */
@@ -17,13 +25,8 @@ export function markSlotFailed(
   files: FilesFacade = defaultFiles,
 ): void {
   const path = `${slotDir}/${FAILED_FILE_NAME}`;
-  let fd: number;
-  try {
-    fd = files.open(path, 'w', 0o644);
-  } catch (err) {
-    throw new SegmentIoError(`cannot create ${path}: ${reasonOf(err)}`, path, err);
-  }
-  try {
+  const fd = openFile(files, path, 'w', 'create', 0o644);
+  useThenClose(files, fd, path, () => {
     const text = Buffer.from(`${reason.replace(/\n/g, ' ')}\n`, 'utf8');
     writeFully(files, fd, path, text, 0, text.length, 0);
     try {
@@ -31,15 +34,7 @@ export function markSlotFailed(
     } catch (err) {
       throw new SegmentIoError(`cannot fsync ${path}: ${reasonOf(err)}`, path, err);
     }
-  } catch (err) {
-    closeQuietlyInto(files, fd, err);
-    throw err;
-  }
-  try {
-    files.close(fd);
-  } catch (err) {
-    throw new SegmentIoError(`cannot close ${path}: ${reasonOf(err)}`, path, err);
-  }
+  });
   syncDirectory(files, slotDir);
 }
 
@@ -49,19 +44,12 @@ export function markSlotFailed(
  */
 export function readSlotFailure(slotDir: string, files: FilesFacade = defaultFiles): string | null {
   const path = `${slotDir}/${FAILED_FILE_NAME}`;
-  let fd: number;
-  try {
-    fd = files.open(path, 'r');
-  } catch (err) {
-    if (errnoOf(err) === 'ENOENT') return null;
-    throw new SegmentIoError(`cannot open ${path}: ${reasonOf(err)}`, path, err);
-  }
-  try {
+  const fd = openFileIfExists(files, path, 'r', 'open');
+  if (fd === undefined) return null;
+  return useThenClose(files, fd, path, () => {
     const n = Math.min(sizeOf(files, fd, path), MAX_REASON_BYTES);
     const buf = new Uint8Array(n);
     readFully(files, fd, path, buf, 0, n, 0);
     return Buffer.from(buf).toString('utf8').trim();
-  } finally {
-    files.close(fd);
-  }
+  });
 }

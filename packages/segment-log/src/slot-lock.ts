@@ -7,7 +7,13 @@ import {
   SegmentIoError,
   SlotLockedError,
 } from './errors.js';
-import { closeQuietlyInto, syncDirectory, writeFully } from './file-io.js';
+import {
+  closeQuietlyInto,
+  openFileIfExists,
+  syncDirectory,
+  useThenClose,
+  writeFully,
+} from './file-io.js';
 import { LOCK_FILE_NAME } from './format.js';
 
 const SENDER_ID = /^[A-Za-z0-9_-]{1,255}$/;
@@ -148,21 +154,14 @@ export class SlotLock {
     files: FilesFacade = defaultFiles,
   ): { held: boolean; pid: number | undefined } | undefined {
     const path = `${slotDir}/${LOCK_FILE_NAME}`;
-    let fd: number;
-    try {
-      fd = files.open(path, 'r');
-    } catch (err) {
-      if (errnoOf(err) === 'ENOENT') return undefined;
-      throw new SegmentIoError(`cannot open slot lock ${path}: ${reasonOf(err)}`, path, err);
-    }
-    try {
+    const fd = openFileIfExists(files, path, 'r', 'open slot lock');
+    if (fd === undefined) return undefined;
+    return useThenClose(files, fd, path, () => {
       const pid = readHolderPid(files, fd);
       const free = files.tryLock(fd);
       if (free) files.unlock(fd);
       return { held: !free, pid };
-    } finally {
-      files.close(fd);
-    }
+    });
   }
 
   /** Releases the lock (unlock, then close). The file stays, so a waiting process never races an unlink. */

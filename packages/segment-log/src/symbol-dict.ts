@@ -9,7 +9,14 @@ import {
   SegmentIoError,
   UnsupportedVersionError,
 } from './errors.js';
-import { closeQuietlyInto, readFully, sizeOf, syncDirectory, writeFully } from './file-io.js';
+import {
+  closeQuietlyInto,
+  openFile,
+  readWhole,
+  syncDirectory,
+  useThenClose,
+  writeFully,
+} from './file-io.js';
 import {
   DICT_FILE_NAME,
   DICT_HEADER_SIZE,
@@ -110,20 +117,11 @@ export function inspectSymbolDict(
   path: string,
   files: FilesFacade = defaultFiles,
 ): SymbolDictScan & { fileSize: number } {
-  let fd: number;
-  try {
-    fd = files.open(path, 'r');
-  } catch (err) {
-    throw new SegmentIoError(`cannot open dictionary ${path}: ${reasonOf(err)}`, path, err);
-  }
-  try {
-    const size = sizeOf(files, fd, path);
-    const image = new Uint8Array(size);
-    readFully(files, fd, path, image, 0, size, 0);
-    return { ...parseSymbolDict(image, path), fileSize: size };
-  } finally {
-    files.close(fd);
-  }
+  const fd = openFile(files, path, 'r', 'open dictionary');
+  return useThenClose(files, fd, path, () => {
+    const image = readWhole(files, fd, path);
+    return { ...parseSymbolDict(image, path), fileSize: image.length };
+  });
 }
 
 /** Options of {@link PersistedSymbolDict.open}. */
@@ -179,17 +177,9 @@ export class PersistedSymbolDict {
       }
     }
     if (existing < DICT_HEADER_SIZE) return PersistedSymbolDict.create(files, path);
-    let fd: number;
+    const fd = openFile(files, path, 'r+', 'open dictionary');
     try {
-      fd = files.open(path, 'r+');
-    } catch (err) {
-      throw new SegmentIoError(`cannot open dictionary ${path}: ${reasonOf(err)}`, path, err);
-    }
-    try {
-      const size = sizeOf(files, fd, path);
-      const image = new Uint8Array(size);
-      readFully(files, fd, path, image, 0, size, 0);
-      const scan = parseSymbolDict(image, path);
+      const scan = parseSymbolDict(readWhole(files, fd, path), path);
       if (scan.tornTailBytes > 0) {
         try {
           files.ftruncate(fd, scan.validLength);
@@ -224,12 +214,7 @@ export class PersistedSymbolDict {
   }
 
   private static create(files: FilesFacade, path: string): PersistedSymbolDict {
-    let fd: number;
-    try {
-      fd = files.open(path, 'w+', 0o644);
-    } catch (err) {
-      throw new SegmentIoError(`cannot create dictionary ${path}: ${reasonOf(err)}`, path, err);
-    }
+    const fd = openFile(files, path, 'w+', 'create dictionary', 0o644);
     try {
       const header = new Uint8Array(DICT_HEADER_SIZE);
       new DataView(header.buffer).setUint32(0, DICT_MAGIC, true);

@@ -1,0 +1,51 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { defaultFiles, FaultInjectingFiles } from '@qwp/files-native';
+import { afterEach, beforeEach, describe, expect, test } from 'vitest';
+import {
+  inspectSegmentFile,
+  MmapSegment,
+  SegmentCorruptError,
+  SegmentIoError,
+} from '../src/index.js';
+import { removeDir, tempDir } from './helpers.js';
+
+function thrown(fn: () => unknown): unknown {
+  try {
+    fn();
+  } catch (err) {
+    return err;
+  }
+  throw new Error('expected a throw');
+}
+
+describe('closing a file after use', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = tempDir();
+  });
+  afterEach(() => removeDir(dir));
+
+  test('a failing close does not hide the primary error; it is attached as the cause', () => {
+    const path = join(dir, 'bad.sfa');
+    writeFileSync(path, new Uint8Array(64).fill(0xee));
+    const files = new FaultInjectingFiles(defaultFiles);
+    files.inject('close', { next: 1, code: 'EIO' });
+    const err = thrown(() => inspectSegmentFile(path, files)) as SegmentCorruptError;
+    expect(err).toBeInstanceOf(SegmentCorruptError);
+    expect(err.message).toContain('bad segment magic');
+    expect((err.cause as { code?: string }).code).toBe('EIO');
+  });
+
+  test('a failing close after success is a SegmentIoError naming the file', () => {
+    const path = join(dir, 'good.sfa');
+    MmapSegment.create(path, 5, 4096).close();
+    const files = new FaultInjectingFiles(defaultFiles);
+    files.inject('close', { next: 1, code: 'EIO' });
+    const err = thrown(() => inspectSegmentFile(path, files)) as SegmentIoError;
+    expect(err).toBeInstanceOf(SegmentIoError);
+    expect(err.errno).toBe('EIO');
+    expect(err.message).toContain(`cannot close ${path}`);
+    expect(inspectSegmentFile(path, files).baseSeq).toBe(5);
+  });
+});
