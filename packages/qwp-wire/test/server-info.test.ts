@@ -7,9 +7,9 @@ import {
   encodeServerInfo,
   MSG_KIND_SERVER_INFO,
 } from '../src/failover/index.js';
+import { LONG, SEED } from './seed.js';
 
-const SEED = Number(process.env.QWP_TEST_SEED ?? 20261123);
-const RUNS = process.env.QWP_TEST_LONG === '1' ? 20_000 : 500;
+const RUNS = LONG ? 20_000 : 500;
 
 function hex(text: string): Uint8Array {
   const clean = text.replace(/#[^\n]*/g, '').replace(/\s+/g, '');

@@ -9,20 +9,8 @@ import {
   Status,
   SymbolDictionary,
 } from '../../src/index.js';
+import { LONG, mulberry32 as rng, SEED } from '../seed.js';
 import { corpus } from './corpus.js';
-import { LONG, SEED } from './seed.js';
-
-/** Small fast seeded PRNG (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const INTERESTING = [0x00, 0x01, 0x7f, 0x80, 0xff, 0xfe, 0x3f, 0x40];
 

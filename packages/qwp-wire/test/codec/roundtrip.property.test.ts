@@ -10,7 +10,7 @@ import {
   SymbolDictionary,
   type TableBuffer,
 } from '../../src/index.js';
-import { LONG, SEED } from './seed.js';
+import { LONG, SEED } from '../seed.js';
 
 const I64_MIN = -(2n ** 63n);
 const I64_MAX = 2n ** 63n - 1n;

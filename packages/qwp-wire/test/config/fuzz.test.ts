@@ -2,9 +2,9 @@ import fc from 'fast-check';
 import { expect, test } from 'vitest';
 import { INGRESS_KEYS, parseConnectString, SenderConfig } from '../../src/config/index.js';
 import { ConnectStringError } from '../../src/errors.js';
+import { LONG, SEED } from '../seed.js';
 
-const SEED = Number(process.env.QWP_TEST_SEED ?? 20261123);
-const RUNS = process.env.QWP_TEST_LONG === '1' ? 50_000 : 1000;
+const RUNS = LONG ? 50_000 : 1000;
 
 const KEYS = [...Object.keys(INGRESS_KEYS), 'user', 'pass', 'zone', 'target', 'bogus'];
 const VALUES = [

@@ -2,9 +2,9 @@ import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
 import { tokenizeConnectString } from '../../src/config/connect-string.js';
 import { ConnectStringError } from '../../src/errors.js';
+import { LONG, SEED } from '../seed.js';
 
-const SEED = Number(process.env.QWP_TEST_SEED ?? 20261123);
-const RUNS = process.env.QWP_TEST_LONG === '1' ? 20_000 : 500;
+const RUNS = LONG ? 20_000 : 500;
 
 function syntaxErrorOf(input: string): ConnectStringError {
   try {

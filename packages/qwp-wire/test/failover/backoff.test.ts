@@ -10,21 +10,9 @@ import {
   ReconnectBackoff,
   reconnectDelayMs,
 } from '../../src/failover/index.js';
+import { LONG, SEED, mulberry32 as seeded } from '../seed.js';
 
-const SEED = Number(process.env.QWP_TEST_SEED ?? 20261123);
-const RUNS = process.env.QWP_TEST_LONG === '1' ? 20_000 : 300;
-
-/** A seeded uniform [0, 1) source (mulberry32). */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const RUNS = LONG ? 20_000 : 300;
 
 describe('backoff', () => {
   test('ingress base doubles from 100 ms and caps at 5 s', () => {
