@@ -4,7 +4,7 @@ import { openFile, sizeOf, useThenClose } from './file-io.js';
 import { DICT_FILE_NAME } from './format.js';
 import { listSegmentFiles } from './recovery.js';
 import { type SegmentScan, scanSegment } from './segment-scan.js';
-import { readSlotFailure } from './slot-failure.js';
+import { slotFailureForReport } from './slot-failure.js';
 import { SlotLock } from './slot-lock.js';
 import { inspectSymbolDict, type SymbolDictScan } from './symbol-dict.js';
 
@@ -110,15 +110,6 @@ export function inspectSlot(slotDir: string, files: FilesFacade = defaultFiles):
     firstFsn,
     lastFsn,
     tornTailBytes,
-    failed: failureOf(slotDir, files),
+    failed: slotFailureForReport(slotDir, files),
   };
-}
-
-/** The `.failed` reason; an unreadable sentinel is reported in its place, not thrown. */
-function failureOf(slotDir: string, files: FilesFacade): string | null {
-  try {
-    return readSlotFailure(slotDir, files);
-  } catch (err) {
-    return `(unreadable .failed: ${(err as Error).message})`;
-  }
 }

@@ -3,7 +3,7 @@ import { BadDirectoryError, errnoOf, reasonOf } from './errors.js';
 import { inspectSegmentFile } from './inspect.js';
 import { listSegmentFiles } from './recovery.js';
 import { readSlotFailure } from './slot-failure.js';
-import { SlotLock } from './slot-lock.js';
+import { isValidSenderId, SlotLock } from './slot-lock.js';
 
 /** A sibling slot that still holds frames nobody is sending. */
 export interface OrphanSlot {
@@ -12,8 +12,6 @@ export interface OrphanSlot {
   /** Canonical segment files in the slot. */
   segments: number;
 }
-
-const SENDER_ID = /^[A-Za-z0-9_-]{1,255}$/;
 
 /**
  * Lists the slots under `sfDir` other than `ownSenderId` that an orphan
@@ -41,7 +39,7 @@ export function findOrphanSlots(
   }
   const orphans: OrphanSlot[] = [];
   for (const name of names.sort()) {
-    if (name === ownSenderId || !SENDER_ID.test(name)) continue;
+    if (name === ownSenderId || !isValidSenderId(name)) continue;
     const slotDir = `${root}/${name}`;
     let isDir: boolean;
     try {

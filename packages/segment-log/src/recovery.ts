@@ -21,7 +21,7 @@ import type { FramePredicate } from './qwp-frame.js';
 import { SegmentManager } from './segment-manager.js';
 import { SegmentRing } from './segment-ring.js';
 import { hasNonZeroFrom } from './segment-scan.js';
-import { readSlotFailure } from './slot-failure.js';
+import { slotFailureForReport } from './slot-failure.js';
 import { ensureDirectory, SlotLock, slotDirectory } from './slot-lock.js';
 import { PersistedSymbolDict } from './symbol-dict.js';
 
@@ -262,7 +262,7 @@ export function openSlot(options: OpenSlotOptions): Slot {
       undeletable,
       symbols: dict.size,
       symbolDictTornTailBytes: dict.tornTailBytes,
-      failed: failureOf(dir, files, options.onError),
+      failed: slotFailureForReport(dir, files, options.onError),
       abortedTail,
     };
     const openedDict = dict;
@@ -304,20 +304,6 @@ export function openSlot(options: OpenSlotOptions): Slot {
     dict?.close();
     lock.close();
     throw err;
-  }
-}
-
-/** The `.failed` reason; an unreadable sentinel must not stop the owner opening its slot, so it is reported instead. */
-function failureOf(
-  dir: string,
-  files: FilesFacade,
-  onError: ((err: Error) => void) | undefined,
-): string | null {
-  try {
-    return readSlotFailure(dir, files);
-  } catch (err) {
-    onError?.(err as Error);
-    return `(unreadable .failed: ${reasonOf(err)})`;
   }
 }
 

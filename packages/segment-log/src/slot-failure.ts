@@ -39,6 +39,24 @@ export function markSlotFailed(
 }
 
 /**
+ * {@link readSlotFailure} for a report: an unreadable sentinel must stop
+ * neither the owner opening its slot nor an inspection, so it becomes the
+ * reported reason and is handed to `onError`.
+ */
+export function slotFailureForReport(
+  slotDir: string,
+  files: FilesFacade,
+  onError?: (err: Error) => void,
+): string | null {
+  try {
+    return readSlotFailure(slotDir, files);
+  } catch (err) {
+    onError?.(err as Error);
+    return `(unreadable .failed: ${reasonOf(err)})`;
+  }
+}
+
+/**
  * The reason written in `<slotDir>/.failed` (trimmed; '' when empty), or
  * null when the slot is not marked failed. An unreadable sentinel throws.
  */

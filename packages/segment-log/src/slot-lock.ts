@@ -18,9 +18,14 @@ import { LOCK_FILE_NAME } from './format.js';
 
 const SENDER_ID = /^[A-Za-z0-9_-]{1,255}$/;
 
-/** Throws {@link BadSenderIdError} unless `senderId` is 1..255 of `[A-Za-z0-9_-]`. */
+/** True when `senderId` is 1..255 of `[A-Za-z0-9_-]` (so never `/` or `..`). */
+export function isValidSenderId(senderId: string): boolean {
+  return SENDER_ID.test(senderId);
+}
+
+/** Throws {@link BadSenderIdError} unless {@link isValidSenderId}. */
 export function validateSenderId(senderId: string): void {
-  if (!SENDER_ID.test(senderId)) throw new BadSenderIdError(senderId);
+  if (!isValidSenderId(senderId)) throw new BadSenderIdError(senderId);
 }
 
 /** `<sfDir>/<senderId>`, after validating the sender id. */
