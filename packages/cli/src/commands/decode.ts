@@ -9,10 +9,12 @@ import {
   type DecodedMessage,
   type DecodedValue,
   decodeMessage,
+  ENCODING_GORILLA,
   FLAG_DEFER_COMMIT,
   FLAG_DELTA_SYMBOL_DICT,
   FLAG_GORILLA,
   HEADER_SIZE,
+  Limits,
   QwpDecodeError,
   SymbolDictionary,
 } from '@qwp/qwp-wire';
@@ -50,7 +52,7 @@ export const decode: Command = async (argv, io) => {
   }
   let bytes: Uint8Array;
   if (parsed.hex) {
-    const text = Buffer.from(raw).toString('latin1').replace(/\s+/g, '');
+    const text = raw.toString('latin1').replace(/\s+/g, '');
     if (!/^(?:[0-9a-fA-F]{2})*$/.test(text)) {
       io.stderr.write('qwp decode: input is not hex text (pairs of 0-9a-f, whitespace ignored)\n');
       return 1;
@@ -115,10 +117,12 @@ function connectionStandIn(bytes: Uint8Array): SymbolDictionary {
   try {
     const start = new ByteReader(bytes, HEADER_SIZE).varint('delta_start');
     const placeholders: string[] = [];
-    for (let id = 0; id < start && id < 2_000_000; id++) placeholders.push(`<symbol ${id}>`);
+    const count = Math.min(start, Limits.MAX_SYMBOL_DICTIONARY_SIZE);
+    for (let id = 0; id < count; id++) placeholders.push(`<symbol ${id}>`);
     dict.apply(0, placeholders);
-  } catch {
+  } catch (err) {
     // A bad varint is reported by decodeMessage itself, with its offset.
+    if (!(err instanceof QwpDecodeError)) throw err;
   }
   return dict;
 }
@@ -167,7 +171,7 @@ function describeColumn(c: DecodedColumn): string {
   let s = `${c.name === '' ? '"" (designated timestamp)' : JSON.stringify(c.name)} ${columnTypeName(c.type)}`;
   if (c.geohashBits !== undefined) s += `(${c.geohashBits} bits)`;
   if (c.scale !== undefined) s += `(scale ${c.scale})`;
-  if (c.encoding !== undefined) s += c.encoding === 1 ? ' gorilla' : ' uncompressed';
+  if (c.encoding !== undefined) s += c.encoding === ENCODING_GORILLA ? ' gorilla' : ' uncompressed';
   if (c.nullFlag !== 0) s += ' nulls:bitmap';
   return s;
 }
