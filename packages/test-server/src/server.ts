@@ -236,7 +236,8 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
   const stats = new Stats();
   const frames: FrameRecord[] = [];
   const connectionInfos: ConnectionInfo[] = [];
-  const open = new Set<Connection>();
+  /** Open connections, each with a promise of its 'close' (after its own close handling ran). */
+  const open = new Map<Connection, Promise<void>>();
   const sockets = new Set<Socket>();
   const handshake: HandshakeConfig = {
     auth: options.auth ?? null,
@@ -360,8 +361,15 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
       const conn = new Connection(ws, ctx, info);
       // Ahead of ws's own listener: the frame headers must be seen before ws reassembles them.
       socket.prependListener('data', (chunk: Buffer) => conn.observe(chunk));
-      open.add(conn);
-      ws.on('close', () => open.delete(conn));
+      open.set(
+        conn,
+        new Promise<void>((resolve) =>
+          ws.once('close', () => {
+            open.delete(conn);
+            resolve();
+          }),
+        ),
+      );
       log(
         `conn ${info.id}: open from ${info.remoteAddress}:${info.remotePort} client=${info.clientId ?? '-'} version=${info.version}${info.durableAck ? ' durable-ack' : ''}`,
       );
@@ -389,16 +397,18 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
       http.once('listening', onListening);
       http.listen(port, host);
     });
-  const stopListening = () =>
-    new Promise<void>((resolve) => {
-      for (const c of open) c.terminate();
-      for (const s of sockets) s.destroy();
-      if (!http.listening) {
-        resolve();
-        return;
-      }
-      http.close(() => resolve());
-    });
+  const stopListening = async () => {
+    const closing = [...open.values()];
+    for (const c of open.keys()) c.terminate();
+    for (const s of sockets) s.destroy();
+    const stopped = http.listening
+      ? new Promise<void>((resolve) => http.close(() => resolve()))
+      : Promise.resolve();
+    // ws reports a cut connection a tick after its socket closes; waiting for
+    // it means stop()/close() return with every connection closed, counted
+    // and logged (closedAt, connectionsOpen, the 'closed' line).
+    await Promise.all([stopped, ...closing]);
+  };
 
   await listen();
   let closed = false;
@@ -441,12 +451,12 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
       if (zone !== undefined) handshake.zone = zone;
     },
     dropConnections: () => {
-      for (const c of open) c.terminate();
+      for (const c of open.keys()) c.terminate();
     },
     demote: (role = 'REPLICA', reason = 'role change') => {
       handshake.role = role;
       log(`demoted to ${role}: closing ${open.size} connections`);
-      for (const c of open) c.closeGracefully(1000, reason);
+      for (const c of open.keys()) c.closeGracefully(1000, reason);
     },
     waitForRows: (table, count, timeoutMs = 5000) =>
       new Promise<Row[]>((resolve, reject) => {

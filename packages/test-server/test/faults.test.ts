@@ -215,6 +215,9 @@ describe('faults', () => {
     c.send(row(0));
     await c.waitFor(1);
     await s.stop();
+    // stop() returns once the cut connection is closed, counted and logged.
+    expect(s.stats().connectionsOpen).toBe(0);
+    expect(s.connections[0]?.closedAt).not.toBeNull();
     await expect(connect(s.url)).rejects.toThrow();
     await s.start();
     expect(s.port).toBe(port);
