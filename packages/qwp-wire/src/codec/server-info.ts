@@ -1,5 +1,6 @@
 import { ServerInfoError } from '../errors.js';
 import { type ServerRoleName, serverRoleName } from '../failover/roles.js';
+import { HEADER_SIZE, MAGIC } from './constants.js';
 
 /** `msg_kind` of the egress SERVER_INFO frame. */
 export const MSG_KIND_SERVER_INFO = 0x18;
@@ -7,13 +8,9 @@ export const MSG_KIND_SERVER_INFO = 0x18;
 /** SERVER_INFO capability bit: a `zone_id` trailer follows `node_id`. */
 export const CAP_ZONE = 0x01;
 
-/** Size of the QWP message header that precedes every server → client egress payload. */
-export const SERVER_INFO_HEADER_SIZE = 12;
-
-// "QWP1" read as a little-endian u32.
-const QWP_MAGIC = 0x31505751;
-// Header, msg_kind, role, epoch u64, capabilities u32, server_wall_ns i64.
-const FIXED_SIZE = SERVER_INFO_HEADER_SIZE + 1 + 1 + 8 + 4 + 8;
+// The QWP header (laid out as an ingress message's), msg_kind, role, epoch u64,
+// capabilities u32, server_wall_ns i64.
+const FIXED_SIZE = HEADER_SIZE + 1 + 1 + 8 + 4 + 8;
 
 /** A decoded SERVER_INFO frame: the server's role, identity and zone. */
 export interface ServerInfo {
@@ -90,15 +87,15 @@ function readString(
  * @param frame the whole WebSocket binary message
  */
 export function decodeServerInfo(frame: Uint8Array): ServerInfo {
-  if (frame.length < SERVER_INFO_HEADER_SIZE) {
+  if (frame.length < HEADER_SIZE) {
     throw truncated(
       'header',
       0,
-      `${frame.length} bytes is shorter than the ${SERVER_INFO_HEADER_SIZE}-byte QWP header`,
+      `${frame.length} bytes is shorter than the ${HEADER_SIZE}-byte QWP header`,
     );
   }
   const view = new DataView(frame.buffer, frame.byteOffset, frame.byteLength);
-  if (view.getUint32(0, true) !== QWP_MAGIC) {
+  if (view.getUint32(0, true) !== MAGIC) {
     throw new ServerInfoError(
       'ERR_QWP_SERVER_INFO_MAGIC',
       `SERVER_INFO header magic is 0x${view.getUint32(0, false).toString(16).padStart(8, '0')}, expected "QWP1"`,
@@ -108,34 +105,34 @@ export function decodeServerInfo(frame: Uint8Array): ServerInfo {
   }
   const version = view.getUint8(4);
   const payloadLength = view.getUint32(8, true);
-  const end = SERVER_INFO_HEADER_SIZE + payloadLength;
+  const end = HEADER_SIZE + payloadLength;
   if (end > frame.length) {
     throw truncated(
       'payload_length',
       8,
-      `payload_length ${payloadLength} exceeds the ${frame.length - SERVER_INFO_HEADER_SIZE} bytes after the header`,
+      `payload_length ${payloadLength} exceeds the ${frame.length - HEADER_SIZE} bytes after the header`,
     );
   }
-  if (end < SERVER_INFO_HEADER_SIZE + 1) {
-    throw truncated('msg_kind', SERVER_INFO_HEADER_SIZE, 'payload is empty (no msg_kind)');
+  if (end < HEADER_SIZE + 1) {
+    throw truncated('msg_kind', HEADER_SIZE, 'payload is empty (no msg_kind)');
   }
-  const kind = view.getUint8(SERVER_INFO_HEADER_SIZE);
+  const kind = view.getUint8(HEADER_SIZE);
   if (kind !== MSG_KIND_SERVER_INFO) {
     throw new ServerInfoError(
       'ERR_QWP_SERVER_INFO_KIND',
       `expected SERVER_INFO msg_kind 0x18, got 0x${kind.toString(16).padStart(2, '0')}`,
       'msg_kind',
-      SERVER_INFO_HEADER_SIZE,
+      HEADER_SIZE,
     );
   }
   if (end < FIXED_SIZE) {
     throw truncated(
       'fixed fields',
-      SERVER_INFO_HEADER_SIZE + 1,
-      `payload of ${payloadLength} bytes is shorter than the ${FIXED_SIZE - SERVER_INFO_HEADER_SIZE} bytes of fixed fields`,
+      HEADER_SIZE + 1,
+      `payload of ${payloadLength} bytes is shorter than the ${FIXED_SIZE - HEADER_SIZE} bytes of fixed fields`,
     );
   }
-  let p = SERVER_INFO_HEADER_SIZE + 1;
+  let p = HEADER_SIZE + 1;
   const role = view.getUint8(p);
   p += 1;
   const epoch = view.getBigUint64(p, true);
@@ -209,12 +206,12 @@ export function encodeServerInfo(fields: ServerInfoFields): Uint8Array {
     FIXED_SIZE + 2 + cluster.length + 2 + node.length + (zone === undefined ? 0 : 2 + zone.length);
   const out = new Uint8Array(size);
   const view = new DataView(out.buffer);
-  view.setUint32(0, QWP_MAGIC, true);
+  view.setUint32(0, MAGIC, true);
   view.setUint8(4, fields.version ?? 2);
   view.setUint8(5, 0);
   view.setUint16(6, 0, true);
-  view.setUint32(8, size - SERVER_INFO_HEADER_SIZE, true);
-  let p = SERVER_INFO_HEADER_SIZE;
+  view.setUint32(8, size - HEADER_SIZE, true);
+  let p = HEADER_SIZE;
   view.setUint8(p++, MSG_KIND_SERVER_INFO);
   view.setUint8(p++, fields.role);
   view.setBigUint64(p, fields.epoch ?? 0n, true);
