@@ -163,9 +163,13 @@ export class SlotLock {
     if (fd === undefined) return undefined;
     return useThenClose(files, fd, path, () => {
       const pid = readHolderPid(files, fd);
-      const free = files.tryLock(fd);
-      if (free) files.unlock(fd);
-      return { held: !free, pid };
+      try {
+        const free = files.tryLock(fd);
+        if (free) files.unlock(fd);
+        return { held: !free, pid };
+      } catch (err) {
+        throw new SegmentIoError(`cannot probe the flock of ${path}: ${reasonOf(err)}`, path, err);
+      }
     });
   }
 

@@ -176,7 +176,7 @@ export class PersistedSymbolDict {
         throw new SegmentIoError(`cannot stat dictionary ${path}: ${reasonOf(err)}`, path, err);
       }
     }
-    if (existing < DICT_HEADER_SIZE) return PersistedSymbolDict.create(files, path);
+    if (existing < DICT_HEADER_SIZE) return PersistedSymbolDict.create(files, slotDir);
     const fd = openFile(files, path, 'r+', 'open dictionary');
     try {
       const scan = parseSymbolDict(readWhole(files, fd, path), path);
@@ -207,13 +207,11 @@ export class PersistedSymbolDict {
 
   /** Opens `<slotDir>/.symbol-dict` empty, discarding any previous content (a fresh slot). */
   static openClean(slotDir: string, options: OpenDictOptions = {}): PersistedSymbolDict {
-    return PersistedSymbolDict.create(
-      options.files ?? defaultFiles,
-      `${slotDir}/${DICT_FILE_NAME}`,
-    );
+    return PersistedSymbolDict.create(options.files ?? defaultFiles, slotDir);
   }
 
-  private static create(files: FilesFacade, path: string): PersistedSymbolDict {
+  private static create(files: FilesFacade, slotDir: string): PersistedSymbolDict {
+    const path = `${slotDir}/${DICT_FILE_NAME}`;
     const fd = openFile(files, path, 'w+', 'create dictionary', 0o644);
     try {
       const header = new Uint8Array(DICT_HEADER_SIZE);
@@ -221,8 +219,7 @@ export class PersistedSymbolDict {
       header[4] = DICT_VERSION;
       writeFully(files, fd, path, header, 0, DICT_HEADER_SIZE, 0);
       // A fresh `.symbol-dict`: make its directory entry durable before any chunk relies on it.
-      const slash = path.lastIndexOf('/');
-      syncDirectory(files, slash > 0 ? path.slice(0, slash) : slash === 0 ? '/' : '.');
+      syncDirectory(files, slotDir);
       return new PersistedSymbolDict(files, path, fd, DICT_HEADER_SIZE, [], 0);
     } catch (err) {
       closeQuietlyInto(files, fd, err);

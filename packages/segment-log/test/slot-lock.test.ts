@@ -1,10 +1,12 @@
 import { spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { defaultFiles, FaultInjectingFiles } from '@qwp/files-native';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import {
   BadDirectoryError,
   BadSenderIdError,
+  SegmentIoError,
   SlotLock,
   SlotLockedError,
   slotDirectory,
@@ -39,6 +41,23 @@ describe('SlotLock', () => {
     expect(SlotLock.probe(slot)).toEqual({ held: true, pid: process.pid });
     lock.close();
     SlotLock.acquire(slot).close();
+  });
+
+  test('a failing flock in the probe is a SegmentIoError naming the lock file', () => {
+    const slot = join(dir, 's1b');
+    SlotLock.acquire(slot).close();
+    const files = new FaultInjectingFiles(defaultFiles);
+    files.inject('tryLock', { next: 1, code: 'ENOLCK' });
+    let err: unknown;
+    try {
+      SlotLock.probe(slot, files);
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(SegmentIoError);
+    expect((err as SegmentIoError).errno).toBe('ENOLCK');
+    expect((err as Error).message).toContain(join(slot, '.lock'));
+    expect(SlotLock.probe(slot, files)).toEqual({ held: false, pid: process.pid });
   });
 
   test('a live holder in another process is named by PID; the kernel frees it when it dies', async () => {
