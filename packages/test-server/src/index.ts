@@ -13,7 +13,7 @@ export type { AuthOptions, ServerRole } from './handshake.js';
 export { QWP_PATHS } from './handshake.js';
 export { ColumnType, Status, statusName, typeName } from './protocol.js';
 export type { ColumnSchema, Row, RowStoreOptions, TableColumn, TableCommit } from './row-store.js';
-export { rowToJson } from './row-store.js';
+export { rowJsonReplacer } from './row-store.js';
 export type { FaultMethods, RestartOptions, TestServer, TestServerOptions } from './server.js';
 export { DEFAULT_MAX_BATCH_SIZE, DEFAULT_SAMPLE_RATE, startTestServer } from './server.js';
 export type { ServerModeName, ServerStats } from './stats.js';

@@ -108,11 +108,16 @@ function keyPart(value: unknown): string {
   if (value === null || value === undefined) return 'null';
   if (typeof value === 'bigint') return `${value}n`;
   if (value instanceof Uint8Array) return `b:${Buffer.from(value).toString('hex')}`;
-  if (typeof value === 'object') return `o:${JSON.stringify(value, jsonReplacer)}`;
+  if (typeof value === 'object') return `o:${JSON.stringify(value, rowJsonReplacer)}`;
   return `${typeof value}:${String(value)}`;
 }
 
-function jsonReplacer(_key: string, value: unknown): unknown {
+/**
+ * A `JSON.stringify` replacer for stored rows: bigint becomes a decimal
+ * string, bytes become hex, so a row (or a record holding rows) serializes
+ * in one pass, e.g. `JSON.stringify({ table, row }, rowJsonReplacer)`.
+ */
+export function rowJsonReplacer(_key: string, value: unknown): unknown {
   if (typeof value === 'bigint') return value.toString();
   if (value instanceof Uint8Array) return Buffer.from(value).toString('hex');
   return value;
@@ -460,9 +465,4 @@ export class RowStore {
       t.rows[at] = row;
     }
   }
-}
-
-/** A JSON-safe copy of a row: bigint becomes a decimal string, bytes become hex. */
-export function rowToJson(row: Row): Record<string, unknown> {
-  return JSON.parse(JSON.stringify(row, jsonReplacer)) as Record<string, unknown>;
 }

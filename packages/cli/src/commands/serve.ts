@@ -1,6 +1,11 @@
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { type Row, rowToJson, startTestServer, type TestServerOptions } from '@qwp/test-server';
+import {
+  type Row,
+  rowJsonReplacer,
+  startTestServer,
+  type TestServerOptions,
+} from '@qwp/test-server';
 import type { Command, CommandIo } from '../io.js';
 import { UsageError } from '../io.js';
 
@@ -230,7 +235,8 @@ export const serve: Command = async (argv, io: ServeIo) => {
     if (dumpStream !== null && dumpError === null) {
       let chunk = '';
       for (const row of rows) {
-        chunk += `${JSON.stringify({ table, seqTxn: seqTxn.toString(), row: rowToJson(row) })}\n`;
+        // One stringify per row: the replacer makes bigint and bytes JSON-safe in the same pass.
+        chunk += `${JSON.stringify({ table, seqTxn, row }, rowJsonReplacer)}\n`;
       }
       dumpStream.write(chunk);
     }
