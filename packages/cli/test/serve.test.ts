@@ -282,7 +282,21 @@ describe('qwp serve', () => {
     expect(() => serveOptions(['--long-arrays', 'yes'])).toThrow(
       /--long-arrays must be reject or accept/,
     );
+    expect(() => serveOptions(['--mode', 'fast'])).toThrow(
+      /--mode must be strict or throughput, got 'fast'/,
+    );
     expect(() => serveOptions(['--port', 'x'])).toThrow(/--port must be an integer/);
+    expect(() => serveOptions(['--port', '70000'])).toThrow(
+      /--port must be at most 65535, got 70000/,
+    );
+    expect(() => serveOptions(['--sample-rate', '2'])).toThrow(/--sample-rate must be in \[0, 1\]/);
+    let usage: unknown;
+    try {
+      serveOptions(['--report-interval', '1']);
+    } catch (err) {
+      usage = err;
+    }
+    expect(usage).toMatchObject({ name: 'UsageError', code: 'QWP_CLI_USAGE' });
     expect(() => serveOptions(['--auth', 'nocolon'])).toThrow(/--auth must look like A:B/);
     expect(() => serveOptions(['--bogus'])).toThrow(/bogus/);
   });

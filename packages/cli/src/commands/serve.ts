@@ -40,13 +40,32 @@ export interface ServeIo extends CommandIo {
   signal?: AbortSignal;
 }
 
-function intOption(name: string, value: string | undefined, min: number): number | undefined {
+function intOption(
+  name: string,
+  value: string | undefined,
+  min: number,
+  max = Number.MAX_SAFE_INTEGER,
+): number | undefined {
   if (value === undefined) return undefined;
   const n = Number(value);
   if (!Number.isInteger(n) || n < min) {
     throw new UsageError(`--${name} must be an integer >= ${min}, got '${value}'`);
   }
+  if (n > max) throw new UsageError(`--${name} must be at most ${max}, got ${n}`);
   return n;
+}
+
+/** `value` when it is one of `allowed`; undefined when the flag is absent. */
+function choiceOption<T extends string>(
+  name: string,
+  value: string | undefined,
+  allowed: readonly [T, T],
+): T | undefined {
+  if (value === undefined) return undefined;
+  if (!(allowed as readonly string[]).includes(value)) {
+    throw new UsageError(`--${name} must be ${allowed[0]} or ${allowed[1]}, got '${value}'`);
+  }
+  return value as T;
 }
 
 function splitPair(name: string, value: string, sep: string): [string, string] {
@@ -72,12 +91,9 @@ export function serveOptions(argv: string[]): {
   }
   const v = parsed.values;
   const options: TestServerOptions = {
-    port: intOption('port', v.port, 0) ?? 9000,
+    port: intOption('port', v.port, 0, 65535) ?? 9000,
     host: v.host ?? '127.0.0.1',
   };
-  if (options.port !== undefined && options.port > 65535) {
-    throw new UsageError(`--port must be at most 65535, got ${options.port}`);
-  }
   if (v.auth !== undefined || v.token !== undefined) {
     options.auth = {};
     if (v.auth !== undefined) {
@@ -105,26 +121,12 @@ export function serveOptions(argv: string[]): {
     if (dropEvery !== undefined) options.faults.dropAfterFrames = dropEvery;
     if (ackDelay !== undefined) options.faults.ackDelayMs = ackDelay;
   }
-  if (v['ack-mode'] !== undefined) {
-    const m = v['ack-mode'];
-    if (m !== 'cumulative' && m !== 'per-frame') {
-      throw new UsageError(`--ack-mode must be cumulative or per-frame, got '${m}'`);
-    }
-    options.ackMode = m;
-  }
-  if (v['long-arrays'] !== undefined) {
-    const m = v['long-arrays'];
-    if (m !== 'reject' && m !== 'accept') {
-      throw new UsageError(`--long-arrays must be reject or accept, got '${m}'`);
-    }
-    options.longArrays = m;
-  }
-  if (v.mode !== undefined) {
-    if (v.mode !== 'strict' && v.mode !== 'throughput') {
-      throw new UsageError(`--mode must be strict or throughput, got '${v.mode}'`);
-    }
-    options.mode = v.mode;
-  }
+  const ackMode = choiceOption('ack-mode', v['ack-mode'], ['cumulative', 'per-frame']);
+  if (ackMode !== undefined) options.ackMode = ackMode;
+  const longArrays = choiceOption('long-arrays', v['long-arrays'], ['reject', 'accept']);
+  if (longArrays !== undefined) options.longArrays = longArrays;
+  const mode = choiceOption('mode', v.mode, ['strict', 'throughput']);
+  if (mode !== undefined) options.mode = mode;
   if (v['sample-rate'] !== undefined) {
     const f = Number(v['sample-rate']);
     if (!(f >= 0 && f <= 1))
@@ -247,7 +249,13 @@ export const serve: Command = async (argv, io: ServeIo) => {
     server = await startTestServer(options);
   } catch (err) {
     stop.dispose();
-    if (dumpStream !== null) await endStream(dumpStream).catch(() => {});
+    // The start failure is what the user must see; a failure to close the
+    // dump file is reported beside it, not instead of it.
+    if (dumpStream !== null) {
+      await endStream(dumpStream).catch((closeErr: Error) =>
+        io.stderr.write(`qwp serve: closing ${dump}: ${closeErr.message}\n`),
+      );
+    }
     throw err;
   }
   const report = () => {
