@@ -70,7 +70,7 @@ export const sfInspect: Command = async (argv, io) => {
       write(
         parsed.json
           ? `${JSON.stringify(segmentJson(path, scan), null, 2)}\n`
-          : segmentText(path, scan),
+          : segmentLine(path, scan),
       );
       return 0;
     }
@@ -142,20 +142,19 @@ function slotJson(slot: SlotInspection) {
   };
 }
 
-function segmentLine(file: string, s: SegmentScan): string {
-  const last = s.frameCount > 0 ? `..${s.baseSeq + s.frameCount - 1}` : ' (empty)';
-  const torn = s.tornTailBytes > 0 ? `, TORN TAIL ${s.tornTailBytes} bytes` : '';
-  return `${file}: FSN ${s.baseSeq}${last}, ${s.frameCount} frame(s), ${s.payloadBytes} payload bytes, append offset ${s.appendOffset}${torn}\n`;
+/** `, TORN TAIL n bytes` when a file has a torn tail, else nothing. */
+function tornSuffix(bytes: number): string {
+  return bytes > 0 ? `, TORN TAIL ${bytes} bytes` : '';
 }
 
-function segmentText(file: string, s: SegmentScan): string {
-  return segmentLine(file, s);
+function segmentLine(file: string, s: SegmentScan): string {
+  const last = s.frameCount > 0 ? `..${s.baseSeq + s.frameCount - 1}` : ' (empty)';
+  return `${file}: FSN ${s.baseSeq}${last}, ${s.frameCount} frame(s), ${s.payloadBytes} payload bytes, append offset ${s.appendOffset}${tornSuffix(s.tornTailBytes)}\n`;
 }
 
 function dictText(file: string, d: SymbolDictScan): string {
-  const torn = d.tornTailBytes > 0 ? `, TORN TAIL ${d.tornTailBytes} bytes` : '';
   const lines = [
-    `${file}: ${d.entries.length} symbol(s) in ${d.chunks} chunk(s), valid length ${d.validLength}${torn}\n`,
+    `${file}: ${d.entries.length} symbol(s) in ${d.chunks} chunk(s), valid length ${d.validLength}${tornSuffix(d.tornTailBytes)}\n`,
   ];
   for (let i = 0; i < d.entries.length; i++)
     lines.push(`  ${i}: ${JSON.stringify(d.entries[i])}\n`);
@@ -195,8 +194,9 @@ function slotText(slot: SlotInspection): string {
   if (d === null) out.push('dictionary: none\n');
   else if ('error' in d) out.push(`dictionary: ERROR ${d.error.message}\n`);
   else {
-    const torn = d.tornTailBytes > 0 ? `, TORN TAIL ${d.tornTailBytes} bytes` : '';
-    out.push(`dictionary: ${d.entries.length} symbol(s), valid length ${d.validLength}${torn}\n`);
+    out.push(
+      `dictionary: ${d.entries.length} symbol(s), valid length ${d.validLength}${tornSuffix(d.tornTailBytes)}\n`,
+    );
   }
   return out.join('');
 }
