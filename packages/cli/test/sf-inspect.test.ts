@@ -151,6 +151,20 @@ describe('qwp sf inspect', () => {
     expect(s.out).toContain('TORN TAIL');
   });
 
+  test("a dictionary's torn tail is reported in its own text and the slot's, and left on disk", async () => {
+    const dir = makeSlot();
+    const file = join(dir, '.symbol-dict');
+    const image = Buffer.concat([readFileSync(file), Buffer.from([0x02, 0x09, 0x41])]);
+    writeFileSync(file, image);
+    const r = await run([file]);
+    expect(r.code).toBe(0);
+    expect(r.out).toContain('2 symbol(s) in 1 chunk(s)');
+    expect(r.out).toContain('TORN TAIL 3 bytes');
+    const s = await run([dir]);
+    expect(s.out).toMatch(/dictionary: 2 symbol\(s\), valid length \d+, TORN TAIL 3 bytes/);
+    expect(readFileSync(file)).toEqual(image);
+  });
+
   test('a gap and a corrupt segment exit 1 and are named', async () => {
     const dir = makeSlot();
     rmSync(join(dir, segmentFileName(3)));
