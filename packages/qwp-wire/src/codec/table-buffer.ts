@@ -22,7 +22,13 @@ export type ArrayInput =
 
 const TWO32 = 4294967296;
 const TWO63 = 2 ** 63;
-const UNIT_NANOS: Record<TimestampUnit, number> = { ns: 1, us: 1e3, ms: 1e6, s: 1e9 };
+// A Map, not an object literal: a unit such as 'toString' must not find an inherited member.
+const UNIT_NANOS: ReadonlyMap<string, number> = new Map([
+  ['ns', 1],
+  ['us', 1e3],
+  ['ms', 1e6],
+  ['s', 1e9],
+]);
 
 /**
  * Column buffers of one table, filled one row at a time:
@@ -538,7 +544,7 @@ export class TableBuffer {
       this.putI64(c, v);
       return;
     }
-    const unitNanos = UNIT_NANOS[unit];
+    const unitNanos = UNIT_NANOS.get(unit);
     if (unitNanos === undefined) this.fail(c.name, unit, 'unit must be ns, us, ms or s');
     const colNanos = c.type === ColumnType.TIMESTAMP_NANOS ? 1 : 1000;
     if (typeof v === 'number') {

@@ -125,6 +125,14 @@ describe('bad input: synchronous errors that keep buffered rows and drop the hal
     ['fractional timestamp', (t) => t.at(1.5, 'ms'), /integer/, ''],
     ['timestamp beyond int64 after scaling', (t) => t.at(2n ** 62n, 's'), /64-bit/, ''],
     ['bad unit', (t) => t.at(1, 'h' as 'us'), /unit/, ''],
+    // Names every object inherits must not pass for a unit.
+    ['unit named like a prototype member', (t) => t.at(1, 'toString' as 'us'), /unit/, ''],
+    [
+      'timestampColumn unit named like a prototype member',
+      (t) => t.timestampColumn('ts2', 1, 'constructor' as 'us'),
+      /unit/,
+      'ts2',
+    ],
   ];
 
   for (const [label, act, message, column] of cases) {
