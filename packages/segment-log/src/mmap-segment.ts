@@ -24,7 +24,23 @@ import {
   SEGMENT_VERSION,
   writeU64,
 } from './format.js';
-import { scanSegment } from './segment-scan.js';
+import { type SegmentScan, scanSegment } from './segment-scan.js';
+
+/** Where a segment's frames stand when it is constructed: a scan's findings, or those of an empty segment. */
+type FrameState = Pick<
+  SegmentScan,
+  'baseSeq' | 'appendOffset' | 'frameCount' | 'payloadBytes' | 'tornTailBytes'
+>;
+
+function emptyState(baseSeq: number): FrameState {
+  return {
+    baseSeq,
+    appendOffset: SEGMENT_HEADER_SIZE,
+    frameCount: 0,
+    payloadBytes: 0,
+    tornTailBytes: 0,
+  };
+}
 
 /** Options of {@link MmapSegment.create}. */
 export interface CreateSegmentOptions {
@@ -114,11 +130,7 @@ export class MmapSegment {
     path: string,
     buffer: ArrayBuffer | SharedArrayBuffer | undefined,
     sizeBytes: number,
-    baseSeq: number,
-    appendOffset: number,
-    frameCount: number,
-    payloadBytes: number,
-    tornTailBytes: number,
+    state: FrameState,
     readOnly: boolean,
   ) {
     this._path = path;
@@ -130,12 +142,12 @@ export class MmapSegment {
     this.readOnly = readOnly;
     this.mapped = buffer !== undefined;
     this.writable = this.mapped && !readOnly;
-    this._baseSeq = baseSeq;
-    this.appendCursor = appendOffset;
-    this.publishedCursor = appendOffset;
-    this._frameCount = frameCount;
-    this._payloadBytes = payloadBytes;
-    this.tornTailBytes = tornTailBytes;
+    this._baseSeq = state.baseSeq;
+    this.appendCursor = state.appendOffset;
+    this.publishedCursor = state.appendOffset;
+    this._frameCount = state.frameCount;
+    this._payloadBytes = state.payloadBytes;
+    this.tornTailBytes = state.tornTailBytes;
   }
 
   /**
@@ -163,18 +175,7 @@ export class MmapSegment {
       writeHeader(new DataView(buffer), baseSeq, options.createdMicros ?? nowMicros());
       step = 'close';
       files.close(fd);
-      return new MmapSegment(
-        files,
-        path,
-        buffer,
-        sizeBytes,
-        baseSeq,
-        SEGMENT_HEADER_SIZE,
-        0,
-        0,
-        0,
-        false,
-      );
+      return new MmapSegment(files, path, buffer, sizeBytes, emptyState(baseSeq), false);
     } catch (err) {
       const failure = new SegmentIoError(
         `cannot create segment ${path}: ${step} failed: ${reasonOf(err)}`,
@@ -210,11 +211,7 @@ export class MmapSegment {
       `memory:${baseSeq}`,
       buffer,
       sizeBytes,
-      baseSeq,
-      SEGMENT_HEADER_SIZE,
-      0,
-      0,
-      0,
+      emptyState(baseSeq),
       false,
     );
   }
@@ -239,18 +236,7 @@ export class MmapSegment {
       const scan = scanSegment(files, fd, path, size);
       if (options.lazy !== true) buffer = mapFile(files, fd, path, size, readOnly);
       files.close(fd);
-      return new MmapSegment(
-        files,
-        path,
-        buffer,
-        size,
-        scan.baseSeq,
-        scan.appendOffset,
-        scan.frameCount,
-        scan.payloadBytes,
-        scan.tornTailBytes,
-        readOnly,
-      );
+      return new MmapSegment(files, path, buffer, size, scan, readOnly);
     } catch (err) {
       if (buffer !== undefined) files.munmap(buffer);
       closeQuietlyInto(files, fd, err);
