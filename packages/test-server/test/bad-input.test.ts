@@ -1,27 +1,14 @@
 import { Status } from '@qwp/qwp-wire';
-import { afterEach, describe, expect, it } from 'vitest';
-import { startTestServer, type TestServer } from '../src/index.js';
-import {
-  ackCoverage,
-  connect,
-  rawRequest,
-  type TestClient,
-  upgradeHeaders,
-} from './helpers/client.js';
+import { describe, expect, it } from 'vitest';
+import { ackCoverage, rawRequest, upgradeHeaders } from './helpers/client.js';
 import { simpleRows } from './helpers/frames.js';
+import { serverPerTest } from './helpers/server-per-test.js';
+
+const { start, open } = serverPerTest();
 
 // The "Bad input" list, end to end: each one answered as QuestDB
 // answers it, logged, and a connection that stays open through all of them
 // keeps being served.
-
-let server: TestServer | null = null;
-const clients: TestClient[] = [];
-
-afterEach(async () => {
-  for (const c of clients.splice(0)) await c.close();
-  await server?.close();
-  server = null;
-});
 
 const row = (i: number) => simpleRows('t', [{ v: BigInt(i), ts: BigInt(i) }]);
 
@@ -34,10 +21,8 @@ function patched(frame: Buffer, at: number, value: number): Buffer {
 describe('bad input', () => {
   it('answers each bad frame with PARSE_ERROR naming the fault, logs it, and serves the other connection on', async () => {
     const lines: string[] = [];
-    const s = await startTestServer({ log: (l) => lines.push(l) });
-    server = s;
-    const good = await connect(s.url);
-    clients.push(good);
+    const s = await start({ log: (l) => lines.push(l) });
+    const good = await open(s);
     const cases: [string, Buffer, RegExp][] = [
       ['garbage bytes', Buffer.from('definitely not a QWP frame'), /magic/i],
       ['a truncated frame', row(0).subarray(0, 20), /payload|length|bytes/i],
@@ -46,8 +31,7 @@ describe('bad input', () => {
     ];
     let seq = 0;
     for (const [name, frame, reason] of cases) {
-      const bad = await connect(s.url);
-      clients.push(bad);
+      const bad = await open(s);
       bad.send(frame);
       const [r] = await bad.waitFor(1);
       expect(r, name).toMatchObject({ kind: 'error', status: Status.PARSE_ERROR, sequence: 0n });
@@ -67,11 +51,9 @@ describe('bad input', () => {
 
   it('closes a text frame with 1003 and a reason, logs it, and serves the other connection on', async () => {
     const lines: string[] = [];
-    const s = await startTestServer({ log: (l) => lines.push(l) });
-    server = s;
-    const good = await connect(s.url);
-    const bad = await connect(s.url);
-    clients.push(good, bad);
+    const s = await start({ log: (l) => lines.push(l) });
+    const good = await open(s);
+    const bad = await open(s);
     bad.send('{"not":"binary"}');
     expect(await bad.closed()).toEqual({
       code: 1003,
@@ -86,10 +68,8 @@ describe('bad input', () => {
 
   it('answers an upgrade without the WebSocket headers with 400 and the reason, and logs it', async () => {
     const lines: string[] = [];
-    const s = await startTestServer({ log: (l) => lines.push(l) });
-    server = s;
-    const good = await connect(s.url);
-    clients.push(good);
+    const s = await start({ log: (l) => lines.push(l) });
+    const good = await open(s);
     const plain = await rawRequest(s.port, '/write/v4', {});
     expect(plain).toMatchObject({ status: 400, body: 'Missing Upgrade header' });
     const noKey: Record<string, string> = { ...upgradeHeaders() };

@@ -1,7 +1,7 @@
 import { ColumnType, Status } from '@qwp/qwp-wire';
-import { afterEach, describe, expect, it } from 'vitest';
-import { startTestServer, type TestServer, type TestServerOptions } from '../src/index.js';
-import { ackCoverage, connect, type TestClient } from './helpers/client.js';
+import { describe, expect, it } from 'vitest';
+import { startTestServer } from '../src/index.js';
+import { ackCoverage } from './helpers/client.js';
 import {
   Bytes,
   emptyCommit,
@@ -12,29 +12,12 @@ import {
   timestamps,
   varchars,
 } from './helpers/frames.js';
+import { serverPerTest } from './helpers/server-per-test.js';
+
+const { start, open } = serverPerTest();
 
 // What QuestDB's server accepts and answers, per the conformance review
 // (/tmp/review/conformance.md, items D1-D11 and E1-E9).
-
-let server: TestServer | null = null;
-const clients: TestClient[] = [];
-
-async function start(options: TestServerOptions = {}): Promise<TestServer> {
-  server = await startTestServer(options);
-  return server;
-}
-
-async function open(s: TestServer): Promise<TestClient> {
-  const c = await connect(s.url);
-  clients.push(c);
-  return c;
-}
-
-afterEach(async () => {
-  for (const c of clients.splice(0)) await c.close();
-  await server?.close();
-  server = null;
-});
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const row = (i: number, flags = 0) => simpleRows('t', [{ v: BigInt(i), ts: BigInt(i) }], flags);

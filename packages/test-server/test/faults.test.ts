@@ -1,36 +1,13 @@
 import { decodeResponse, Status } from '@qwp/qwp-wire';
-import { afterEach, describe, expect, it } from 'vitest';
-import { startTestServer, type TestServer, type TestServerOptions } from '../src/index.js';
-import {
-  ackCoverage,
-  connect,
-  rawRequest,
-  type TestClient,
-  upgradeHeaders,
-} from './helpers/client.js';
+import { describe, expect, it } from 'vitest';
+import { startTestServer } from '../src/index.js';
+import { ackCoverage, connect, rawRequest, upgradeHeaders } from './helpers/client.js';
 import { emptyCommit, simpleRows } from './helpers/frames.js';
+import { serverPerTest } from './helpers/server-per-test.js';
+
+const { start, open } = serverPerTest();
 
 const SEED = Number(process.env.QWP_TEST_SEED ?? 42);
-
-let server: TestServer | null = null;
-const clients: TestClient[] = [];
-
-async function start(options: TestServerOptions = {}): Promise<TestServer> {
-  server = await startTestServer(options);
-  return server;
-}
-
-async function open(s: TestServer, headers?: Record<string, string>): Promise<TestClient> {
-  const c = await connect(s.url, headers);
-  clients.push(c);
-  return c;
-}
-
-afterEach(async () => {
-  for (const c of clients.splice(0)) await c.close();
-  await server?.close();
-  server = null;
-});
 
 const row = (i: number) => simpleRows('t', [{ v: BigInt(i), ts: BigInt(i) }]);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -77,7 +54,6 @@ describe('faults', () => {
         await c.close();
       }
       await s.close();
-      server = null;
       return outcomes;
     };
     const first = await run();

@@ -1,7 +1,6 @@
 import { ColumnType, Status } from '@qwp/qwp-wire';
-import { afterEach, describe, expect, it } from 'vitest';
-import { startTestServer, type TestServer, type TestServerOptions } from '../src/index.js';
-import { ackCoverage, connect, type TestClient } from './helpers/client.js';
+import { describe, expect, it } from 'vitest';
+import { ackCoverage } from './helpers/client.js';
 import {
   booleans,
   doubles,
@@ -16,26 +15,9 @@ import {
   varchars,
   withPayloadLength,
 } from './helpers/frames.js';
+import { serverPerTest } from './helpers/server-per-test.js';
 
-let server: TestServer | null = null;
-const clients: TestClient[] = [];
-
-async function start(options: TestServerOptions = {}): Promise<TestServer> {
-  server = await startTestServer(options);
-  return server;
-}
-
-async function open(s: TestServer): Promise<TestClient> {
-  const c = await connect(s.url);
-  clients.push(c);
-  return c;
-}
-
-afterEach(async () => {
-  for (const c of clients.splice(0)) await c.close();
-  await server?.close();
-  server = null;
-});
+const { start, open } = serverPerTest();
 
 const SPEC_SENSORS = withPayloadLength(
   hex(

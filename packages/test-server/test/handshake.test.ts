@@ -1,32 +1,8 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { startTestServer, type TestServer, type TestServerOptions } from '../src/index.js';
-import {
-  connect,
-  rawExchange,
-  rawRequest,
-  type TestClient,
-  upgradeHeaders,
-} from './helpers/client.js';
+import { describe, expect, it } from 'vitest';
+import { rawExchange, rawRequest, upgradeHeaders } from './helpers/client.js';
+import { serverPerTest } from './helpers/server-per-test.js';
 
-let server: TestServer | null = null;
-const clients: TestClient[] = [];
-
-async function start(options: TestServerOptions = {}): Promise<TestServer> {
-  server = await startTestServer(options);
-  return server;
-}
-
-afterEach(async () => {
-  for (const c of clients.splice(0)) await c.close();
-  await server?.close();
-  server = null;
-});
-
-async function open(url: string, headers?: Record<string, string>): Promise<TestClient> {
-  const c = await connect(url, headers);
-  clients.push(c);
-  return c;
-}
+const { start, open } = serverPerTest();
 
 describe('handshake', () => {
   it('accepts both ingest paths and answers with X-QWP-Version and X-QWP-Max-Batch-Size', async () => {
