@@ -18,7 +18,7 @@ import {
 } from './format.js';
 import { MmapSegment } from './mmap-segment.js';
 import type { FramePredicate } from './qwp-frame.js';
-import { SegmentManager } from './segment-manager.js';
+import { SegmentManager, type SegmentManagerOptions } from './segment-manager.js';
 import { SegmentRing } from './segment-ring.js';
 import { hasNonZeroFrom } from './segment-scan.js';
 import { slotFailureForReport } from './slot-failure.js';
@@ -53,20 +53,25 @@ export interface RecoveryReport {
   abortedTail: { fromFsn: number; toFsn: number } | null;
 }
 
-/** Options of {@link openSlot}. */
-export interface OpenSlotOptions {
+/**
+ * Options of {@link openSlot}; `maxTotalBytes`, `files`, `inlineProvision`
+ * and `autoService` are passed to the slot's {@link SegmentManager}.
+ */
+export interface OpenSlotOptions
+  extends Pick<
+    SegmentManagerOptions,
+    'maxTotalBytes' | 'files' | 'inlineProvision' | 'autoService'
+  > {
   /** sf_dir; the slot is `<sfDir>/<senderId>`. */
   sfDir: string;
   /** sender_id, `[A-Za-z0-9_-]+`; default `default`. */
   senderId?: string;
   /** Bytes per new segment (default 4 MiB). Recovered segments keep their own size. */
   segmentSize?: number;
-  /** sf_max_total_bytes (default unlimited). */
-  maxTotalBytes?: number;
-  files?: FilesFacade;
-  /** Passed to the {@link SegmentManager}. */
-  inlineProvision?: boolean;
-  autoService?: boolean;
+  /**
+   * Called with every error the manager's background work hits, with each
+   * empty leftover recovery could not delete, and with an unreadable `.failed`.
+   */
   onError?: (err: Error) => void;
   /**
    * Marks a frame payload as part of a group with no commit yet (for QWP:
