@@ -40,6 +40,11 @@ export class ConnectStringError extends QwpError {
     this.key = details.key;
     this.position = details.position;
   }
+
+  /** ERR_QWP_CONFIG_BAD_VALUE for `key`, the message led by the key's name. */
+  static badValue(key: string, message: string): ConnectStringError {
+    return new ConnectStringError('ERR_QWP_CONFIG_BAD_VALUE', `${key}: ${message}`, { key });
+  }
 }
 
 /** Stable codes of {@link ServerInfoError}. */

@@ -7,7 +7,7 @@ export interface HostAddress {
 }
 
 function addrError(message: string): ConnectStringError {
-  return new ConnectStringError('ERR_QWP_CONFIG_BAD_VALUE', `addr: ${message}`, { key: 'addr' });
+  return ConnectStringError.badValue('addr', message);
 }
 
 function parsePort(text: string, entry: string): number {

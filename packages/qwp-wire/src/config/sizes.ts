@@ -25,29 +25,25 @@ const SIZE_PATTERN = /^(\d+)([a-zA-Z]*)$/;
 export function parseSize(key: string, value: string): number {
   const match = SIZE_PATTERN.exec(value);
   if (match === null) {
-    throw new ConnectStringError(
-      'ERR_QWP_CONFIG_BAD_VALUE',
-      `${key}: '${value}' is not a size (expected digits with an optional k, m, g or t suffix, e.g. 64k)`,
-      { key },
+    throw ConnectStringError.badValue(
+      key,
+      `'${value}' is not a size (expected digits with an optional k, m, g or t suffix, e.g. 64k)`,
     );
   }
   const digits = match[1]!;
   const suffix = match[2]!;
-  const multiplier = SIZE_MULTIPLIERS[suffix.toLowerCase()];
+  const lower = suffix.toLowerCase();
+  // hasOwn: a suffix such as 'constructor' must not find an inherited member.
+  const multiplier = Object.hasOwn(SIZE_MULTIPLIERS, lower) ? SIZE_MULTIPLIERS[lower] : undefined;
   if (multiplier === undefined) {
-    throw new ConnectStringError(
-      'ERR_QWP_CONFIG_BAD_VALUE',
-      `${key}: unknown size suffix '${suffix}' in '${value}' (expected k, kb, m, mb, g, gb, t or tb)`,
-      { key },
+    throw ConnectStringError.badValue(
+      key,
+      `unknown size suffix '${suffix}' in '${value}' (expected k, kb, m, mb, g, gb, t or tb)`,
     );
   }
   const bytes = Number(digits) * multiplier;
   if (!Number.isSafeInteger(bytes)) {
-    throw new ConnectStringError(
-      'ERR_QWP_CONFIG_BAD_VALUE',
-      `${key}: size '${value}' is too large (more than 2^53-1 bytes)`,
-      { key },
-    );
+    throw ConnectStringError.badValue(key, `size '${value}' is too large (more than 2^53-1 bytes)`);
   }
   return bytes;
 }

@@ -5,9 +5,7 @@ import { parseSize } from './sizes.js';
 /** A value read from the connect string by its key's {@link KeySpec}. */
 export type KeyValue = string | number | boolean;
 
-function badValue(key: string, message: string): ConnectStringError {
-  return new ConnectStringError('ERR_QWP_CONFIG_BAD_VALUE', `${key}: ${message}`, { key });
-}
+const badValue = ConnectStringError.badValue;
 
 function checkMin(key: string, value: number, min: number): number {
   if (value < min) {

@@ -26,6 +26,9 @@ describe('parseSize', () => {
     ['4x', /unknown size suffix 'x'/],
     ['4kib', /unknown size suffix 'kib'/],
     ['4p', /unknown size suffix 'p'/],
+    // A suffix named like an inherited object member is no multiplier.
+    ['4constructor', /unknown size suffix 'constructor'/],
+    ['4toString', /unknown size suffix 'toString'/],
     ['4 m', /not a size/],
     ['m', /not a size/],
     ['-4m', /not a size/],
