@@ -15,7 +15,9 @@ export type ServerRoleName = keyof typeof ServerRole;
 /** The `target=` role filter. */
 export type RoleTarget = 'any' | 'primary' | 'replica';
 
-const NAMES: readonly ServerRoleName[] = ['STANDALONE', 'PRIMARY', 'REPLICA', 'PRIMARY_CATCHUP'];
+// Indexed by role value, derived from ServerRole so the two cannot drift apart.
+const NAMES: ServerRoleName[] = [];
+for (const [name, value] of Object.entries(ServerRole)) NAMES[value] = name as ServerRoleName;
 
 /**
  * Name of a SERVER_INFO role byte, or undefined for a value this client does
