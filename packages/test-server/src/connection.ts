@@ -1,5 +1,6 @@
 import {
   type DecodedMessage,
+  type DecodeOptions,
   encodeDurableAckResponse,
   encodeErrorResponse,
   encodeOkResponse,
@@ -10,7 +11,13 @@ import type { WebSocket } from 'ws';
 import { FrameRejectedError } from './errors.js';
 import type { Faults } from './faults.js';
 import { FragmentWatcher } from './fragment-watcher.js';
-import { applyDictionaryDelta, checkHeader, decodeFull, fastHeaderFlags } from './frame-handler.js';
+import {
+  applyDictionaryDelta,
+  checkHeader,
+  decodeFull,
+  fastHeaderFlags,
+  serverDecodeOptions,
+} from './frame-handler.js';
 import { FLAG_DEFER_COMMIT, Status, statusName } from './protocol.js';
 import { PendingTxn, type RowStore, type TableCommit } from './row-store.js';
 import type { Stats } from './stats.js';
@@ -124,6 +131,7 @@ export class Connection {
   readonly info: ConnectionInfo;
   private wireSeq = 0;
   private readonly dict = new SymbolDictionary();
+  private readonly decodeOptions: DecodeOptions;
   private readonly txn = new PendingTxn();
   private broken = false;
   private highestCommitted = -1;
@@ -147,6 +155,7 @@ export class Connection {
     info: ConnectionInfo,
   ) {
     this.info = info;
+    this.decodeOptions = serverDecodeOptions(info.version, ctx.maxBatchSize);
     this.scratch = this.newRecord();
     // ws answers a client CLOSE, and an oversized message, by calling close()
     // on this instance; flushing first puts a pending cumulative OK ahead of
@@ -269,7 +278,7 @@ export class Connection {
       if (data.length > 0) {
         let flags = fastHeaderFlags(data, this.info.version, this.ctx.maxBatchSize);
         // The codec's header check names the fault; it throws for any header the fast check refused.
-        if (flags < 0) flags = checkHeader(data, this.info.version, this.ctx.maxBatchSize).flags;
+        if (flags < 0) flags = checkHeader(data, this.decodeOptions).flags;
         deferred = (flags & FLAG_DEFER_COMMIT) !== 0;
         const message = this.decode(data, flags, index);
         if (message !== null) {
@@ -331,7 +340,7 @@ export class Connection {
   private decode(data: Buffer, flags: number, index: number): DecodedMessage | null {
     const every = this.ctx.decodeEvery;
     if (every === 1 || (every > 1 && index % every === 0)) {
-      const message = decodeFull(data, this.dict, this.info.version, this.ctx.maxBatchSize);
+      const message = decodeFull(data, this.dict, this.decodeOptions);
       this.ctx.stats.framesDecoded++;
       return message;
     }

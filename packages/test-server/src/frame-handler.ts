@@ -1,5 +1,6 @@
 import {
   type DecodedMessage,
+  type DecodeOptions,
   decodeMessage,
   decodeMessageHeader,
   isDecodeError,
@@ -24,23 +25,25 @@ function rethrow(err: unknown): never {
 }
 
 /**
+ * The codec options of one connection: what QuestDB's server parses
+ * (SERVER_COMPATIBLE_DECODE_OPTIONS) at its negotiated version and the
+ * advertised batch cap. Built once per connection, not per frame.
+ */
+export function serverDecodeOptions(version: number, maxBatchSize: number): DecodeOptions {
+  return Object.freeze({ ...SERVER_COMPATIBLE_DECODE_OPTIONS, version, maxBatchSize });
+}
+
+/**
  * Checks the 12-byte header like the server does before the payload:
  * length, magic, negotiated version, payload length against the cap and
  * the bytes present. Like QuestDB, reserved flag bits and bytes past the
  * declared payload are not errors.
+ * @param options from serverDecodeOptions
  * @throws FrameRejectedError (PARSE_ERROR) naming the field and offset
  */
-export function checkHeader(
-  frame: Uint8Array,
-  version: number,
-  maxBatchSize: number,
-): MessageHeader {
+export function checkHeader(frame: Uint8Array, options: DecodeOptions): MessageHeader {
   try {
-    return decodeMessageHeader(frame, {
-      ...SERVER_COMPATIBLE_DECODE_OPTIONS,
-      version,
-      maxBatchSize,
-    });
+    return decodeMessageHeader(frame, options);
   } catch (err) {
     rethrow(err);
   }
@@ -62,24 +65,19 @@ export function fastHeaderFlags(frame: Uint8Array, version: number, maxBatchSize
 }
 
 /**
- * Decodes the whole message as QuestDB's server parses it
- * (SERVER_COMPATIBLE_DECODE_OPTIONS) against the connection dictionary,
- * which it extends only when the message decodes. Checks the server makes
- * at write time are the row store's.
+ * Decodes the whole message as QuestDB's server parses it against the
+ * connection dictionary, which it extends only when the message decodes.
+ * Checks the server makes at write time are the row store's.
+ * @param options from serverDecodeOptions
  * @throws FrameRejectedError (PARSE_ERROR or DICTIONARY_GAP)
  */
 export function decodeFull(
   frame: Uint8Array,
   dict: SymbolDictionary,
-  version: number,
-  maxBatchSize: number,
+  options: DecodeOptions,
 ): DecodedMessage {
   try {
-    return decodeMessage(frame, dict, {
-      ...SERVER_COMPATIBLE_DECODE_OPTIONS,
-      version,
-      maxBatchSize,
-    });
+    return decodeMessage(frame, dict, options);
   } catch (err) {
     rethrow(err);
   }
@@ -122,6 +120,10 @@ function readVarint(frame: Uint8Array, at: { pos: number }, end: number): number
 }
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
+// Reused by every applyDictionaryDelta call (synchronous, never re-entered),
+// so the throughput path allocates no cursor or entry list per frame.
+const cursor = { pos: 0 };
+const pending: string[] = [];
 
 /**
  * Applies only the delta symbol dictionary section of a frame, so a later
@@ -136,7 +138,8 @@ export function applyDictionaryDelta(
   dict: SymbolDictionary,
 ): void {
   if ((flags & FLAG_DELTA_SYMBOL_DICT) === 0) return;
-  const at = { pos: HEADER_SIZE };
+  const at = cursor;
+  at.pos = HEADER_SIZE;
   const end = HEADER_SIZE + payloadLength(frame);
   const start = readVarint(frame, at, end);
   const count = readVarint(frame, at, end);
@@ -159,7 +162,8 @@ export function applyDictionaryDelta(
       `symbol delta count ${count} exceeds the remaining bytes (at byte ${HEADER_SIZE})`,
     );
   }
-  const entries: string[] = [];
+  // Collected first, applied only once every entry is valid.
+  pending.length = 0;
   for (let i = 0; i < count; i++) {
     const len = readVarint(frame, at, end);
     const stop = at.pos + len;
@@ -170,7 +174,7 @@ export function applyDictionaryDelta(
       );
     }
     try {
-      entries.push(utf8.decode(frame.subarray(at.pos, stop)));
+      pending.push(utf8.decode(frame.subarray(at.pos, stop)));
     } catch (err) {
       throw new FrameRejectedError(
         Status.PARSE_ERROR,
@@ -180,5 +184,6 @@ export function applyDictionaryDelta(
     }
     at.pos = stop;
   }
-  dict.apply(start, entries);
+  dict.apply(start, pending);
+  pending.length = 0;
 }
