@@ -2,10 +2,11 @@ import { defaultFiles, type FilesFacade } from '@qwp/files-native';
 import { ControlBlock } from './control-block.js';
 import { SegmentCorruptError } from './errors.js';
 import { mapFile, openFileIfExists, sizeOf, useThenClose } from './file-io.js';
-import { readU64, SEGMENT_HEADER_SIZE, SEGMENT_MAGIC, segmentFileName } from './format.js';
+import { SEGMENT_HEADER_SIZE, segmentFileName } from './format.js';
 import { FrameReader, type SegmentSource, type SegmentView } from './frame-reader.js';
 import { listSegmentFiles, type Slot } from './recovery.js';
 import type { SegmentRing } from './segment-ring.js';
+import { readSegmentHeader } from './segment-scan.js';
 
 /**
  * Everything a second thread needs to read a log, as structured-clonable
@@ -89,11 +90,12 @@ class FileSegmentSource implements SegmentSource {
       }
       return mapFile(files, fd, path, size, true);
     });
-    const view = new DataView(buffer);
-    const baseSeq = readU64(view, 8);
-    if (view.getUint32(0, true) !== SEGMENT_MAGIC || baseSeq < 0) {
+    let baseSeq: number;
+    try {
+      baseSeq = readSegmentHeader(new DataView(buffer), 0, path).baseSeq;
+    } catch (err) {
       files.munmap(buffer);
-      throw new SegmentCorruptError(`${path} has a bad segment header`, path);
+      throw err;
     }
     return viewOf(baseSeq, buffer, path);
   }

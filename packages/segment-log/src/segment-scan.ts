@@ -99,6 +99,39 @@ class PreadWindow {
 }
 
 /**
+ * Validates the 24-byte segment header at `h` of `view` and returns its
+ * fields: a bad magic, undefined flag or reserved bits, or a baseSeq above
+ * 2^53 - 1 throw {@link SegmentCorruptError}, another version
+ * {@link UnsupportedVersionError}. `createdMicros` out of range reads as 0.
+ */
+export function readSegmentHeader(
+  view: DataView,
+  h: number,
+  path: string,
+): { baseSeq: number; createdMicros: number; flags: number } {
+  const magic = view.getUint32(h, true);
+  if (magic !== SEGMENT_MAGIC) {
+    throw new SegmentCorruptError(
+      `${path} has bad segment magic 0x${magic.toString(16).padStart(8, '0')}`,
+      path,
+    );
+  }
+  const version = view.getUint8(h + 4);
+  if (version !== SEGMENT_VERSION) throw new UnsupportedVersionError(path, version);
+  const flags = view.getUint8(h + 5);
+  // Only bit 0 (the Java client's manifest-required flag) is defined; reserved must be zero.
+  if ((flags & ~1) !== 0 || view.getUint16(h + 6, true) !== 0) {
+    throw new SegmentCorruptError(
+      `${path} has undefined flag or reserved bits set in its header`,
+      path,
+    );
+  }
+  const baseSeq = readU64(view, h + 8);
+  if (baseSeq < 0) throw new SegmentCorruptError(`${path} has an out-of-range baseSeq`, path);
+  return { baseSeq, createdMicros: Math.max(readU64(view, h + 16), 0), flags };
+}
+
+/**
  * True when any byte of the open file `fd` from `start` to `fileSize` is
  * non-zero (positioned reads, never a mapping).
  */
@@ -131,28 +164,11 @@ export function scanSegment(
     );
   }
   const w = new PreadWindow(files, fd, path, fileSize);
-  const h = w.ensure(0, SEGMENT_HEADER_SIZE);
-  const magic = w.view.getUint32(h, true);
-  if (magic !== SEGMENT_MAGIC) {
-    throw new SegmentCorruptError(
-      `${path} has bad segment magic 0x${magic.toString(16).padStart(8, '0')}`,
-      path,
-    );
-  }
-  const version = w.buf[h + 4]!;
-  if (version !== SEGMENT_VERSION) throw new UnsupportedVersionError(path, version);
-  const flags = w.buf[h + 5]!;
-  // Only bit 0 (the Java client's manifest-required flag) is defined; reserved must be zero.
-  if ((flags & ~1) !== 0 || w.view.getUint16(h + 6, true) !== 0) {
-    throw new SegmentCorruptError(
-      `${path} has undefined flag or reserved bits set in its header`,
-      path,
-    );
-  }
-  const baseSeq = readU64(w.view, h + 8);
-  if (baseSeq < 0) throw new SegmentCorruptError(`${path} has an out-of-range baseSeq`, path);
-  const createdMicros = readU64(w.view, h + 16);
-
+  const { baseSeq, createdMicros, flags } = readSegmentHeader(
+    w.view,
+    w.ensure(0, SEGMENT_HEADER_SIZE),
+    path,
+  );
   let pos = SEGMENT_HEADER_SIZE;
   let frameCount = 0;
   let payloadBytes = 0;
@@ -168,7 +184,7 @@ export function scanSegment(
   const tornTailBytes = pos < fileSize && w.hasNonZero(pos, fileSize - pos) ? fileSize - pos : 0;
   return {
     baseSeq,
-    createdMicros: Math.max(createdMicros, 0),
+    createdMicros,
     flags,
     frameCount,
     appendOffset: pos,

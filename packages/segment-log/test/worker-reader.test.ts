@@ -1,12 +1,18 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import {
   describeMemoryRing,
   describeSlot,
   type MmapSegment,
+  openReader,
   openSlot,
+  SegmentCorruptError,
   SegmentManager,
   SegmentRing,
+  segmentFileName,
+  UnsupportedVersionError,
 } from '../src/index.js';
 import { childScript, payloadFor, removeDir, tempDir } from './helpers.js';
 
@@ -88,5 +94,28 @@ describe('a reader on a worker thread, built from a transferable description', (
     });
     const out = await produce(ring, worker, () => manager.service());
     expect(out).toEqual({ seen: FRAMES, first: 0, last: FRAMES - 1, bad: 0, ordered: true });
+  });
+});
+
+describe('a file-mode reader checks each segment header as recovery does', () => {
+  test.each([
+    ['an unknown version', 4, 2, UnsupportedVersionError],
+    ['an undefined flag bit', 5, 0x02, SegmentCorruptError],
+    ['a bad magic', 0, 0x00, SegmentCorruptError],
+  ] as const)('%s is refused with a typed error naming the file', (_what, at, value, cls) => {
+    const slot = openSlot({ sfDir, senderId: 'r', segmentSize: 4096, autoService: false });
+    for (let i = 0; i < 3; i++) slot.ring.tryAppend(payloadFor(i, 16));
+    const description = describeSlot(slot);
+    const file = join(slot.dir, segmentFileName(0));
+    const { reader } = openReader(description);
+    expect(reader.next()).toBe(true);
+    reader.close();
+    const image = readFileSync(file);
+    image[at] = value;
+    writeFileSync(file, image);
+    const again = openReader(description).reader;
+    expect(() => again.next()).toThrow(cls);
+    expect(() => again.next()).toThrow(file);
+    slot.close();
   });
 });
