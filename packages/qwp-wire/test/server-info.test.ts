@@ -7,14 +7,10 @@ import {
   encodeServerInfo,
   MSG_KIND_SERVER_INFO,
 } from '../src/failover/index.js';
+import { hex } from './codec/hex.js';
 import { LONG, SEED } from './seed.js';
 
 const RUNS = LONG ? 20_000 : 500;
-
-function hex(text: string): Uint8Array {
-  const clean = text.replace(/#[^\n]*/g, '').replace(/\s+/g, '');
-  return Uint8Array.from(clean.match(/../g)!.map((b) => Number.parseInt(b, 16)));
-}
 
 /** A frame written byte by byte from the spec's layout, with a zone trailer. */
 const ZONED = hex(`

@@ -1,17 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { decodeMessage, QwpDecodeError, Status, SymbolDictionary } from '../../src/index.js';
+import { withHeader } from './frames.js';
 import { hex } from './hex.js';
 
 /** A message with `flags`, `tables` and the payload given as hex. */
 function msg(flags: number, tables: number, payload: string | Uint8Array): Uint8Array {
-  const body = typeof payload === 'string' ? hex(payload) : payload;
-  const out = new Uint8Array(12 + body.length);
-  out.set([0x51, 0x57, 0x50, 0x31, 1, flags]);
-  const v = new DataView(out.buffer);
-  v.setUint16(6, tables, true);
-  v.setUint32(8, body.length, true);
-  out.set(body, 12);
-  return out;
+  return withHeader(flags, tables, typeof payload === 'string' ? hex(payload) : payload);
 }
 
 const varint = (v: number) => {

@@ -7,17 +7,12 @@ import {
   SymbolDictionary,
   tableRows,
 } from '../../src/index.js';
+import { withHeader } from './frames.js';
 import { hex } from './hex.js';
 import { NULLABLE_VARCHAR_COLUMN, SENSORS_GORILLA, SENSORS_PLAIN } from './spec-examples.js';
 
 function message(flags: number, payload: Uint8Array, tableCount = 1): Uint8Array {
-  const out = new Uint8Array(12 + payload.length);
-  out.set([0x51, 0x57, 0x50, 0x31, 1, flags]);
-  const v = new DataView(out.buffer);
-  v.setUint16(6, tableCount, true);
-  v.setUint32(8, payload.length, true);
-  out.set(payload, 12);
-  return out;
+  return withHeader(flags, tableCount, payload);
 }
 
 function concat(...parts: Uint8Array[]): Uint8Array {

@@ -8,6 +8,7 @@ import {
   TableBuffer,
   writeTableBlock,
 } from '../../src/index.js';
+import { withHeader } from './frames.js';
 import { hex, toHex } from './hex.js';
 
 /** The column data section of the only column of `t` (after its 7-byte block header). */
@@ -20,12 +21,7 @@ function columnSection(t: TableBuffer): Uint8Array {
 
 /** One table block 't' around `column` (type `type`, `rows` rows) as a whole message. */
 function message(rows: number, type: number, column: Uint8Array): Uint8Array {
-  const body = new Uint8Array([0x01, 0x74, rows, 0x01, 0x01, 0x63, type, ...column]);
-  const out = new Uint8Array(12 + body.length);
-  out.set([0x51, 0x57, 0x50, 0x31, 1, 0, 1, 0]);
-  new DataView(out.buffer).setUint32(8, body.length, true);
-  out.set(body, 12);
-  return out;
+  return withHeader(0, 1, new Uint8Array([0x01, 0x74, rows, 0x01, 0x01, 0x63, type, ...column]));
 }
 
 describe('the spec primitives byte for byte, both directions', () => {
