@@ -181,14 +181,23 @@ async function blast(port: number, frames: Uint8Array[], total: number): Promise
       sock.destroy();
       reject(err);
     };
+    // Set while a 'drain' listener is pending: an OK arriving meanwhile must
+    // not write into the full buffer nor add a second listener.
+    let draining = false;
+    const onDrain = () => {
+      draining = false;
+      pump();
+    };
     const pump = () => {
+      if (draining) return;
       while (sent < total && sent - acked - 1 < WINDOW) {
         const i = sent % frames.length;
         sock.write(headers[i]!);
         const more = sock.write(frames[i]!);
         sent++;
         if (!more) {
-          sock.once('drain', pump);
+          draining = true;
+          sock.once('drain', onDrain);
           return;
         }
       }
