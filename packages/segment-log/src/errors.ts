@@ -171,7 +171,7 @@ export function errnoOf(err: unknown): string | undefined {
   return undefined;
 }
 
-/** A short reason for a message: the errno code and the cause's message. */
+/** A short reason for a message: the cause's message (Node's carries the errno code), or the thrown value as text. */
 export function reasonOf(err: unknown): string {
   if (err instanceof Error) return err.message;
   return String(err);

@@ -154,7 +154,10 @@ export function sizeOf(files: FilesFacade, fd: number, path: string): number {
   }
 }
 
-/** Closes `fd`, attaching a close failure to `primary` instead of hiding either. */
+/**
+ * Closes `fd` after `primary` was thrown, so the close never replaces it: a
+ * close failure becomes `primary`'s cause when it has none yet.
+ */
 export function closeQuietlyInto(files: FilesFacade, fd: number, primary: unknown): void {
   try {
     files.close(fd);

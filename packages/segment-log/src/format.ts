@@ -12,6 +12,10 @@ export const SEGMENT_HEADER_SIZE = 24;
 export const FRAME_HEADER_SIZE = 8;
 /** The smallest segment that holds a header and one 1-byte frame. */
 export const MIN_SEGMENT_SIZE = SEGMENT_HEADER_SIZE + FRAME_HEADER_SIZE + 1;
+/** Largest payload one frame may have in an empty segment of `segmentSize` bytes. */
+export function maxPayloadOf(segmentSize: number): number {
+  return segmentSize - SEGMENT_HEADER_SIZE - FRAME_HEADER_SIZE;
+}
 /** Default segment size: 4 MiB. */
 export const DEFAULT_SEGMENT_SIZE = 4 * 1024 * 1024;
 /** Segments are addressed by JS numbers; an ArrayBuffer mapping is bounded far below this anyway. */

@@ -19,6 +19,7 @@ import {
   FRAME_HEADER_SIZE,
   MAX_SEGMENT_SIZE,
   MIN_SEGMENT_SIZE,
+  maxPayloadOf,
   SEGMENT_HEADER_SIZE,
   SEGMENT_MAGIC,
   SEGMENT_VERSION,
@@ -280,7 +281,7 @@ export class MmapSegment {
 
   /** Largest payload an empty segment of this size holds. */
   get maxPayload(): number {
-    return this.sizeBytes - SEGMENT_HEADER_SIZE - FRAME_HEADER_SIZE;
+    return maxPayloadOf(this.sizeBytes);
   }
 
   get isClosed(): boolean {

@@ -1,6 +1,6 @@
 import { ControlBlock } from './control-block.js';
 import { BadArgumentError, ClosedError, FrameTooLargeError } from './errors.js';
-import { FRAME_HEADER_SIZE, SEGMENT_HEADER_SIZE } from './format.js';
+import { FRAME_HEADER_SIZE, maxPayloadOf, SEGMENT_HEADER_SIZE } from './format.js';
 import { FrameReader, type SegmentSource, type SegmentView } from './frame-reader.js';
 import type { MmapSegment } from './mmap-segment.js';
 import type { FramePredicate } from './qwp-frame.js';
@@ -89,7 +89,7 @@ export class SegmentRing implements SegmentSource {
 
   /** Largest payload a frame may have. */
   get maxPayload(): number {
-    return this.provider.segmentSize - SEGMENT_HEADER_SIZE - FRAME_HEADER_SIZE;
+    return maxPayloadOf(this.provider.segmentSize);
   }
 
   /**
