@@ -78,9 +78,8 @@ function measure(mode: string, log: AppendLog, frames: number): Figures {
   const ring = log.ring;
   const clock = clockCost();
   const lat = new Float64Array(frames);
-  const startSeg = ring.activeSegment!.baseSeq;
   let rotations = 0;
-  let lastBase = startSeg;
+  let lastBase = ring.activeSegment!.baseSeq;
   for (let i = 0; i < frames; i++) {
     const t0 = process.hrtime.bigint();
     const fsn = ring.tryAppend(data);
