@@ -2,7 +2,13 @@ import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { defaultFiles, FaultInjectingFiles, type FaultOp } from '@qwp/files-native';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
-import { openSlot, SegmentIoError, type Slot, segmentFileName } from '../src/index.js';
+import {
+  type OpenSlotOptions,
+  openSlot,
+  SegmentIoError,
+  type Slot,
+  segmentFileName,
+} from '../src/index.js';
 import { payloadFor, payloadId, removeDir, tempDir } from './helpers.js';
 
 let sfDir: string;
@@ -12,6 +18,11 @@ beforeEach(() => {
 afterEach(() => removeDir(sfDir));
 
 const SEG = 256; // three 64-byte frames per segment
+
+/** The slot 's' in sfDir with SEG-byte segments, serviced only by hand. */
+function open(files: FaultInjectingFiles, more: Partial<OpenSlotOptions> = {}): Slot {
+  return openSlot({ sfDir, senderId: 's', segmentSize: SEG, autoService: false, files, ...more });
+}
 
 /** A FaultInjectingFiles that also records the path of every fsyncDir call. */
 function recordingFiles(): { files: FaultInjectingFiles; dirSyncs: string[] } {
@@ -43,7 +54,7 @@ function replayed(slot: Slot): number[] {
 describe('directory fsyncs', () => {
   test('opening a fresh slot makes the lock, the first segment and the dictionary durable', () => {
     const { files, dirSyncs } = recordingFiles();
-    const slot = openSlot({ sfDir, senderId: 's', segmentSize: SEG, autoService: false, files });
+    const slot = open(files);
     // the slot directory (in sf_dir), then .lock, the first segment's rename, .symbol-dict (in the slot)
     expect(dirSyncs).toEqual([sfDir, slot.dir, slot.dir, slot.dir]);
     slot.close();
@@ -65,7 +76,7 @@ describe('directory fsyncs', () => {
 
   test('a rotation fsyncs the directory after the rename; trims are batched into service', () => {
     const { files, dirSyncs } = recordingFiles();
-    const slot = openSlot({ sfDir, senderId: 's', segmentSize: SEG, autoService: false, files });
+    const slot = open(files);
     slot.manager.service(); // a spare ready: no directory sync needed for a spare
     dirSyncs.length = 0;
     for (let i = 0; i < 3; i++) slot.ring.tryAppend(payloadFor(i, 64));
@@ -92,14 +103,14 @@ describe('directory fsyncs', () => {
     files.inject('fsyncDir', { nth: 3 }); // sf_dir, .lock, then the first segment's rename
     let err: unknown;
     try {
-      openSlot({ sfDir, senderId: 's', segmentSize: SEG, autoService: false, files });
+      open(files);
     } catch (e) {
       err = e;
     }
     expect(err).toBeInstanceOf(SegmentIoError);
     expect((err as SegmentIoError).errno).toBe('EIO');
     expect((err as SegmentIoError).path).toBe(join(sfDir, 's'));
-    const slot = openSlot({ sfDir, senderId: 's', segmentSize: SEG, autoService: false, files });
+    const slot = open(files);
     expect(slot.ring.nextFsn).toBe(0);
     expect(slot.ring.tryAppend(payloadFor(0, 64))).toBe(0);
     slot.close();
@@ -108,10 +119,8 @@ describe('directory fsyncs', () => {
   test('EIO from fsyncDir at the dictionary fails the open, releases the lock, keeps the segment', () => {
     const files = new FaultInjectingFiles(defaultFiles);
     files.inject('fsyncDir', { nth: 4 });
-    expect(() =>
-      openSlot({ sfDir, senderId: 's', segmentSize: SEG, autoService: false, files }),
-    ).toThrow(/cannot fsync directory/);
-    const slot = openSlot({ sfDir, senderId: 's', segmentSize: SEG, autoService: false, files });
+    expect(() => open(files)).toThrow(/cannot fsync directory/);
+    const slot = open(files);
     expect(slot.report.segments.length).toBe(1);
     slot.close();
   });
@@ -119,14 +128,7 @@ describe('directory fsyncs', () => {
   test('EIO from fsyncDir at a rotation is reported, retried by service, and loses nothing', () => {
     const files = new FaultInjectingFiles(defaultFiles);
     const errors: Error[] = [];
-    const slot = openSlot({
-      sfDir,
-      senderId: 's',
-      segmentSize: SEG,
-      autoService: false,
-      files,
-      onError: (e) => errors.push(e),
-    });
+    const slot = open(files, { onError: (e) => errors.push(e) });
     for (let i = 0; i < 3; i++) slot.ring.tryAppend(payloadFor(i, 64));
     files.inject('fsyncDir', { nth: 1 });
     expect(slot.ring.tryAppend(payloadFor(3, 64))).toBe(3);
@@ -140,13 +142,7 @@ describe('directory fsyncs', () => {
     expect(slot.manager.directorySyncPending).toBe(false);
     for (let i = 4; i < 7; i++) slot.ring.tryAppend(payloadFor(i, 64));
     crash(slot);
-    const reopened = openSlot({
-      sfDir,
-      senderId: 's',
-      segmentSize: SEG,
-      autoService: false,
-      files,
-    });
+    const reopened = open(files);
     expect(replayed(reopened)).toEqual([0, 1, 2, 3, 4, 5, 6]);
     reopened.close();
   });
@@ -154,14 +150,7 @@ describe('directory fsyncs', () => {
   test('EIO from fsyncDir after trimming is reported; the files are gone and it is retried', () => {
     const files = new FaultInjectingFiles(defaultFiles);
     const errors: Error[] = [];
-    const slot = openSlot({
-      sfDir,
-      senderId: 's',
-      segmentSize: SEG,
-      autoService: false,
-      files,
-      onError: (e) => errors.push(e),
-    });
+    const slot = open(files, { onError: (e) => errors.push(e) });
     for (let i = 0; i < 7; i++) slot.ring.tryAppend(payloadFor(i, 64));
     slot.ring.acknowledge(5);
     files.inject('fsyncDir', { nth: 1 });
@@ -172,13 +161,7 @@ describe('directory fsyncs', () => {
     slot.manager.service();
     expect(slot.manager.directorySyncPending).toBe(false);
     crash(slot);
-    const reopened = openSlot({
-      sfDir,
-      senderId: 's',
-      segmentSize: SEG,
-      autoService: false,
-      files,
-    });
+    const reopened = open(files);
     expect(replayed(reopened)).toEqual([6]);
     reopened.close();
   });
