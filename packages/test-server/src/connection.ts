@@ -80,7 +80,6 @@ export interface ConnectionContext {
   maxBatchSize: number;
   /** Force-commit an open deferred group once it holds this many rows (0: never). */
   maxUncommittedRows: number;
-  nextFrameIndex(): number;
   recordFrame(record: FrameRecord): void;
   log(line: string): void;
 }
@@ -129,7 +128,6 @@ const FUTURE_ACK_DISTANCE = 1000n;
  */
 export class Connection {
   readonly info: ConnectionInfo;
-  private wireSeq = 0;
   private readonly dict = new SymbolDictionary();
   private readonly decodeOptions: DecodeOptions;
   private readonly txn = new PendingTxn();
@@ -244,11 +242,11 @@ export class Connection {
       this.closeGracefully(CLOSE_UNSUPPORTED_DATA, TEXT_FRAME_REASON);
       return;
     }
-    const seq = this.wireSeq++;
-    this.info.frames++;
-    const index = this.ctx.nextFrameIndex();
+    // The frame's sequence on this connection and its server-wide index are
+    // the counts of binary frames before it.
+    const seq = this.info.frames++;
     const stats = this.ctx.stats;
-    stats.frames++;
+    const index = stats.frames++;
     stats.bytes += data.length;
     const record = this.ctx.recording ? this.newRecord() : this.resetScratch();
     record.index = index;

@@ -158,7 +158,6 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     maxBatchSize,
     durableAck: durable !== undefined && durable !== false,
   };
-  let frameIndex = 0;
   let connectionId = 0;
 
   const ctx: ConnectionContext = {
@@ -172,7 +171,6 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     durableAckDelayMs: typeof durable === 'object' ? (durable.delayMs ?? 0) : 0,
     maxBatchSize,
     maxUncommittedRows: options.maxUncommittedRows ?? 0,
-    nextFrameIndex: () => frameIndex++,
     recordFrame: (r) => {
       if (frameLogLimit === 0) return;
       // Drop the oldest tenth at once so a full log costs O(1) per frame, amortized.
