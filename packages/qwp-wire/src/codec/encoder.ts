@@ -101,8 +101,7 @@ export class QwpEncoder {
   /** An empty message with FLAG_DEFER_COMMIT clear: commits deferred rows. */
   encodeCommit(): Uint8Array {
     this.beginMessage();
-    this.w.varint(this.sentSymbols);
-    this.w.varint(0);
+    this.writeDelta(this.sentSymbols, this.sentSymbols);
     return this.finishMessage(0).slice();
   }
 
@@ -326,8 +325,10 @@ function writeColumn(
       w.bytes(c.u8.subarray(vFrom * 8, vTo * 8));
       return;
     case ColumnType.GEOHASH: {
-      w.varint(c.geohashBits === 0 ? 1 : c.geohashBits);
-      const size = ((c.geohashBits === 0 ? 1 : c.geohashBits) + 7) >>> 3;
+      // 0 = no call fixed the precision; 1 bit is the narrowest the server accepts.
+      const bits = c.geohashBits === 0 ? 1 : c.geohashBits;
+      w.varint(bits);
+      const size = (bits + 7) >>> 3;
       w.ensure(n * size);
       const buf = w.buf;
       const src = c.u8;
