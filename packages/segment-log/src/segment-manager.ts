@@ -139,7 +139,7 @@ export class SegmentManager implements SegmentProvider {
     }
     // Made under a spare name and renamed once complete, so a crash mid-create
     // leaves a droppable spare, never a half-written canonical segment.
-    const seg = this.make(baseSeq, this.sparePath());
+    const seg = this.make(baseSeq);
     this.owned += seg.sizeBytes;
     try {
       if (this.dir !== undefined) {
@@ -247,16 +247,18 @@ export class SegmentManager implements SegmentProvider {
     return `${this.dir}/${segmentFileName(baseSeq)}`;
   }
 
-  private make(baseSeq: number, path: string): MmapSegment {
+  /** A new segment: in memory, or a file under a spare name (renamed when it takes its place). */
+  private make(baseSeq: number): MmapSegment {
     if (this.dir === undefined) return MmapSegment.createInMemory(baseSeq, this.segmentSize);
-    return MmapSegment.create(path, baseSeq, this.segmentSize, { files: this.files });
+    return MmapSegment.create(this.sparePath(this.dir), baseSeq, this.segmentSize, {
+      files: this.files,
+    });
   }
 
   /** A free spare file name; a spare's name carries no FSN, it gets its final name at promotion. */
-  private sparePath(): string {
+  private sparePath(dir: string): string {
     for (;;) {
-      const path = `${this.dir}/spare-${process.pid}-${this.spareCounter++}${SEGMENT_SUFFIX}`;
-      if (this.dir === undefined) return path;
+      const path = `${dir}/spare-${process.pid}-${this.spareCounter++}${SEGMENT_SUFFIX}`;
       try {
         this.files.stat(path);
       } catch {
@@ -270,7 +272,7 @@ export class SegmentManager implements SegmentProvider {
     if (this.spare !== null || this.closed) return;
     if (!replacement && this.totalBytes + this.segmentSize > this.maxTotalBytes) return;
     try {
-      const spare = this.make(0, this.sparePath());
+      const spare = this.make(0);
       this.owned += this.segmentSize;
       spare.prefault();
       this.spare = spare;
