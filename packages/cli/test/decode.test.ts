@@ -131,12 +131,17 @@ describe('qwp decode', () => {
     expect(err).toMatch(/malformed message at byte 5: reserved flag bits/);
   });
 
-  it('reports a malformed delta start with its offset, not as a crash of the stand-in dictionary', async () => {
-    // Header: magic, version 1, FLAG_DELTA_SYMBOL_DICT, no tables, a 1-byte payload that opens a varint.
-    const bad = Uint8Array.from([0x51, 0x57, 0x50, 0x31, 1, 0x08, 0, 0, 1, 0, 0, 0, 0x80]);
+  it('reports the first fault decodeMessage finds, even when the delta start is also malformed', async () => {
+    // Bad magic, FLAG_DELTA_SYMBOL_DICT, no tables, a 1-byte payload that opens a varint: the
+    // stand-in dictionary cannot read the delta start, and must leave the verdict to the decoder.
+    const bad = Uint8Array.from([0x51, 0x57, 0x50, 0x32, 1, 0x08, 0, 0, 1, 0, 0, 0, 0x80]);
     const { code, err } = await run([], bad);
     expect(code).toBe(1);
-    expect(err).toMatch(/malformed message at byte 12: truncated varint delta_start/);
+    expect(err).toMatch(/malformed message at byte 0: bad magic/);
+    bad[3] = 0x31;
+    const truncated = await run([], bad);
+    expect(truncated.code).toBe(1);
+    expect(truncated.err).toMatch(/malformed message at byte 12: truncated varint delta_start/);
   });
 
   it('exits 1 naming a file it cannot read', async () => {
