@@ -4,6 +4,7 @@ import {
   type Row,
   rowJsonReplacer,
   startTestServer,
+  type TestServer,
   type TestServerOptions,
 } from '@qwp/test-server';
 import type { Command, CommandIo } from '../io.js';
@@ -169,27 +170,28 @@ function parse(argv: string[]) {
   });
 }
 
+/** Resolves with what stopped the server (a signal name, or 'abort'); dispose() removes the listeners. */
 function waitForStop(signal: AbortSignal | undefined): {
   promise: Promise<string>;
   dispose: () => void;
 } {
-  let dispose = () => {};
+  let stop: (reason: string) => void = () => {};
   const promise = new Promise<string>((resolve) => {
-    const onSignal = (name: string) => () => resolve(name);
-    const onInt = onSignal('SIGINT');
-    const onTerm = onSignal('SIGTERM');
-    const onAbort = () => resolve('abort');
-    process.once('SIGINT', onInt);
-    process.once('SIGTERM', onTerm);
-    signal?.addEventListener('abort', onAbort, { once: true });
-    if (signal?.aborted === true) resolve('abort');
-    dispose = () => {
-      process.off('SIGINT', onInt);
-      process.off('SIGTERM', onTerm);
-      signal?.removeEventListener('abort', onAbort);
-    };
+    stop = resolve;
   });
-  return { promise, dispose: () => dispose() };
+  const onInt = () => stop('SIGINT');
+  const onTerm = () => stop('SIGTERM');
+  const onAbort = () => stop('abort');
+  process.once('SIGINT', onInt);
+  process.once('SIGTERM', onTerm);
+  if (signal?.aborted === true) onAbort();
+  else signal?.addEventListener('abort', onAbort, { once: true });
+  const dispose = () => {
+    process.off('SIGINT', onInt);
+    process.off('SIGTERM', onTerm);
+    signal?.removeEventListener('abort', onAbort);
+  };
+  return { promise, dispose };
 }
 
 function endStream(stream: WriteStream): Promise<void> {
@@ -244,7 +246,7 @@ export const serve: Command = async (argv, io: ServeIo) => {
     }
   };
   const stop = waitForStop(io.signal);
-  let server: Awaited<ReturnType<typeof startTestServer>>;
+  let server: TestServer;
   try {
     server = await startTestServer(options);
   } catch (err) {
