@@ -1,6 +1,7 @@
 import type { DecodedArray, DecodedColumn, DecodedValue } from '@qwp/qwp-wire';
 import { FrameRejectedError } from './errors.js';
 import { ColumnType, Status, typeName } from './protocol.js';
+import { decimalText, floatText, geohashText, isoText, timestampFromText } from './value-text.js';
 
 /**
  * Write-time type coercion, as QuestDB's QwpWalAppender does it: a column
@@ -181,56 +182,6 @@ function rescaleDecimal(
     );
   }
   return checkDecimal(unscaled / div, unscaled, column, col);
-}
-
-/** Java-like text of a double: whole numbers keep a ".0". */
-function floatText(v: number): string {
-  if (Number.isInteger(v) && Math.abs(v) < 1e16) return `${v}.0`;
-  return String(v);
-}
-
-function isoText(epoch: bigint, digits: 3 | 6 | 9): string {
-  const per = 10n ** BigInt(digits);
-  let secs = epoch / per;
-  let frac = epoch % per;
-  if (frac < 0n) {
-    frac += per;
-    secs -= 1n;
-  }
-  const base = new Date(Number(secs) * 1000).toISOString().slice(0, 19);
-  return `${base}.${frac.toString().padStart(digits, '0')}Z`;
-}
-
-function decimalText(unscaled: bigint, scale: number): string {
-  if (scale === 0) return unscaled.toString();
-  const neg = unscaled < 0n;
-  const s = (neg ? -unscaled : unscaled).toString().padStart(scale + 1, '0');
-  return `${neg ? '-' : ''}${s.slice(0, -scale)}.${s.slice(-scale)}`;
-}
-
-const GEO_BASE32 = '0123456789bcdefghjkmnpqrstuvwxyz';
-
-function geohashText(v: bigint, bits: number): string {
-  if (bits % 5 !== 0) return v.toString(2).padStart(bits, '0');
-  let out = '';
-  for (let i = bits / 5 - 1; i >= 0; i--) out += GEO_BASE32[Number((v >> BigInt(i * 5)) & 31n)];
-  return out;
-}
-
-/**
- * Parses a timestamp sent as text: an integer (already in the column's
- * unit) or ISO-8601 UTC `YYYY-MM-DDTHH:MM:SS[.fraction][Z]`.
- */
-function timestampFromText(text: string, nanos: boolean): bigint | null {
-  const t = text.trim();
-  if (/^-?\d+$/.test(t)) return BigInt(t);
-  const m = /^(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2}:\d{2})(?:\.(\d{1,9}))?Z?$/.exec(t);
-  if (m === null) return null;
-  const ms = Date.parse(`${m[1]}T${m[2]}Z`);
-  if (Number.isNaN(ms)) return null;
-  const digits = nanos ? 9 : 6;
-  const frac = BigInt((m[3] ?? '').padEnd(9, '0').slice(0, digits));
-  return BigInt(ms / 1000) * 10n ** BigInt(digits) + frac;
 }
 
 const UUID_TEXT = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
