@@ -13,10 +13,11 @@ import { FrameRejectedError } from './errors.js';
 import { FLAG_DELTA_SYMBOL_DICT, HEADER_SIZE, Status } from './protocol.js';
 
 /**
- * The seam between the server and the codec: every frame goes through
- * `checkHeader`, then either `decodeFull` (strict mode and sampled frames)
- * or `applyDictionaryDelta` (throughput mode's cheap path). Codec errors
- * become FrameRejectedError with the status the codec assigns.
+ * The seam between the server and the codec: every frame's header goes
+ * through `fastHeaderFlags` (and `checkHeader`, for the codec's exact error,
+ * when that refuses it), then either `decodeFull` (strict mode and sampled
+ * frames) or `applyDictionaryDelta` (throughput mode's cheap path). Codec
+ * errors become FrameRejectedError with the status the codec assigns.
  */
 
 function rethrow(err: unknown): never {
