@@ -70,7 +70,8 @@ export interface OpenSlotOptions
   segmentSize?: number;
   /**
    * Called with every error the manager's background work hits, with each
-   * empty leftover recovery could not delete, and with an unreadable `.failed`.
+   * empty leftover recovery could not delete, with an unreadable `.failed`,
+   * and with each close that fails while a failed open is undone.
    */
   onError?: (err: Error) => void;
   /**
@@ -299,15 +300,20 @@ export function openSlot(options: OpenSlotOptions): Slot {
       },
     };
   } catch (err) {
-    for (const s of [...spares, ...opened]) {
+    // Every step runs, the lock last: a failing close must neither keep the slot
+    // locked nor replace the recovery failure (thrown); it goes to onError.
+    const releases = [...spares, ...opened].map((s) => () => s.close());
+    releases.push(
+      () => dict?.close(),
+      () => lock.close(),
+    );
+    for (const release of releases) {
       try {
-        s.close();
-      } catch {
-        // the recovery failure is the error to report
+        release();
+      } catch (closeErr) {
+        options.onError?.(closeErr as Error);
       }
     }
-    dict?.close();
-    lock.close();
     throw err;
   }
 }

@@ -313,3 +313,22 @@ describe('openSlot', () => {
     expect(ms).toBeLessThan(1000);
   });
 });
+
+describe('a failed open releases everything it took', () => {
+  test('a dictionary that fails to close does not keep the lock or hide the open failure', () => {
+    const first = open();
+    fill(first, 0, 2);
+    first.close();
+    const files = new FaultInjectingFiles(defaultFiles);
+    files.inject('close', { next: 1, path: (p) => p.endsWith('.symbol-dict') });
+    const errors: Error[] = [];
+    // A cap below one segment is refused after the dictionary was opened.
+    expect(() => open({ files, maxTotalBytes: SEG - 1, onError: (e) => errors.push(e) })).toThrow(
+      /sf_max_total_bytes/,
+    );
+    expect(errors.map((e) => e.message)).toEqual([expect.stringContaining('.symbol-dict')]);
+    const again = open();
+    expect(replay(again)).toEqual([0, 1]);
+    again.close();
+  });
+});
