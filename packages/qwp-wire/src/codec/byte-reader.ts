@@ -42,11 +42,13 @@ export class ByteReader {
     }
   }
 
+  /** Reads a uint8; `what` names the field in the error if the frame ends. */
   u8(what: string): number {
     this.need(1, what);
     return this.bytes[this.pos++]!;
   }
 
+  /** Reads a little-endian uint16. */
   u16(what: string): number {
     this.need(2, what);
     const v = this.view.getUint16(this.pos, true);
@@ -54,6 +56,7 @@ export class ByteReader {
     return v;
   }
 
+  /** Reads a little-endian uint32. */
   u32(what: string): number {
     this.need(4, what);
     const v = this.view.getUint32(this.pos, true);
@@ -61,6 +64,7 @@ export class ByteReader {
     return v;
   }
 
+  /** Reads a little-endian int32. */
   i32(what: string): number {
     this.need(4, what);
     const v = this.view.getInt32(this.pos, true);
@@ -68,6 +72,7 @@ export class ByteReader {
     return v;
   }
 
+  /** Reads a little-endian int64. */
   i64(what: string): bigint {
     this.need(8, what);
     const v = this.view.getBigInt64(this.pos, true);

@@ -29,11 +29,13 @@ export class ByteWriter {
     this.view = new DataView(next.buffer);
   }
 
+  /** Writes a uint8. */
   u8(v: number): void {
     this.ensure(1);
     this.buf[this.pos++] = v;
   }
 
+  /** Writes a little-endian uint32. */
   u32(v: number): void {
     this.ensure(4);
     this.view.setUint32(this.pos, v, true);
@@ -58,6 +60,7 @@ export class ByteWriter {
     this.buf[this.pos++] = v;
   }
 
+  /** Writes `src` as is. */
   bytes(src: Uint8Array): void {
     this.ensure(src.length);
     this.buf.set(src, this.pos);

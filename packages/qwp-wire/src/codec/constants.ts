@@ -20,8 +20,9 @@ export const FLAG_DELTA_SYMBOL_DICT = 0x08;
 /** Every flag bit an ingress message may set; the rest are reserved and must be 0. */
 export const FLAGS_KNOWN = FLAG_DEFER_COMMIT | FLAG_GORILLA | FLAG_DELTA_SYMBOL_DICT;
 
-/** Timestamp column encoding byte (present only with FLAG_GORILLA). */
+/** Timestamp column encoding byte (present only with FLAG_GORILLA): plain int64 values. */
 export const ENCODING_UNCOMPRESSED = 0x00;
+/** Timestamp column encoding byte: Gorilla delta-of-delta bit stream (see gorilla.ts). */
 export const ENCODING_GORILLA = 0x01;
 
 /** Column type codes. 0x08 (formerly STRING) is unassigned and rejected. */
