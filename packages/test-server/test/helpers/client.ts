@@ -46,16 +46,18 @@ export class TestClient {
     this.ws.send(frame);
   }
 
-  /** Resolves once `count` raw response frames have arrived. */
-  async waitForRaw(count: number, timeoutMs = 3000): Promise<Buffer[]> {
+  /**
+   * Waits until `done()` holds, woken by each response; fails when the
+   * connection closes or `timeoutMs` passes first, `waiting` saying what for.
+   */
+  private async waitUntil(done: () => boolean, waiting: () => string, timeoutMs: number) {
     const deadline = Date.now() + timeoutMs;
-    while (this.raw.length < count) {
-      if (this.closeCode !== null)
-        throw new Error(
-          `closed (${this.closeCode} ${this.closeReason}) with ${this.raw.length}/${count} responses`,
-        );
+    while (!done()) {
+      if (this.closeCode !== null) {
+        throw new Error(`closed (${this.closeCode} ${this.closeReason}) ${waiting()}`);
+      }
       const left = deadline - Date.now();
-      if (left <= 0) throw new Error(`timed out with ${this.raw.length}/${count} responses`);
+      if (left <= 0) throw new Error(`timed out ${waiting()}`);
       await new Promise<void>((resolve) => {
         const t = setTimeout(resolve, left);
         this.waiters.push(() => {
@@ -64,27 +66,25 @@ export class TestClient {
         });
       });
     }
+  }
+
+  /** Resolves once `count` raw response frames have arrived. */
+  async waitForRaw(count: number, timeoutMs = 3000): Promise<Buffer[]> {
+    await this.waitUntil(
+      () => this.raw.length >= count,
+      () => `with ${this.raw.length}/${count} responses`,
+      timeoutMs,
+    );
     return this.raw.slice(0, count);
   }
 
   /** Resolves once `count` decodable responses have arrived. */
   async waitFor(count: number, timeoutMs = 3000): Promise<Response[]> {
-    const deadline = Date.now() + timeoutMs;
-    while (this.responses.length < count) {
-      if (this.closeCode !== null)
-        throw new Error(
-          `closed (${this.closeCode} ${this.closeReason}) with ${this.responses.length}/${count} responses`,
-        );
-      const left = deadline - Date.now();
-      if (left <= 0) throw new Error(`timed out with ${this.responses.length}/${count} responses`);
-      await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, left);
-        this.waiters.push(() => {
-          clearTimeout(t);
-          resolve();
-        });
-      });
-    }
+    await this.waitUntil(
+      () => this.responses.length >= count,
+      () => `with ${this.responses.length}/${count} responses`,
+      timeoutMs,
+    );
     return this.responses.slice(0, count);
   }
 
@@ -94,24 +94,12 @@ export class TestClient {
    */
   async waitForAck(seq: bigint | number, timeoutMs = 3000): Promise<Response[]> {
     const want = BigInt(seq);
-    const covered = () =>
-      this.responses.some((r) => (r.kind === 'ok' && r.sequence >= want) || r.kind === 'error');
-    const deadline = Date.now() + timeoutMs;
-    while (!covered()) {
-      if (this.closeCode !== null)
-        throw new Error(
-          `closed (${this.closeCode} ${this.closeReason}) before sequence ${want} was acked`,
-        );
-      const left = deadline - Date.now();
-      if (left <= 0) throw new Error(`timed out before sequence ${want} was acked`);
-      await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, left);
-        this.waiters.push(() => {
-          clearTimeout(t);
-          resolve();
-        });
-      });
-    }
+    await this.waitUntil(
+      () =>
+        this.responses.some((r) => (r.kind === 'ok' && r.sequence >= want) || r.kind === 'error'),
+      () => `before sequence ${want} was acked`,
+      timeoutMs,
+    );
     return [...this.responses];
   }
 
