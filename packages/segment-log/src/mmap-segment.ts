@@ -230,17 +230,19 @@ export class MmapSegment {
     const fd = openFile(files, path, readOnly ? 'r' : 'r+', 'open segment');
     let buffer: ArrayBuffer | undefined;
     try {
-      const size = sizeOf(files, fd, path);
-      if (size > MAX_SEGMENT_SIZE) {
-        throw new SegmentCorruptError(`${path} is ${size} bytes, larger than any segment`, path);
-      }
-      const scan = scanSegment(files, fd, path, size);
-      if (options.lazy !== true) buffer = mapFile(files, fd, path, size, readOnly);
-      files.close(fd);
-      return new MmapSegment(files, path, buffer, size, scan, readOnly);
+      const scan = useThenClose(files, fd, path, () => {
+        const size = sizeOf(files, fd, path);
+        if (size > MAX_SEGMENT_SIZE) {
+          throw new SegmentCorruptError(`${path} is ${size} bytes, larger than any segment`, path);
+        }
+        const found = scanSegment(files, fd, path, size);
+        if (options.lazy !== true) buffer = mapFile(files, fd, path, size, readOnly);
+        return found;
+      });
+      return new MmapSegment(files, path, buffer, scan.fileSize, scan, readOnly);
     } catch (err) {
+      // Only a failed close can leave a mapping behind; the fd is already closed.
       if (buffer !== undefined) files.munmap(buffer);
-      closeQuietlyInto(files, fd, err);
       throw err;
     }
   }

@@ -48,4 +48,16 @@ describe('closing a file after use', () => {
     expect(err.message).toContain(`cannot close ${path}`);
     expect(inspectSegmentFile(path, files).baseSeq).toBe(5);
   });
+
+  test('a segment whose close fails after mapping is not closed twice and is unmapped', () => {
+    const path = join(dir, 'm.sfa');
+    MmapSegment.create(path, 0, 4096).close();
+    const files = new FaultInjectingFiles(defaultFiles);
+    files.inject('close', { next: 1, code: 'EIO' });
+    const err = thrown(() => MmapSegment.openExisting(path, { files })) as SegmentIoError;
+    expect(err).toBeInstanceOf(SegmentIoError);
+    expect(err.message).toContain(`cannot close ${path}`);
+    expect(files.calls.close).toBe(1);
+    expect(files.calls.munmap).toBe(1);
+  });
 });
