@@ -1,4 +1,5 @@
 import { QwpInvalidValueError } from '../errors.js';
+import { HEADER_SIZE } from './constants.js';
 import { GlobalSymbolDictionary } from './global-symbol-dictionary.js';
 import { TableBuffer } from './table-buffer.js';
 import { tableNameProblem } from './validation.js';
@@ -49,7 +50,7 @@ export class QwpBatch {
    * and table blocks; new symbols in the delta come on top).
    */
   maxEncodedBytes(): number {
-    let n = 12;
+    let n = HEADER_SIZE;
     for (const t of this.byName.values()) if (t.rowCount > 0) n += t.maxEncodedBytes();
     return n;
   }

@@ -375,6 +375,7 @@ export class TableBuffer {
 
   /** Upper bound of this table's encoded block in bytes (for byte-based auto-flush). */
   maxEncodedBytes(): number {
+    // Name length, row count and column count: at most 5 varint bytes each.
     let n = this.nameUtf8.length + 15;
     for (const c of this.columns) n += c.maxEncodedBytes(this.rowCount);
     return n;
