@@ -72,7 +72,8 @@ function header(headers: IncomingHttpHeaders, name: string): string | undefined 
   return Array.isArray(v) ? v[0] : v;
 }
 
-function textReject(status: number, body: string): HandshakeReject {
+/** A refusal with a plain-text body that is also its logged reason. */
+export function textReject(status: number, body: string): HandshakeReject {
   return {
     ok: false,
     status,

@@ -16,6 +16,7 @@ import {
   type HandshakeReject,
   type ServerRole,
   statusText,
+  textReject,
 } from './handshake.js';
 import {
   DEFAULT_FRAME_LOG,
@@ -208,15 +209,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     // A plain HTTP request (no Upgrade handshake) on the ingest paths gets the
     // same 400/404 the upgrade validation gives.
     const decision = decideHandshake(req.method, req.url, req.headers, handshake);
-    const r: HandshakeReject = decision.ok
-      ? {
-          ok: false,
-          status: 400,
-          reason: 'Missing Upgrade header',
-          headers: {},
-          body: 'Missing Upgrade header',
-        }
-      : decision;
+    const r = decision.ok ? textReject(400, 'Missing Upgrade header') : decision;
     stats.upgradesRejected++;
     log(`http ${req.method ?? '?'} ${req.url ?? '?'} answered ${r.status} ${r.reason}`);
     res.writeHead(r.status, statusText(r.status), { ...r.headers, Connection: 'close' });
