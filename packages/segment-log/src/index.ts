@@ -40,7 +40,6 @@ export {
   type ReaderDescription,
 } from './reader-source.js';
 export {
-  listSegmentFiles,
   type OpenSlotOptions,
   openSlot,
   type RecoveryReport,
@@ -52,7 +51,7 @@ export {
   type SegmentProvider,
 } from './segment-manager.js';
 export { SegmentRing, type SegmentRingOptions } from './segment-ring.js';
-export { type SegmentScan, scanSegment } from './segment-scan.js';
+export type { SegmentScan } from './segment-scan.js';
 export { markSlotFailed, readSlotFailure } from './slot-failure.js';
 export { SlotLock, slotDirectory, validateSenderId } from './slot-lock.js';
 export {
