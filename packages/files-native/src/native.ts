@@ -36,16 +36,15 @@ export interface MappingStats {
 }
 
 const require = createRequire(import.meta.url);
-const nodeGypBuild = require('node-gyp-build') as {
-  (dir: string): unknown;
-  path(dir: string): string;
-};
+const nodeGypBuild = require('node-gyp-build') as { path(dir: string): string };
 // src/ (tests) and dist/ (published) both sit one level below the package root.
 const packageRoot = fileURLToPath(new URL('..', import.meta.url));
 
 /** Absolute path of the compiled addon that was loaded (a prebuild or build/Release). */
 export const addonPath: string = nodeGypBuild.path(packageRoot);
-const binding = nodeGypBuild(packageRoot) as Binding;
+// node-gyp-build(dir) is require(path(dir)): load the file found above rather
+// than search prebuilds/ and build/ a second time.
+const binding = require(addonPath) as Binding;
 
 const PAGE_SIZE = binding.pageSize();
 const ADVICE: Record<Advice, number> = {
