@@ -9,8 +9,6 @@ type Checksum = (data: Buffer) => number;
 
 interface Contender {
   name: string;
-  /** Ours (any kernel) or a peer library. */
-  ours: boolean;
   fn: Checksum;
 }
 
@@ -81,7 +79,7 @@ function loadPeers(notes: string[]): Contender[] {
           );
         }
       }
-      peers.push({ name: label, ours: false, fn });
+      peers.push({ name: label, fn });
     } catch (err) {
       notes.push(`peer ${name} left out: ${err instanceof Error ? err.message : String(err)}`);
     }
@@ -146,12 +144,11 @@ async function run(options: SuiteOptions): Promise<SuiteResult> {
   const peers = loadPeers(notes);
   const oursDefault: Contender = {
     name: `@qwp/crc32c (${implementation()})`,
-    ours: true,
     fn: crc32c,
   };
   const otherKernels: Contender[] = implementations()
     .filter((k) => k.name !== implementation())
-    .map((k) => ({ name: `@qwp/crc32c (${k.name})`, ours: true, fn: (b: Buffer) => k.crc32c(b) }));
+    .map((k) => ({ name: `@qwp/crc32c (${k.name})`, fn: (b: Buffer) => k.crc32c(b) }));
   const contenders = [oursDefault, ...otherKernels, ...peers];
 
   const rows: (string | number)[][] = [];
@@ -187,11 +184,10 @@ async function run(options: SuiteOptions): Promise<SuiteResult> {
   randomFillSync(small);
   const overhead = measure(
     [
-      { name: 'crc32c(buf)', ours: true, fn: (b) => crc32c(b) },
-      { name: 'crc32cRange(buf, 0, 64)', ours: true, fn: (b) => crc32cRange(b, 0, 64) },
+      { name: 'crc32c(buf)', fn: (b) => crc32c(b) },
+      { name: 'crc32cRange(buf, 0, 64)', fn: (b) => crc32cRange(b, 0, 64) },
       {
         name: 'crc32cRange(buf, 0, 64, crc)',
-        ours: true,
         fn: (b) => crc32cRange(b, 0, 64, 0x1234),
       },
     ],
