@@ -75,14 +75,15 @@ function measureMmap(dir: string, sizing: Sizing, rounds: number): Figures[] {
   let coldNs = 0;
   let warmNs = 0;
   for (let r = 0; r < rounds; r++) {
-    const fd = createSegment(dir, `mmap-${sizing}-${r}.sfa`, sizing);
+    const name = `mmap-${sizing}-${r}.sfa`;
+    const fd = createSegment(dir, name, sizing);
     const buf = mmap(fd, 0, SEGMENT, 'rw');
     const view = new Uint8Array(buf);
     coldNs += passOverView(view, data, cold, r * BATCHES);
     warmNs += passOverView(view, data, warm, r * BATCHES);
     munmap(buf);
     closeSync(fd);
-    rmSync(join(dir, `mmap-${sizing}-${r}.sfa`));
+    rmSync(join(dir, name));
   }
   const writes = BATCHES * BATCH * rounds;
   const target = `mmap + Uint8Array.set, ${sizing === 'fallocate' ? "fallocate'd" : 'sparse'} file`;
@@ -93,7 +94,7 @@ function measureMmap(dir: string, sizing: Sizing, rounds: number): Figures[] {
 }
 
 /** fs.writeSync of 512 B at an explicit position, sequentially over the segment. */
-function measureWriteSync(dir: string, sizing: Sizing | 'empty', rounds: number): Figures {
+function measureWriteSync(dir: string, sizing: 'fallocate' | 'empty', rounds: number): Figures {
   const data = payload();
   const samples = new Float64Array(BATCHES * rounds);
   let totalNs = 0;
