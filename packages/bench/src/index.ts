@@ -25,12 +25,13 @@ async function main(): Promise<void> {
     );
   }
   mkdirSync(values.out, { recursive: true });
-  console.log(`## Benchmarks\n\n${machineLine()}\n`);
+  const machine = machineLine();
+  console.log(`## Benchmarks\n\n${machine}\n`);
   for (const suite of chosen) {
     const result = await suite.run({ quick: values.quick });
     console.log(toMarkdown(result));
     const file = join(values.out, `${suite.name}.json`);
-    writeFileSync(file, `${JSON.stringify({ machine: machineLine(), ...result }, null, 2)}\n`);
+    writeFileSync(file, `${JSON.stringify({ machine, ...result }, null, 2)}\n`);
   }
 }
 

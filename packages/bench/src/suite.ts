@@ -9,13 +9,17 @@ export interface SuiteResult {
   data: unknown;
 }
 
+/** How a suite is asked to run. */
 export interface SuiteOptions {
   /** A short run for smoke tests and the README's main job. */
   quick: boolean;
 }
 
+/** One benchmark, registered in suites/index.ts and chosen by `name` on the command line. */
 export interface Suite {
+  /** The command-line name, also the JSON file's name in bench-results/. */
   name: string;
+  /** One line on what is measured against what. */
   description: string;
   run(options: SuiteOptions): Promise<SuiteResult>;
 }
