@@ -10,9 +10,9 @@
     (!defined(__BYTE_ORDER__) || __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__)
 
 #include <arm_acle.h>
-#include <string.h>
 
 #include "crc32c_tables.h"
+#include "crc32c_words.h"
 
 #if defined(__linux__)
 #include <sys/auxv.h>
@@ -30,29 +30,19 @@
 #define TARGET_CRC __attribute__((target("+crc")))
 #endif
 
-static inline uint64_t load64(const uint8_t *p) {
-  uint64_t v;
-  memcpy(&v, p, sizeof v);
-  return v;
-}
-
-static inline uint32_t shift(const uint32_t t[4][256], uint32_t c) {
-  return t[0][c & 0xffu] ^ t[1][(c >> 8) & 0xffu] ^ t[2][(c >> 16) & 0xffu] ^ t[3][c >> 24];
-}
-
 TARGET_CRC static uint32_t arm64(uint32_t crc, const uint8_t *p, size_t n) {
   uint32_t c = ~crc;
   while (n >= 3 * CRC32C_LONG) {
     uint32_t c1 = 0, c2 = 0;
     const uint8_t *end = p + CRC32C_LONG;
     do {
-      c = __crc32cd(c, load64(p));
-      c1 = __crc32cd(c1, load64(p + CRC32C_LONG));
-      c2 = __crc32cd(c2, load64(p + 2 * CRC32C_LONG));
+      c = __crc32cd(c, load_le64(p));
+      c1 = __crc32cd(c1, load_le64(p + CRC32C_LONG));
+      c2 = __crc32cd(c2, load_le64(p + 2 * CRC32C_LONG));
       p += 8;
     } while (p < end);
-    c = shift(crc32c_shift_long, c) ^ c1;
-    c = shift(crc32c_shift_long, c) ^ c2;
+    c = crc32c_shift(crc32c_shift_long, c) ^ c1;
+    c = crc32c_shift(crc32c_shift_long, c) ^ c2;
     p += 2 * CRC32C_LONG;
     n -= 3 * CRC32C_LONG;
   }
@@ -60,18 +50,18 @@ TARGET_CRC static uint32_t arm64(uint32_t crc, const uint8_t *p, size_t n) {
     uint32_t c1 = 0, c2 = 0;
     const uint8_t *end = p + CRC32C_SHORT;
     do {
-      c = __crc32cd(c, load64(p));
-      c1 = __crc32cd(c1, load64(p + CRC32C_SHORT));
-      c2 = __crc32cd(c2, load64(p + 2 * CRC32C_SHORT));
+      c = __crc32cd(c, load_le64(p));
+      c1 = __crc32cd(c1, load_le64(p + CRC32C_SHORT));
+      c2 = __crc32cd(c2, load_le64(p + 2 * CRC32C_SHORT));
       p += 8;
     } while (p < end);
-    c = shift(crc32c_shift_short, c) ^ c1;
-    c = shift(crc32c_shift_short, c) ^ c2;
+    c = crc32c_shift(crc32c_shift_short, c) ^ c1;
+    c = crc32c_shift(crc32c_shift_short, c) ^ c2;
     p += 2 * CRC32C_SHORT;
     n -= 3 * CRC32C_SHORT;
   }
   while (n >= 8) {
-    c = __crc32cd(c, load64(p));
+    c = __crc32cd(c, load_le64(p));
     p += 8;
     n -= 8;
   }

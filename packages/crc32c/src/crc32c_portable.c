@@ -1,17 +1,7 @@
 /* Portable CRC32C: slice-by-8 over tables generated offline. */
-#include <string.h>
-
 #include "crc32c.h"
 #include "crc32c_tables.h"
-
-static inline uint64_t load_le64(const uint8_t *p) {
-  uint64_t v;
-  memcpy(&v, p, sizeof v);
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-  v = __builtin_bswap64(v);
-#endif
-  return v;
-}
+#include "crc32c_words.h"
 
 uint32_t crc32c_portable(uint32_t crc, const uint8_t *data, size_t len) {
   const uint8_t *p = data;

@@ -16,9 +16,9 @@
 
 #include <cpuid.h>
 #include <immintrin.h>
-#include <string.h>
 
 #include "crc32c_tables.h"
+#include "crc32c_words.h"
 
 #define TARGET_SSE42 __attribute__((target("sse4.2")))
 #define TARGET_VPCLMUL_YMM __attribute__((target("sse4.2,pclmul,avx2,vpclmulqdq")))
@@ -28,17 +28,6 @@
 /* Below this many bytes the fold set-up costs more than it saves. */
 #define CRC32C_FOLD_MIN 256
 
-static inline uint64_t load64(const uint8_t *p) {
-  uint64_t v;
-  memcpy(&v, p, sizeof v);
-  return v;
-}
-
-/* Register after `c` is followed by the table's fixed number of zero bytes. */
-static inline uint32_t shift(const uint32_t t[4][256], uint32_t c) {
-  return t[0][c & 0xffu] ^ t[1][(c >> 8) & 0xffu] ^ t[2][(c >> 16) & 0xffu] ^ t[3][c >> 24];
-}
-
 /* Raw register in, raw register out (no inversion). */
 TARGET_SSE42 static uint32_t sse42_raw(uint32_t crc, const uint8_t *p, size_t n) {
   uint64_t c = crc;
@@ -46,13 +35,13 @@ TARGET_SSE42 static uint32_t sse42_raw(uint32_t crc, const uint8_t *p, size_t n)
     uint64_t c1 = 0, c2 = 0;
     const uint8_t *end = p + CRC32C_LONG;
     do {
-      c = _mm_crc32_u64(c, load64(p));
-      c1 = _mm_crc32_u64(c1, load64(p + CRC32C_LONG));
-      c2 = _mm_crc32_u64(c2, load64(p + 2 * CRC32C_LONG));
+      c = _mm_crc32_u64(c, load_le64(p));
+      c1 = _mm_crc32_u64(c1, load_le64(p + CRC32C_LONG));
+      c2 = _mm_crc32_u64(c2, load_le64(p + 2 * CRC32C_LONG));
       p += 8;
     } while (p < end);
-    c = shift(crc32c_shift_long, (uint32_t)c) ^ (uint32_t)c1;
-    c = shift(crc32c_shift_long, (uint32_t)c) ^ (uint32_t)c2;
+    c = crc32c_shift(crc32c_shift_long, (uint32_t)c) ^ (uint32_t)c1;
+    c = crc32c_shift(crc32c_shift_long, (uint32_t)c) ^ (uint32_t)c2;
     p += 2 * CRC32C_LONG;
     n -= 3 * CRC32C_LONG;
   }
@@ -60,18 +49,18 @@ TARGET_SSE42 static uint32_t sse42_raw(uint32_t crc, const uint8_t *p, size_t n)
     uint64_t c1 = 0, c2 = 0;
     const uint8_t *end = p + CRC32C_SHORT;
     do {
-      c = _mm_crc32_u64(c, load64(p));
-      c1 = _mm_crc32_u64(c1, load64(p + CRC32C_SHORT));
-      c2 = _mm_crc32_u64(c2, load64(p + 2 * CRC32C_SHORT));
+      c = _mm_crc32_u64(c, load_le64(p));
+      c1 = _mm_crc32_u64(c1, load_le64(p + CRC32C_SHORT));
+      c2 = _mm_crc32_u64(c2, load_le64(p + 2 * CRC32C_SHORT));
       p += 8;
     } while (p < end);
-    c = shift(crc32c_shift_short, (uint32_t)c) ^ (uint32_t)c1;
-    c = shift(crc32c_shift_short, (uint32_t)c) ^ (uint32_t)c2;
+    c = crc32c_shift(crc32c_shift_short, (uint32_t)c) ^ (uint32_t)c1;
+    c = crc32c_shift(crc32c_shift_short, (uint32_t)c) ^ (uint32_t)c2;
     p += 2 * CRC32C_SHORT;
     n -= 3 * CRC32C_SHORT;
   }
   while (n >= 8) {
-    c = _mm_crc32_u64(c, load64(p));
+    c = _mm_crc32_u64(c, load_le64(p));
     p += 8;
     n -= 8;
   }
