@@ -39,6 +39,11 @@ export class InvalidArgumentError extends TypeError {
   readonly code = 'ERR_INVALID_ARG_VALUE';
 }
 
+/** No compiled addon for this platform could be found or loaded; `cause` says why. */
+export class AddonLoadError extends Error {
+  readonly code = 'ERR_QWP_FILES_LOAD';
+}
+
 /** A length or offset outside what the platform can map. */
 export class OutOfRangeError extends RangeError {
   readonly code = 'ERR_OUT_OF_RANGE';

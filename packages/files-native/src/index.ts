@@ -1,5 +1,6 @@
 export { defaultFiles, NodeFiles } from './default-files.js';
 export {
+  AddonLoadError,
   FileSystemError,
   InjectedFaultError,
   InvalidArgumentError,

@@ -2,6 +2,7 @@ import { constants as bufferConstants } from 'node:buffer';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import {
+  AddonLoadError,
   completeSystemError,
   describeReceived,
   InvalidArgumentError,
@@ -40,11 +41,25 @@ const nodeGypBuild = require('node-gyp-build') as { path(dir: string): string };
 // src/ (tests) and dist/ (published) both sit one level below the package root.
 const packageRoot = fileURLToPath(new URL('..', import.meta.url));
 
+function loadAddon(): { path: string; binding: Binding } {
+  try {
+    const path = nodeGypBuild.path(packageRoot);
+    // node-gyp-build(dir) is require(path(dir)): load the file found here
+    // rather than search prebuilds/ and build/ a second time.
+    return { path, binding: require(path) as Binding };
+  } catch (err) {
+    throw new AddonLoadError(
+      `@qwp/files-native: no loadable native build for ${process.platform}-${process.arch} under ${packageRoot}; ` +
+        'install a C toolchain and run `npx node-gyp rebuild` in the package',
+      { cause: err },
+    );
+  }
+}
+
+const addon = loadAddon();
 /** Absolute path of the compiled addon that was loaded (a prebuild or build/Release). */
-export const addonPath: string = nodeGypBuild.path(packageRoot);
-// node-gyp-build(dir) is require(path(dir)): load the file found above rather
-// than search prebuilds/ and build/ a second time.
-const binding = require(addonPath) as Binding;
+export const addonPath: string = addon.path;
+const binding = addon.binding;
 
 const PAGE_SIZE = binding.pageSize();
 const ADVICE: Record<Advice, number> = {

@@ -1,0 +1,43 @@
+import { execFileSync } from 'node:child_process';
+import { symlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { packageRoot, tempDir } from './helpers.js';
+
+describe('loading the addon', () => {
+  it('a package copy with no prebuild and no build/ throws AddonLoadError with the cause', {
+    timeout: 90_000,
+  }, () => {
+    const { dir, cleanup } = tempDir('qwp-files-load-');
+    try {
+      // The compiled JS alone, beside the real node_modules (for node-gyp-build),
+      // with neither prebuilds/ nor build/ next to it.
+      execFileSync('npx', ['tsc', '-p', 'tsconfig.build.json', '--outDir', join(dir, 'dist')], {
+        cwd: packageRoot,
+        timeout: 60_000,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      writeFileSync(join(dir, 'package.json'), '{"name":"copy","private":true,"type":"module"}\n');
+      symlinkSync(join(packageRoot, 'node_modules'), join(dir, 'node_modules'));
+      const script = `
+        try {
+          await import(${JSON.stringify(join(dir, 'dist', 'index.js'))});
+          console.log(JSON.stringify({ loaded: true }));
+        } catch (e) {
+          console.log(JSON.stringify({ name: e.constructor.name, code: e.code, message: e.message, cause: e.cause instanceof Error }));
+        }`;
+      const out = JSON.parse(
+        execFileSync(process.execPath, ['--input-type=module', '-e', script], {
+          encoding: 'utf8',
+          timeout: 30_000,
+        }).trim(),
+      );
+      expect(out.name).toBe('AddonLoadError');
+      expect(out.code).toBe('ERR_QWP_FILES_LOAD');
+      expect(out.message).toContain(`${process.platform}-${process.arch}`);
+      expect(out.cause).toBe(true);
+    } finally {
+      cleanup();
+    }
+  });
+});
