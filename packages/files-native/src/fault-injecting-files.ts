@@ -107,11 +107,17 @@ class ArmedFault implements Fault {
     this.spent = true;
   }
 
-  /** Counts a call on `paths` and says whether this fault hits it. */
-  consider(paths: readonly (string | undefined)[]): boolean {
+  /** Counts a call on `path` (and `other`, rename's target) and says whether this fault hits it. */
+  consider(path: string | undefined, other: string | undefined): boolean {
     if (this.spent) return false;
     const filter = this.options.path;
-    if (filter !== undefined && !paths.some((p) => p !== undefined && filter(p))) return false;
+    if (
+      filter !== undefined &&
+      !(path !== undefined && filter(path)) &&
+      !(other !== undefined && filter(other))
+    ) {
+      return false;
+    }
     this.#seen++;
     const { next, nth } = this.options;
     let hit = true;
@@ -205,17 +211,22 @@ export class FaultInjectingFiles implements FilesFacade {
   }
 
   /** Counts the call and returns the fault that hits it, if any (every armed fault counts the call). */
-  #check(op: FaultOp, ...paths: (string | undefined)[]): ArmedFault | undefined {
+  // Fixed parameters and in-place compaction: every read and write of a test
+  // run passes through here, so it allocates nothing.
+  #check(op: FaultOp, path: string | undefined, other?: string): ArmedFault | undefined {
     this.calls[op]++;
+    const faults = this.#faults;
     let hit: ArmedFault | undefined;
-    for (const fault of this.#faults) {
-      if (fault.op === op && fault.consider(paths) && hit === undefined) hit = fault;
+    for (let i = 0; i < faults.length; i++) {
+      const fault = faults[i]!;
+      if (fault.op === op && fault.consider(path, other) && hit === undefined) hit = fault;
     }
-    if (this.#faults.length > 0 && this.#faults.some((f) => f.spent)) {
-      const live = this.#faults.filter((f) => !f.spent);
-      this.#faults.length = 0;
-      this.#faults.push(...live);
+    let live = 0;
+    for (let i = 0; i < faults.length; i++) {
+      const fault = faults[i]!;
+      if (!fault.spent) faults[live++] = fault;
     }
+    faults.length = live;
     if (hit !== undefined) this.faultsRaised++;
     return hit;
   }
