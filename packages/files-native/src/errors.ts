@@ -34,7 +34,7 @@ export class InjectedFaultError extends FileSystemError {
   readonly injected = true;
 }
 
-/** A mapping mode or advice name that is not one of the allowed strings. */
+/** A mapping mode, advice name or FaultInjectingFiles method that is not one of the allowed strings. */
 export class InvalidArgumentError extends TypeError {
   readonly code = 'ERR_INVALID_ARG_VALUE';
 }
@@ -44,7 +44,7 @@ export class AddonLoadError extends Error {
   readonly code = 'ERR_QWP_FILES_LOAD';
 }
 
-/** A length or offset outside what the platform can map. */
+/** A length or offset outside what the platform can map, or a fault trigger count out of range. */
 export class OutOfRangeError extends RangeError {
   readonly code = 'ERR_OUT_OF_RANGE';
 }

@@ -1,4 +1,4 @@
-import { InjectedFaultError } from './errors.js';
+import { InjectedFaultError, InvalidArgumentError, OutOfRangeError } from './errors.js';
 import type { Advice, FileStat, FilesFacade, MapMode } from './facade.js';
 
 /** A facade method that a fault can target. */
@@ -80,7 +80,7 @@ const SYSCALL: Record<FaultOp, string> = {
 
 function positiveInteger(value: number | undefined, name: string): void {
   if (value !== undefined && (!Number.isInteger(value) || value < 1)) {
-    throw new RangeError(`FaultTrigger.${name} must be an integer >= 1, got ${value}`);
+    throw new OutOfRangeError(`FaultTrigger.${name} must be an integer >= 1, got ${value}`);
   }
 }
 
@@ -96,10 +96,10 @@ class ArmedFault implements Fault {
     positiveInteger(options.next, 'next');
     positiveInteger(options.nth, 'nth');
     if (options.next !== undefined && options.nth !== undefined) {
-      throw new RangeError('FaultTrigger takes `next` or `nth`, not both');
+      throw new OutOfRangeError('FaultTrigger takes `next` or `nth`, not both');
     }
     if (options.bytes !== undefined && (!Number.isInteger(options.bytes) || options.bytes < 0)) {
-      throw new RangeError(`FaultOptions.bytes must be an integer >= 0, got ${options.bytes}`);
+      throw new OutOfRangeError(`FaultOptions.bytes must be an integer >= 0, got ${options.bytes}`);
     }
   }
 
@@ -162,7 +162,8 @@ export class FaultInjectingFiles implements FilesFacade {
 
   /** Arms a fault on `op`; see FaultTrigger and FaultOptions. */
   inject(op: FaultOp, options: FaultOptions = {}): Fault {
-    if (!Object.hasOwn(SYSCALL, op)) throw new TypeError(`unknown FilesFacade method: ${op}`);
+    if (!Object.hasOwn(SYSCALL, op))
+      throw new InvalidArgumentError(`unknown FilesFacade method: ${op}`);
     const fault = new ArmedFault(op, options);
     this.#faults.push(fault);
     return fault;

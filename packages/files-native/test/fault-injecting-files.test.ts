@@ -182,5 +182,11 @@ describe('FaultInjectingFiles', () => {
     expect(() => files.inject('fsync', { next: 1, nth: 1 })).toThrow(RangeError);
     expect(() => files.shortWrite({}, -1)).toThrow(RangeError);
     expect(() => files.inject('nope' as 'fsync')).toThrow(TypeError);
+    expect(() => files.inject('fsync', { next: 0 })).toThrow(
+      expect.objectContaining({ code: 'ERR_OUT_OF_RANGE' }),
+    );
+    expect(() => files.inject('nope' as 'fsync')).toThrow(
+      expect.objectContaining({ code: 'ERR_INVALID_ARG_VALUE' }),
+    );
   });
 });
