@@ -32,11 +32,14 @@ export function encodeUtf8(s: string): Uint8Array {
 const TABLE_FORBIDDEN = new Set([...'?,\'"\\/:)(+*%~', '\u007f', '\ufeff']);
 // Column names additionally refuse '.' and '-' (TableUtils.isValidColumnName).
 const COLUMN_FORBIDDEN = new Set([...TABLE_FORBIDDEN, '.', '-']);
+// TableUtils refuses the control characters U+0000-U+000F only: U+0010-U+001F
+// are legal in QuestDB names, so refusing them would reject rows the server takes.
+const LAST_FORBIDDEN_CONTROL = 0x0f;
 
 function forbiddenChar(name: string, forbidden: Set<string>): string | null {
   for (let i = 0; i < name.length; i++) {
     const ch = name[i]!;
-    if (name.charCodeAt(i) <= 0x1f || forbidden.has(ch)) return ch;
+    if (name.charCodeAt(i) <= LAST_FORBIDDEN_CONTROL || forbidden.has(ch)) return ch;
   }
   return null;
 }

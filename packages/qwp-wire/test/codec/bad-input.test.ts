@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  columnNameProblem,
   decodeMessage,
   GlobalSymbolDictionary,
   Limits,
@@ -8,6 +9,7 @@ import {
   QwpInvalidValueError,
   SymbolDictionary,
   type TableBuffer,
+  tableNameProblem,
   tableRows,
 } from '../../src/index.js';
 
@@ -197,6 +199,59 @@ describe('bad input: synchronous errors that keep buffered rows and drop the hal
   it('atNow on a row with no values is an error', () => {
     const { t } = twoRows();
     expect(caught(() => t.atNow()).message).toMatch(/no columns/);
+  });
+});
+
+describe("bad input: names follow QuestDB's TableUtils character rules", () => {
+  // TableUtils.isValidTableName / isValidColumnName: these characters and U+0000-U+000F.
+  const bothForbid = [...'?,\'"\\/:)(+*%~', '\u007f', '\ufeff'];
+  const controls = Array.from({ length: 0x10 }, (_, c) => String.fromCharCode(c));
+
+  it.each([...bothForbid, ...controls, '.', '-'].map((ch) => [JSON.stringify(ch), ch]))(
+    'column name with %s is refused',
+    (_label, ch) => {
+      expect(columnNameProblem(`a${ch}b`)).toMatch(/forbidden character/);
+    },
+  );
+
+  it.each([...bothForbid, ...controls].map((ch) => [JSON.stringify(ch), ch]))(
+    'table name with %s is refused',
+    (_label, ch) => {
+      expect(tableNameProblem(`a${ch}b`)).toMatch(/forbidden character/);
+    },
+  );
+
+  it('U+0010-U+001F, spaces inside and other punctuation are legal, as on the server', () => {
+    const legal = [
+      ...Array.from({ length: 0x10 }, (_, c) => String.fromCharCode(0x10 + c)),
+      ' ',
+      '_',
+      '$',
+      '#',
+      '@',
+      'é',
+      '𝄞',
+    ];
+    for (const ch of legal) {
+      expect(columnNameProblem(`a${ch}b`)).toBeNull();
+      expect(tableNameProblem(`a${ch}b`)).toBeNull();
+    }
+    // The row API takes them too, and they reach the wire unchanged.
+    const batch = new QwpBatch();
+    batch.table('t\u001fx').longColumn('c\u0010d', 1).atNow();
+    const [frame] = new QwpEncoder(batch.symbols).encode(batch.tables());
+    const table = decodeMessage(frame!, new SymbolDictionary()).tables[0]!;
+    expect(table.name).toBe('t\u001fx');
+    expect(table.columns[0]!.name).toBe('c\u0010d');
+  });
+
+  it("a table name may hold one '.' inside, not at an end, not doubled; no space at an end", () => {
+    expect(tableNameProblem('a.b')).toBeNull();
+    expect(tableNameProblem('.a')).toMatch(/starts or ends/);
+    expect(tableNameProblem('a.')).toMatch(/starts or ends/);
+    expect(tableNameProblem('a..b')).toMatch(/"\.\."/);
+    expect(tableNameProblem(' a')).toMatch(/space/);
+    expect(tableNameProblem('a ')).toMatch(/space/);
   });
 });
 
