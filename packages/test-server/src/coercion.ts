@@ -6,8 +6,13 @@ import { decimalText, floatText, geohashText, isoText, timestampFromText } from 
 /**
  * Write-time type coercion, as QuestDB's QwpWalAppender does it: a column
  * sent with another type than the table's is converted when the pair is
- * supported, and refused with WRITE_ERROR otherwise (never SCHEMA_MISMATCH:
- * the server maps these non-critical errors to STATUS_WRITE_ERROR).
+ * supported. A pair the server refuses, a geohash precision or an array
+ * dimensionality that differs from the column's is SCHEMA_MISMATCH: the
+ * server raises these with CairoException.schemaMismatch() (a permanent
+ * wire-type/column-type incompatibility) and maps that flag to
+ * STATUS_SCHEMA_MISMATCH. A value the column cannot hold (out of range, not
+ * a whole number, unparsable text) is an ordinary non-critical error, which
+ * the server answers with WRITE_ERROR.
  */
 
 /** What the store knows about a column's type. */
@@ -94,9 +99,18 @@ export function questdbTypeName(col: ColumnTypeInfo): string {
   }
 }
 
-/** A frame refused at write time: QuestDB answers STATUS_WRITE_ERROR. */
+/** A frame refused at write time for one of its values: QuestDB answers STATUS_WRITE_ERROR. */
 export function writeError(message: string): FrameRejectedError {
   return new FrameRejectedError(Status.WRITE_ERROR, message);
+}
+
+/**
+ * A frame whose column type, geohash precision or array shape does not fit
+ * the table's column: QuestDB answers STATUS_SCHEMA_MISMATCH, and a replay of
+ * the same bytes can never succeed.
+ */
+export function schemaMismatch(message: string): FrameRejectedError {
+  return new FrameRejectedError(Status.SCHEMA_MISMATCH, message);
 }
 
 /** TIMESTAMP or TIMESTAMP_NANOS: the types a designated timestamp may have. */
@@ -106,14 +120,14 @@ export function isTimestampType(type: number): boolean {
 
 /** "cannot write X to column [column=.., type=..]" (typeMismatchException). */
 function mismatch(wire: number, column: string, col: ColumnTypeInfo): FrameRejectedError {
-  return writeError(
+  return schemaMismatch(
     `cannot write ${typeName(wire)} to column [column=${column}, type=${questdbTypeName(col)}]`,
   );
 }
 
 /** "type coercion from X to Y is not supported [column=..]" (coercionNotSupportedException). */
 function unsupported(wire: number, column: string, col: ColumnTypeInfo): FrameRejectedError {
-  return writeError(
+  return schemaMismatch(
     `type coercion from ${typeName(wire)} to ${questdbTypeName(col)} is not supported [column=${column}]`,
   );
 }
@@ -294,7 +308,7 @@ function toText(wire: DecodedColumn): Converter | null {
 
 /**
  * The converter from `wire`'s values to the column `col` named `column`,
- * or a WRITE_ERROR when QuestDB refuses the pair. Null values never reach
+ * or a SCHEMA_MISMATCH when QuestDB refuses the pair. Null values never reach
  * the converter. Same-type columns convert by identity.
  */
 export function converterFor(wire: DecodedColumn, column: string, col: ColumnTypeInfo): Converter {
@@ -307,7 +321,7 @@ export function converterFor(wire: DecodedColumn, column: string, col: ColumnTyp
       return (v) => rescaleDecimal(v as bigint, from, column, col);
     }
     if (t === C.GEOHASH && (wire.geohashBits ?? 0) !== (col.geohashBits ?? 0)) {
-      throw writeError(
+      throw schemaMismatch(
         `geohash precision ${wire.geohashBits ?? 0} bits does not match column [column=${column}, type=${questdbTypeName(col)}]`,
       );
     }
@@ -404,10 +418,10 @@ export function batchDimensions(wire: DecodedColumn, column: string): number {
   return dims;
 }
 
-/** WRITE_ERROR when a batch's array dimensions differ from the column's (validateArrayColumnType). */
+/** SCHEMA_MISMATCH when a batch's array dimensions differ from the column's (validateArrayColumnType). */
 export function checkArrayDimensions(column: string, col: ColumnTypeInfo, batchDims: number): void {
   if (batchDims < 1 || col.dims === undefined || col.dims === batchDims) return;
-  throw writeError(
+  throw schemaMismatch(
     `array dimensionality mismatch [column=${column}, expected=${questdbTypeName(col)}, actual=${questdbTypeName({ type: col.type, dims: batchDims })}]`,
   );
 }

@@ -128,7 +128,8 @@ export function rowJsonReplacer(_key: string, value: unknown): unknown {
  * table created over QWP always has a designated timestamp `timestamp`
  * (added last when the first block has none); a new column is added
  * (earlier rows read null); a column sent with another type is coerced as
- * the server does, or refused with WRITE_ERROR. Optional DEDUP upsert keys
+ * the server does, or refused (SCHEMA_MISMATCH for a type the column cannot
+ * take, WRITE_ERROR for a value it cannot hold). Optional DEDUP upsert keys
  * make a re-sent row replace the stored one, so tests can check
  * exactly-once results. Per-table seqTxn counters advance by one per commit
  * that touched the table and survive reconnects, like a WAL sequencer.
@@ -239,7 +240,7 @@ export class RowStore {
    * stages its converted rows into `txn`. Blocks with no rows are skipped,
    * as the server skips them. Atomic: when any block is refused nothing is
    * staged and no table or column is added.
-   * @throws FrameRejectedError with WRITE_ERROR
+   * @throws FrameRejectedError with SCHEMA_MISMATCH or WRITE_ERROR
    */
   stage(message: DecodedMessage, txn: PendingTxn): void {
     const plans = new Map<string, TablePlan>();

@@ -208,7 +208,7 @@ describe('decoding and committing', () => {
 });
 
 describe('error statuses', () => {
-  it('answers a column type QuestDB cannot coerce with WRITE_ERROR and commits nothing of the frame', async () => {
+  it('answers a column type QuestDB cannot coerce with SCHEMA_MISMATCH and commits nothing of the frame', async () => {
     const s = await start();
     const c = await open(s);
     c.send(simpleRows('t', [{ v: 1n, ts: 1n }]));
@@ -229,7 +229,7 @@ describe('error statuses', () => {
       }),
     );
     const rs = await c.waitFor(2);
-    expect(rs[1]).toMatchObject({ kind: 'error', status: Status.WRITE_ERROR, sequence: 1n });
+    expect(rs[1]).toMatchObject({ kind: 'error', status: Status.SCHEMA_MISMATCH, sequence: 1n });
     expect(rs[1]?.kind === 'error' && rs[1].message).toBe(
       'cannot write TIMESTAMP to column [column=v, type=LONG]',
     );

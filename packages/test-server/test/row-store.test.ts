@@ -37,7 +37,7 @@ describe('RowStore', () => {
     expect(txn.isEmpty()).toBe(true);
   });
 
-  it('rejects a type QuestDB cannot coerce with WRITE_ERROR and adds no table or column', () => {
+  it('rejects a type QuestDB cannot coerce with SCHEMA_MISMATCH and adds no table or column', () => {
     const store = new RowStore();
     const m = msg('a', [{ k: 'x', ts: 1n, v: 1 }]);
     m.tables.push({
@@ -56,7 +56,7 @@ describe('RowStore', () => {
       caught = err;
     }
     expect(caught).toBeInstanceOf(FrameRejectedError);
-    expect((caught as FrameRejectedError).status).toBe(Status.WRITE_ERROR);
+    expect((caught as FrameRejectedError).status).toBe(Status.SCHEMA_MISMATCH);
     expect((caught as FrameRejectedError).reason).toBe(
       'cannot write TIMESTAMP to column [column=v, type=DOUBLE]',
     );

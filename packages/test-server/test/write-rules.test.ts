@@ -35,12 +35,17 @@ function write(store: RowStore, m: DecodedMessage): FrameRejectedError | null {
   return null;
 }
 
-function writeError(store: RowStore, m: DecodedMessage): string {
+/** The reason `m` is refused with `status`. */
+function refusal(store: RowStore, m: DecodedMessage, status: number): string {
   const err = write(store, m);
   expect(err).not.toBeNull();
-  expect(err?.status).toBe(Status.WRITE_ERROR);
+  expect(err?.status).toBe(status);
   return err?.reason ?? '';
 }
+
+const writeError = (store: RowStore, m: DecodedMessage) => refusal(store, m, Status.WRITE_ERROR);
+const schemaMismatch = (store: RowStore, m: DecodedMessage) =>
+  refusal(store, m, Status.SCHEMA_MISMATCH);
 
 /** A store holding table `t` with one column `v` of `type` (created as SQL would, with a timestamp). */
 function storeWith(
@@ -129,6 +134,33 @@ describe('D1: type coercion into an existing column', () => {
       'value 2.5 is not a whole number for column [column=v, type=LONG]',
     ],
     [
+      'a VARCHAR that is no number',
+      C.VARCHAR,
+      C.LONG,
+      'abc',
+      "cannot parse 'abc' as LONG [column=v]",
+    ],
+    [
+      'a TIMESTAMP past the nanosecond range',
+      C.TIMESTAMP,
+      C.TIMESTAMP_NANOS,
+      2n ** 62n,
+      `timestamp overflow converting micros to nanos: ${2n ** 62n}`,
+    ],
+  ])(
+    'refuses %s (a value the column cannot hold) with WRITE_ERROR',
+    (_label, wire, column, value, message) => {
+      const store = storeWith(column);
+      expect(writeError(store, one(wire, value))).toBe(message);
+      expect(store.rowCount('t')).toBe(0);
+    },
+  );
+
+  // QuestDB raises these with CairoException.schemaMismatch(), which its QWP
+  // processor answers with STATUS_SCHEMA_MISMATCH (the spec's "column type
+  // incompatible with existing table").
+  it.each<[string, number, number, unknown, string]>([
+    [
       'UUID into LONG',
       C.UUID,
       C.LONG,
@@ -177,24 +209,29 @@ describe('D1: type coercion into an existing column', () => {
       true,
       'cannot write BOOLEAN to column [column=v, type=SYMBOL]',
     ],
-    [
-      'a VARCHAR that is no number',
-      C.VARCHAR,
-      C.LONG,
-      'abc',
-      "cannot parse 'abc' as LONG [column=v]",
-    ],
-    [
-      'a TIMESTAMP past the nanosecond range',
-      C.TIMESTAMP,
-      C.TIMESTAMP_NANOS,
-      2n ** 62n,
-      `timestamp overflow converting micros to nanos: ${2n ** 62n}`,
-    ],
-  ])('refuses %s with WRITE_ERROR', (_label, wire, column, value, message) => {
-    const store = storeWith(column);
-    expect(writeError(store, one(wire, value))).toBe(message);
-    expect(store.rowCount('t')).toBe(0);
+  ])(
+    'refuses %s (a type the column cannot take) with SCHEMA_MISMATCH',
+    (_label, wire, column, value, message) => {
+      const store = storeWith(column);
+      expect(schemaMismatch(store, one(wire, value))).toBe(message);
+      expect(store.rowCount('t')).toBe(0);
+    },
+  );
+
+  it('refuses a geohash of another precision than the column with SCHEMA_MISMATCH', () => {
+    const store = new RowStore();
+    store.createTable(
+      't',
+      [
+        { name: 'v', type: C.GEOHASH, geohashBits: 20 },
+        { name: 'timestamp', type: C.TIMESTAMP },
+      ],
+      'timestamp',
+    );
+    expect(write(store, one(C.GEOHASH, 5n, { geohashBits: 20 }))).toBeNull();
+    expect(schemaMismatch(store, one(C.GEOHASH, 5n, { geohashBits: 25 }))).toBe(
+      'geohash precision 25 bits does not match column [column=v, type=GEOHASH(4c)]',
+    );
   });
 
   it('a refused value in a later row commits none of the frame', () => {
@@ -257,8 +294,9 @@ describe('write-time refusals and skips', () => {
       write(store, msg(block('t', 2, [{ name: 'a', type: C.DOUBLE_ARRAY, values: [null, a1] }]))),
     ).toBeNull();
     expect(store.schema('t')[0]).toMatchObject({ name: 'a', dims: 1 });
+    // Against the column's own dimensions it is a shape mismatch: SCHEMA_MISMATCH.
     const twoD = msg(block('t', 1, [{ name: 'a', type: C.DOUBLE_ARRAY, values: [a2] }]));
-    expect(writeError(store, twoD)).toBe(
+    expect(schemaMismatch(store, twoD)).toBe(
       'array dimensionality mismatch [column=a, expected=DOUBLE[], actual=DOUBLE[][]]',
     );
   });
