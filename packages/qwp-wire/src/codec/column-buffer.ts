@@ -74,6 +74,8 @@ export class ColumnBuffer {
   geohashBits = 0;
   /** DECIMAL* scale, fixed by the first value (-1 until then). */
   scale = -1;
+  /** Row whose value fixed `scale`: discarding that row unfixes it. */
+  scaleRow = -1;
 
   constructor(name: string, type: ColumnTypeCode) {
     this.name = name;
@@ -181,6 +183,10 @@ export class ColumnBuffer {
   undo(row: number): void {
     if (this.lastRow !== row) return;
     this.lastRow = row - 1;
+    if (this.scaleRow === row) {
+      this.scale = -1;
+      this.scaleRow = -1;
+    }
     if (this.isNull(row)) {
       this.nulls[row >>> 3]! &= ~(1 << (row & 7));
       this.nullCount--;
@@ -199,6 +205,7 @@ export class ColumnBuffer {
     this.nullCount = 0;
     this.geohashBits = 0;
     this.scale = -1;
+    this.scaleRow = -1;
   }
 
   /**

@@ -685,15 +685,21 @@ export class TableBuffer {
     if (!Number.isInteger(s) || s < 0 || s > max) {
       this.fail(c.name, value, `decimal scale ${s} is outside 0-${max}`);
     }
-    if (c.scale === -1) c.scale = s;
-    else if (s > c.scale) {
-      this.fail(c.name, value, `decimal scale ${s} exceeds the column's scale ${c.scale}`);
-    } else if (s < c.scale) {
-      unscaled *= 10n ** BigInt(c.scale - s);
+    // The first value fixes the column's scale, but only once it is known to
+    // fit: a refused value must not constrain the rows that follow it.
+    const columnScale = c.scale === -1 ? s : c.scale;
+    if (s > columnScale) {
+      this.fail(c.name, value, `decimal scale ${s} exceeds the column's scale ${columnScale}`);
+    } else if (s < columnScale) {
+      unscaled *= 10n ** BigInt(columnScale - s);
     }
     const bits = c.width * 8;
     if (unscaled !== BigInt.asIntN(bits, unscaled)) {
       this.fail(c.name, value, `decimal overflows ${columnTypeName(type)}`);
+    }
+    if (c.scale === -1) {
+      c.scale = s;
+      c.scaleRow = this.rowCount;
     }
     c.reserve();
     wordsToWire(unscaled, c.view, c.valueCount++ * c.width, c.width / 8);

@@ -196,6 +196,22 @@ describe('bad input: synchronous errors that keep buffered rows and drop the hal
     expect(decodeRows(batch)).toEqual(AFTER);
   });
 
+  it("a refused or discarded row does not fix a decimal column's scale for the rows after it", () => {
+    const batch = new QwpBatch();
+    const t = batch.table('trades');
+    // The column exists, null so far: the next value would fix its scale.
+    t.decimal64Column('fee', null).longColumn('qty', 1).atNow();
+    // Refused by its own overflow check, after the scale was computed.
+    caught(() => t.decimal64Column('fee', 2n ** 63n, 2));
+    // Accepted, then discarded with its row by a later bad value.
+    caught(() => t.decimal64Column('fee', 5n, 2).longColumn('qty', 0.5));
+    t.decimal64Column('fee', 12345n, 3).longColumn('qty', 2).atNow();
+    const [frame] = new QwpEncoder(batch.symbols).encode(batch.tables());
+    const fee = decodeMessage(frame!, new SymbolDictionary()).tables[0]!.columns[0]!;
+    expect(fee.scale).toBe(3);
+    expect(fee.values).toEqual([null, 12345n]);
+  });
+
   it('atNow on a row with no values is an error', () => {
     const { t } = twoRows();
     expect(caught(() => t.atNow()).message).toMatch(/no columns/);
