@@ -157,12 +157,19 @@ const BASE64_KEY = /^[A-Za-z0-9+/=]{24}$/;
 
 /**
  * Checks the WebSocket upgrade headers the way QuestDB's ingress processor
- * does: 400 with a plain-text reason for a missing or bad Upgrade,
- * Connection or Sec-WebSocket-Key header or any Origin header, 426 for a
- * missing or unsupported Sec-WebSocket-Version.
+ * does (QwpIngressHttpProcessor.validateHandshake), in its order, so a
+ * request with several faults gets the same answer: any Origin header, then
+ * a missing or bad Upgrade, Connection and Sec-WebSocket-Key header (400
+ * with a plain-text reason), then a missing or unsupported
+ * Sec-WebSocket-Version (426).
  * @returns the rejection, or null when the headers are fine
  */
 export function validateWebSocketHeaders(headers: IncomingHttpHeaders): HandshakeReject | null {
+  // QWP is machine to machine: browsers always send Origin, so QuestDB
+  // refuses it first (cross-site WebSocket hijacking).
+  if (header(headers, 'origin') !== undefined) {
+    return textReject(400, 'Origin header not allowed on QWP WebSocket');
+  }
   const upgrade = header(headers, 'upgrade');
   if (upgrade === undefined) return textReject(400, 'Missing Upgrade header');
   if (upgrade.trim().toLowerCase() !== 'websocket') {
@@ -173,17 +180,14 @@ export function validateWebSocketHeaders(headers: IncomingHttpHeaders): Handshak
   if (!connection.split(',').some((t) => t.trim().toLowerCase() === 'upgrade')) {
     return textReject(400, "Connection header must contain 'upgrade'");
   }
-  const version = header(headers, 'sec-websocket-version');
-  if (version === undefined) return upgradeRequired('Missing Sec-WebSocket-Version header');
-  if (version.trim() !== '13') return upgradeRequired('Unsupported WebSocket version (must be 13)');
   const key = header(headers, 'sec-websocket-key');
   if (key === undefined) return textReject(400, 'Missing Sec-WebSocket-Key header');
   if (!BASE64_KEY.test(key.trim())) {
     return textReject(400, 'Invalid Sec-WebSocket-Key (must be 24-character base64 key)');
   }
-  if (header(headers, 'origin') !== undefined) {
-    return textReject(400, 'Origin header not allowed on QWP WebSocket');
-  }
+  const version = header(headers, 'sec-websocket-version');
+  if (version === undefined) return upgradeRequired('Missing Sec-WebSocket-Version header');
+  if (version.trim() !== '13') return upgradeRequired('Unsupported WebSocket version (must be 13)');
   return null;
 }
 

@@ -73,6 +73,27 @@ describe('handshake', () => {
     expect(s.connections).toHaveLength(0);
   });
 
+  it('with several bad headers answers the first QuestDB checks: Origin, Upgrade, Connection, key, version', async () => {
+    const s = await start();
+    const h = upgradeHeaders();
+    const cases: [Record<string, string>, number, string][] = [
+      [{ ...h, Upgrade: 'h2c', Origin: 'http://example.com' }, 400, 'Origin header not allowed'],
+      [{ ...h, Upgrade: 'h2c', Connection: 'keep-alive' }, 400, 'Invalid Upgrade header value'],
+      [{ ...h, Connection: 'keep-alive', 'Sec-WebSocket-Key': 'x' }, 400, 'Connection header'],
+      // The key is checked before the version, so a bad key is a 400, not a 426.
+      [
+        { ...h, 'Sec-WebSocket-Key': 'x', 'Sec-WebSocket-Version': '8' },
+        400,
+        'Invalid Sec-WebSocket-Key',
+      ],
+    ];
+    for (const [headers, status, body] of cases) {
+      const r = await rawRequest(s.port, '/write/v4', headers);
+      expect(r.status, JSON.stringify(headers)).toBe(status);
+      expect(r.body, JSON.stringify(headers)).toMatch(new RegExp(`^${body}`));
+    }
+  });
+
   it('checks HTTP basic credentials: 401 when wrong or missing, 403 when refused', async () => {
     const s = await start({ auth: { basic: { user: 'admin', pass: 'quest' } } });
     const basic = (u: string, p: string) => `Basic ${Buffer.from(`${u}:${p}`).toString('base64')}`;
