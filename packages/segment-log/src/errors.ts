@@ -22,6 +22,11 @@ export class SegmentLogError extends Error {
   readonly code: SegmentLogErrorCode;
   /** The file or directory at fault, when there is one. */
   readonly path: string | undefined;
+  /**
+   * Failures of the clean-up that ran after this error (an unmap, close or
+   * unlink that also failed), kept so none is lost; see {@link suppress}.
+   */
+  readonly suppressed: unknown[] = [];
 
   constructor(
     code: SegmentLogErrorCode,
@@ -113,11 +118,12 @@ export class SlotLockedError extends SegmentLogError {
   /** The holder's PID as written in the lock file, or undefined when unreadable. */
   readonly holderPid: number | undefined;
 
-  constructor(lockPath: string, holderPid: number | undefined) {
+  /** @param cause why the holder's PID could not be read, when it could not */
+  constructor(lockPath: string, holderPid: number | undefined, cause?: unknown) {
     super(
       'ERR_QWP_SF_SLOT_LOCKED',
       `store-and-forward slot is locked by another process (pid ${holderPid ?? 'unknown'}): ${lockPath}`,
-      { path: lockPath },
+      { path: lockPath, cause },
     );
     this.holderPid = holderPid;
   }
@@ -160,6 +166,24 @@ export class ClosedError extends SegmentLogError {
   constructor(what: string) {
     super('ERR_QWP_SF_CLOSED', `${what} is closed`);
   }
+}
+
+/**
+ * Records `secondary`, a clean-up failure that happened while `primary` was
+ * being thrown, on `primary` without replacing it: as its cause when it has
+ * none, else appended to its `suppressed` list (created on an Error that is
+ * not a {@link SegmentLogError}). A non-Error `primary` cannot carry it, so
+ * it is then dropped; this package only throws Errors.
+ */
+export function suppress(primary: unknown, secondary: unknown): void {
+  if (!(primary instanceof Error)) return;
+  if (primary.cause === undefined) {
+    (primary as { cause?: unknown }).cause = secondary;
+    return;
+  }
+  const p = primary as Error & { suppressed?: unknown[] };
+  if (p.suppressed === undefined) p.suppressed = [];
+  p.suppressed.push(secondary);
 }
 
 /** The errno code string of a Node-style error, if any. */

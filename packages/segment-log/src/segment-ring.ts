@@ -1,5 +1,5 @@
 import { ControlBlock } from './control-block.js';
-import { BadArgumentError, ClosedError, FrameTooLargeError } from './errors.js';
+import { BadArgumentError, ClosedError, FrameTooLargeError, suppress } from './errors.js';
 import { FRAME_HEADER_SIZE, maxPayloadOf, SEGMENT_HEADER_SIZE } from './format.js';
 import { FrameReader, type SegmentSource, type SegmentView } from './frame-reader.js';
 import type { MmapSegment } from './mmap-segment.js';
@@ -264,7 +264,8 @@ export class SegmentRing implements SegmentSource {
       try {
         s.close();
       } catch (err) {
-        failure ??= err;
+        if (failure === undefined) failure = err;
+        else suppress(failure, err);
       }
     }
     this.sealed.length = 0;

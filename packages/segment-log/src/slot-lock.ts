@@ -6,6 +6,7 @@ import {
   reasonOf,
   SegmentIoError,
   SlotLockedError,
+  suppress,
 } from './errors.js';
 import {
   closeQuietlyInto,
@@ -85,14 +86,18 @@ function existsAsEntry(files: FilesFacade, path: string): boolean {
   }
 }
 
-/** Reads the PID a lock holder wrote into `fd`, or undefined if it is not a PID. */
-function readHolderPid(files: FilesFacade, fd: number): number | undefined {
+/**
+ * Reads the PID a lock holder wrote into `fd` of `path`, or undefined when
+ * the text is not a PID (a holder between its truncate and its write). A
+ * failed read throws {@link SegmentIoError}.
+ */
+function readHolderPid(files: FilesFacade, fd: number, path: string): number | undefined {
   const buf = new Uint8Array(32);
   let n: number;
   try {
     n = files.pread(fd, buf, 0, buf.length, 0);
-  } catch {
-    return undefined; // the contention error is what the caller reports
+  } catch (err) {
+    throw new SegmentIoError(`cannot read the holder PID in ${path}: ${reasonOf(err)}`, path, err);
   }
   const text = Buffer.from(buf.subarray(0, n)).toString('utf8').trim();
   return /^\d+$/.test(text) ? Number(text) : undefined;
@@ -136,7 +141,17 @@ export class SlotLock {
       } catch (err) {
         throw new SegmentIoError(`cannot flock ${path}: ${reasonOf(err)}`, path, err);
       }
-      if (!locked) throw new SlotLockedError(path, readHolderPid(files, fd));
+      if (!locked) {
+        // Contention is the error to report; an unreadable PID becomes its cause.
+        let pid: number | undefined;
+        let readFailure: unknown;
+        try {
+          pid = readHolderPid(files, fd, path);
+        } catch (err) {
+          readFailure = err;
+        }
+        throw new SlotLockedError(path, pid, readFailure);
+      }
       const pid = Buffer.from(`${process.pid}\n`, 'utf8');
       try {
         files.ftruncate(fd, 0);
@@ -162,7 +177,7 @@ export class SlotLock {
     const fd = openFileIfExists(files, path, 'r', 'open slot lock');
     if (fd === undefined) return undefined;
     return useThenClose(files, fd, path, () => {
-      const pid = readHolderPid(files, fd);
+      const pid = readHolderPid(files, fd, path);
       try {
         const free = files.tryLock(fd);
         if (free) files.unlock(fd);
@@ -186,7 +201,13 @@ export class SlotLock {
     try {
       this.files.close(this.fd);
     } catch (err) {
-      failure ??= new SegmentIoError(`cannot close ${this.path}: ${reasonOf(err)}`, this.path, err);
+      const closeFailure = new SegmentIoError(
+        `cannot close ${this.path}: ${reasonOf(err)}`,
+        this.path,
+        err,
+      );
+      if (failure === undefined) failure = closeFailure;
+      else suppress(failure, closeFailure);
     }
     if (failure !== undefined) throw failure;
   }

@@ -89,6 +89,33 @@ describe('SlotLock', () => {
     SlotLock.acquire(slot).close();
   });
 
+  test('a holder PID that cannot be read becomes the cause of the contention error', () => {
+    const slot = join(dir, 's3');
+    const held = SlotLock.acquire(slot);
+    try {
+      const files = new FaultInjectingFiles(defaultFiles);
+      const onLock = { path: (p: string) => p.endsWith('.lock'), code: 'EIO' };
+      files.inject('pread', { next: 1, ...onLock });
+      let err: unknown;
+      try {
+        SlotLock.acquire(slot, { files });
+      } catch (e) {
+        err = e;
+      }
+      expect(err).toBeInstanceOf(SlotLockedError);
+      expect((err as SlotLockedError).holderPid).toBeUndefined();
+      const cause = (err as Error).cause as SegmentIoError;
+      expect(cause).toBeInstanceOf(SegmentIoError);
+      expect(cause.errno).toBe('EIO');
+      expect(cause.message).toContain(join(slot, '.lock'));
+      // An inspection cannot report the holder either: it says why instead of guessing.
+      files.inject('pread', { next: 1, ...onLock });
+      expect(() => SlotLock.probe(slot, files)).toThrow(/cannot read the holder PID/);
+    } finally {
+      held.close();
+    }
+  });
+
   test('sf_dir that is a file is a typed error naming it', () => {
     const file = join(dir, 'file');
     writeFileSync(file, 'x');
