@@ -1,5 +1,5 @@
 import type { FilesFacade } from '@qwp/files-native';
-import { reasonOf, SegmentIoError } from './errors.js';
+import { reasonOf, SegmentIoError, suppress } from './errors.js';
 
 /**
  * open(2) of `path`, failing as a {@link SegmentIoError} `cannot <action>
@@ -145,6 +145,24 @@ export function writeFully(
   }
 }
 
+/**
+ * Throws {@link SegmentIoError} unless the open file is still `expected`
+ * bytes long: a file truncated by someone else while it was scanned or
+ * mapped would fault with SIGBUS where the mapping runs past its new end.
+ */
+export function expectSize(
+  files: FilesFacade,
+  fd: number,
+  path: string,
+  expected: number,
+  when: string,
+): void {
+  const size = sizeOf(files, fd, path);
+  if (size !== expected) {
+    throw new SegmentIoError(`${path} changed size ${when} (${expected} -> ${size} bytes)`, path);
+  }
+}
+
 /** fstat(2) size of an open file, as a typed error on failure. */
 export function sizeOf(files: FilesFacade, fd: number, path: string): number {
   try {
@@ -156,15 +174,14 @@ export function sizeOf(files: FilesFacade, fd: number, path: string): number {
 
 /**
  * Closes `fd` after `primary` was thrown, so the close never replaces it: a
- * close failure becomes `primary`'s cause when it has none yet.
+ * close failure becomes `primary`'s cause when it has none yet, else one of
+ * its `suppressed` errors (see {@link suppress}).
  */
 export function closeQuietlyInto(files: FilesFacade, fd: number, primary: unknown): void {
   try {
     files.close(fd);
   } catch (err) {
-    if (primary instanceof Error && primary.cause === undefined) {
-      (primary as { cause?: unknown }).cause = err;
-    }
+    suppress(primary, err);
   }
 }
 

@@ -6,9 +6,11 @@ import {
   reasonOf,
   SegmentCorruptError,
   SegmentIoError,
+  suppress,
 } from './errors.js';
 import {
   closeQuietlyInto,
+  expectSize,
   mapFile,
   openFile,
   sizeOf,
@@ -77,7 +79,8 @@ function writeHeader(view: DataView, baseSeq: number, createdMicros: number): vo
   view.setUint32(0, SEGMENT_MAGIC, true);
 }
 
-function checkSize(sizeBytes: number): void {
+/** Throws {@link BadArgumentError} unless `sizeBytes` is a usable segment size. */
+export function checkSegmentSize(sizeBytes: number): void {
   if (
     !Number.isInteger(sizeBytes) ||
     sizeBytes < MIN_SEGMENT_SIZE ||
@@ -163,7 +166,7 @@ export class MmapSegment {
     sizeBytes: number,
     options: CreateSegmentOptions = {},
   ): MmapSegment {
-    checkSize(sizeBytes);
+    checkSegmentSize(sizeBytes);
     checkSeq(baseSeq);
     const files = options.files ?? defaultFiles;
     const fd = openFile(files, path, 'wx+', 'create segment', 0o644);
@@ -183,19 +186,28 @@ export class MmapSegment {
         path,
         err,
       );
+      // Clean-up failures ride on the create failure (its `suppressed`): the
+      // mapping is released at GC anyway, and a file left behind by a failed
+      // unlink holds no frame (recovery drops it as an empty spare).
       if (buffer !== undefined) {
         try {
           files.munmap(buffer);
-        } catch {
-          // The mapping is released at GC anyway; the primary failure is what matters.
+        } catch (err) {
+          suppress(failure, err);
         }
       }
       if (step !== 'close') closeQuietlyInto(files, fd, failure);
       try {
         files.unlink(path);
-      } catch {
-        // Nothing more to do: the create failure above is reported, and a
-        // leftover empty file is dropped as an empty spare at recovery.
+      } catch (err) {
+        suppress(
+          failure,
+          new SegmentIoError(
+            `cannot unlink half-made segment ${path}: ${reasonOf(err)}`,
+            path,
+            err,
+          ),
+        );
       }
       throw failure;
     }
@@ -203,7 +215,7 @@ export class MmapSegment {
 
   /** A segment with the same layout in a SharedArrayBuffer, for memory mode. */
   static createInMemory(baseSeq: number, sizeBytes: number, createdMicros?: number): MmapSegment {
-    checkSize(sizeBytes);
+    checkSegmentSize(sizeBytes);
     checkSeq(baseSeq);
     const buffer = new SharedArrayBuffer(sizeBytes);
     writeHeader(new DataView(buffer), baseSeq, createdMicros ?? nowMicros());
@@ -236,13 +248,25 @@ export class MmapSegment {
           throw new SegmentCorruptError(`${path} is ${size} bytes, larger than any segment`, path);
         }
         const found = scanSegment(files, fd, path, size);
-        if (options.lazy !== true) buffer = mapFile(files, fd, path, size, readOnly);
+        // The scan's findings and the mapping's length both assume `size`: check it
+        // held, after the scan and again once mapped (as the Java client does).
+        expectSize(files, fd, path, size, 'while it was scanned');
+        if (options.lazy !== true) {
+          buffer = mapFile(files, fd, path, size, readOnly);
+          expectSize(files, fd, path, size, 'while it was mapped');
+        }
         return found;
       });
       return new MmapSegment(files, path, buffer, scan.fileSize, scan, readOnly);
     } catch (err) {
-      // Only a failed close can leave a mapping behind; the fd is already closed.
-      if (buffer !== undefined) files.munmap(buffer);
+      // A size check or the close failed after mapping; the fd is already closed.
+      if (buffer !== undefined) {
+        try {
+          files.munmap(buffer);
+        } catch (unmapErr) {
+          suppress(err, unmapErr);
+        }
+      }
       throw err;
     }
   }
@@ -297,16 +321,24 @@ export class MmapSegment {
     const files = this.files!;
     const path = this._path;
     const fd = openFile(files, path, this.readOnly ? 'r' : 'r+', 'open segment');
-    this.buffer = useThenClose(files, fd, path, () => {
-      const size = sizeOf(files, fd, path);
-      if (size !== this.sizeBytes) {
-        throw new SegmentIoError(
-          `${path} changed size since it was validated (${this.sizeBytes} -> ${size})`,
-          path,
-        );
+    let mapped: ArrayBuffer | undefined;
+    try {
+      useThenClose(files, fd, path, () => {
+        expectSize(files, fd, path, this.sizeBytes, 'since it was validated');
+        mapped = mapFile(files, fd, path, this.sizeBytes, this.readOnly);
+        expectSize(files, fd, path, this.sizeBytes, 'while it was mapped');
+      });
+    } catch (err) {
+      if (mapped !== undefined) {
+        try {
+          files.munmap(mapped);
+        } catch (unmapErr) {
+          suppress(err, unmapErr);
+        }
       }
-      return mapFile(files, fd, path, size, this.readOnly);
-    });
+      throw err;
+    }
+    this.buffer = mapped!;
     this.bytes = new Uint8Array(this.buffer);
     this.view = new DataView(this.buffer);
     this.mapped = true;

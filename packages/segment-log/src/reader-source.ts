@@ -1,7 +1,7 @@
 import { defaultFiles, type FilesFacade } from '@qwp/files-native';
 import { ControlBlock } from './control-block.js';
-import { SegmentCorruptError } from './errors.js';
-import { mapFile, openFileIfExists, sizeOf, useThenClose } from './file-io.js';
+import { SegmentCorruptError, suppress } from './errors.js';
+import { expectSize, mapFile, openFileIfExists, sizeOf, useThenClose } from './file-io.js';
 import { SEGMENT_HEADER_SIZE, segmentFileName } from './format.js';
 import { FrameReader, type SegmentSource, type SegmentView } from './frame-reader.js';
 import { listSegmentFiles, type Slot } from './recovery.js';
@@ -83,21 +83,29 @@ class FileSegmentSource implements SegmentSource {
     const fd = openFileIfExists(files, path, 'r', 'open segment');
     if (fd === undefined) return null;
     // Closed once mapped: the mapping keeps the file alive.
-    const buffer = useThenClose(files, fd, path, () => {
-      const size = sizeOf(files, fd, path);
-      if (size < SEGMENT_HEADER_SIZE) {
-        throw new SegmentCorruptError(`${path} is shorter than a segment header`, path);
-      }
-      return mapFile(files, fd, path, size, true);
-    });
-    let baseSeq: number;
+    let buffer: ArrayBuffer | undefined;
     try {
-      baseSeq = readSegmentHeader(new DataView(buffer), 0, path).baseSeq;
+      useThenClose(files, fd, path, () => {
+        const size = sizeOf(files, fd, path);
+        if (size < SEGMENT_HEADER_SIZE) {
+          throw new SegmentCorruptError(`${path} is shorter than a segment header`, path);
+        }
+        buffer = mapFile(files, fd, path, size, true);
+        // A file cut short after the fstat would fault (SIGBUS) past its new end.
+        expectSize(files, fd, path, size, 'while it was mapped');
+      });
+      const mapped = buffer!;
+      return viewOf(readSegmentHeader(new DataView(mapped), 0, path).baseSeq, mapped, path);
     } catch (err) {
-      files.munmap(buffer);
+      if (buffer !== undefined) {
+        try {
+          files.munmap(buffer);
+        } catch (unmapErr) {
+          suppress(err, unmapErr);
+        }
+      }
       throw err;
     }
-    return viewOf(baseSeq, buffer, path);
   }
 }
 

@@ -2,6 +2,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { defaultFiles, type FilesFacade } from '@qwp/files-native';
 
 /** The Java-written fixtures beside the checkout (../shared/fixtures/java-sf/). */
 export function fixture(name: string): Uint8Array {
@@ -71,4 +72,36 @@ export function payloadFor(n: number, size: number): Uint8Array {
 /** Inverse of {@link payloadFor}. */
 export function payloadId(p: Uint8Array): number {
   return new DataView(p.buffer, p.byteOffset, p.byteLength).getFloat64(0, true);
+}
+
+/** One call a {@link recordingFiles} facade passed on: the method and its arguments. */
+export interface RecordedCall {
+  op: string;
+  args: unknown[];
+}
+
+/**
+ * A FilesFacade that passes every call to `inner` (default `defaultFiles`)
+ * and records it in `calls`, so a test can check which calls were made and
+ * in what order. `after` runs after each call returns, before its result is
+ * handed back (to change the file under the caller at a chosen moment).
+ */
+export function recordingFiles(
+  inner: FilesFacade = defaultFiles,
+  after?: (call: RecordedCall, result: unknown) => unknown,
+): { files: FilesFacade; calls: RecordedCall[] } {
+  const calls: RecordedCall[] = [];
+  const files = new Proxy(inner, {
+    get(target, key, receiver) {
+      const value = Reflect.get(target, key, receiver);
+      if (typeof value !== 'function') return value;
+      return (...args: unknown[]) => {
+        const call = { op: String(key), args };
+        calls.push(call);
+        const result = value.apply(target, args);
+        return after === undefined ? result : after(call, result);
+      };
+    },
+  });
+  return { files, calls };
 }

@@ -1,15 +1,16 @@
 import { existsSync, readFileSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { defaultFiles, FaultInjectingFiles } from '@qwp/files-native';
+import { defaultFiles, FaultInjectingFiles, type FileStat } from '@qwp/files-native';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import {
   inspectSegmentFile,
   MmapSegment,
   SegmentCorruptError,
   SegmentIoError,
+  SegmentLogError,
   UnsupportedVersionError,
 } from '../src/index.js';
-import { removeDir, tempDir } from './helpers.js';
+import { recordingFiles, removeDir, tempDir } from './helpers.js';
 
 let dir: string;
 beforeEach(() => {
@@ -83,6 +84,36 @@ describe('MmapSegment.create', () => {
     const path = join(dir, 'm.sfa');
     expect(() => MmapSegment.create(path, 0, 4096, { files })).toThrow(/mmap failed/);
     expect(existsSync(path)).toBe(false);
+  });
+
+  test('a close failing at the end of create unlinks the half-made file', () => {
+    const files = new FaultInjectingFiles(defaultFiles);
+    files.inject('close', { next: 1, code: 'EIO' });
+    const path = join(dir, 'cl.sfa');
+    expect(() => MmapSegment.create(path, 0, 4096, { files })).toThrow(/close failed/);
+    expect(existsSync(path)).toBe(false);
+    expect(files.calls.munmap).toBe(1);
+  });
+
+  test('an unlink that fails after a failed create is kept on the error, not lost', () => {
+    const files = new FaultInjectingFiles(defaultFiles);
+    files.enospcOnFallocate({ next: 1 });
+    files.failUnlink({ next: 1 });
+    const path = join(dir, 'u.sfa');
+    let err: SegmentIoError | undefined;
+    try {
+      MmapSegment.create(path, 0, 4096, { files });
+    } catch (e) {
+      err = e as SegmentIoError;
+    }
+    expect(err).toBeInstanceOf(SegmentIoError);
+    expect(err!.errno).toBe('ENOSPC'); // the create failure stays the error
+    expect(err!.suppressed).toHaveLength(1);
+    const unlinkErr = err!.suppressed[0] as SegmentIoError;
+    expect(unlinkErr).toBeInstanceOf(SegmentIoError);
+    expect(unlinkErr.errno).toBe('EACCES');
+    expect(unlinkErr.message).toContain(`cannot unlink half-made segment ${path}`);
+    expect(existsSync(path)).toBe(true); // it could not be deleted, and the error says so
   });
 
   test('rejects sizes that cannot hold a header and one frame', () => {
@@ -178,6 +209,80 @@ describe('MmapSegment.openExisting', () => {
     expect(opened.tryAppend(bytes(1, 2))).toBe(24);
     opened.close();
     expect(inspectSegmentFile(path).frameCount).toBe(1);
+  });
+
+  test('every positioned read comes before the mapping; a bad header is never mapped', () => {
+    const path = join(dir, 'order.sfa');
+    twoFrames(path);
+    const { files, calls } = recordingFiles();
+    MmapSegment.openExisting(path, { files }).close();
+    const ops = calls.map((c) => c.op);
+    const mapAt = ops.indexOf('mmap');
+    expect(ops.filter((op) => op === 'pread').length).toBeGreaterThan(0);
+    expect(mapAt).toBeGreaterThan(ops.lastIndexOf('pread'));
+    const image = readFileSync(path);
+    image[0] = 0;
+    writeFileSync(path, image);
+    calls.length = 0;
+    expect(() => MmapSegment.openExisting(path, { files })).toThrow(SegmentCorruptError);
+    expect(calls.some((c) => c.op === 'mmap')).toBe(false);
+  });
+
+  test('a file cut short inside a frame: a torn tail, appends resume within it, no SIGBUS', () => {
+    const path = join(dir, 'cut.sfa');
+    twoFrames(path); // frame 1 at [24, 35), frame 2 at [35, 47)
+    truncateSync(path, 45);
+    const seg = MmapSegment.openExisting(path);
+    expect(seg.sizeBytes).toBe(45);
+    expect(seg.frameCount).toBe(1);
+    expect(seg.appendOffset).toBe(35);
+    expect(seg.tornTailBytes).toBe(10);
+    seg.prepareForAppends();
+    expect(seg.tryAppend(bytes(7, 7, 7))).toBe(-1); // 35 + 8 + 3 > 45
+    expect(seg.tryAppend(bytes(7, 7))).toBe(35);
+    seg.close();
+    expect(inspectSegmentFile(path)).toMatchObject({ frameCount: 2, tornTailBytes: 0 });
+  });
+
+  test('a file whose size changes while it is scanned is an I/O error and is never mapped', () => {
+    const path = join(dir, 'grow.sfa');
+    twoFrames(path);
+    let fstats = 0;
+    const { files, calls } = recordingFiles(defaultFiles, (call, result) =>
+      call.op === 'fstat' && ++fstats === 2 ? { ...(result as FileStat), size: 128 } : result,
+    );
+    expect(() => MmapSegment.openExisting(path, { files })).toThrow(
+      /changed size while it was scanned \(256 -> 128 bytes\)/,
+    );
+    expect(calls.some((c) => c.op === 'mmap')).toBe(false);
+  });
+
+  test('a file truncated while it is mapped is an I/O error and the mapping is released', () => {
+    const path = join(dir, 'shrink.sfa');
+    twoFrames(path);
+    const { files, calls } = recordingFiles(defaultFiles, (call, result) => {
+      if (call.op === 'mmap') truncateSync(path, 100);
+      return result;
+    });
+    let err: unknown;
+    try {
+      MmapSegment.openExisting(path, { files });
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(SegmentIoError);
+    expect((err as Error).message).toContain(`${path} changed size while it was mapped`);
+    expect(calls.filter((c) => c.op === 'munmap').length).toBe(1);
+    // The same holds for a segment validated now and mapped later.
+    twoFrames(join(dir, 'lazy.sfa'));
+    const lazyPath = join(dir, 'lazy.sfa');
+    const lazy = recordingFiles(defaultFiles, (call, result) => {
+      if (call.op === 'mmap') truncateSync(lazyPath, 100);
+      return result;
+    });
+    const seg = MmapSegment.openExisting(lazyPath, { files: lazy.files, lazy: true });
+    expect(() => seg.ensureMapped()).toThrow(SegmentLogError);
+    expect(lazy.calls.filter((c) => c.op === 'munmap').length).toBe(1);
   });
 
   test('a file shorter than the header is corrupt', () => {
