@@ -7,6 +7,7 @@ import {
   reasonOf,
   SegmentCorruptError,
   SegmentIoError,
+  suppress,
 } from './errors.js';
 import { openFile, sizeOf, useThenClose } from './file-io.js';
 import {
@@ -134,11 +135,26 @@ export function listSegmentFiles(
 export function openSlot(options: OpenSlotOptions): Slot {
   const files = options.files ?? defaultFiles;
   const dir = slotDirectory(options.sfDir, options.senderId ?? 'default');
+  let dict: PersistedSymbolDict | undefined;
+  let heldLock: SlotLock | undefined;
+  // Built first because it checks the sizes: a bad argument must fail before
+  // anything is created, and before recovery changes anything on disk.
+  const manager = new SegmentManager({
+    dir,
+    // `.symbol-dict` and `.lock` count against sf_max_total_bytes too: every file the slot owns.
+    extraBytes: () => (dict?.length ?? 0) + (heldLock?.sizeBytes ?? 0),
+    segmentSize: options.segmentSize ?? DEFAULT_SEGMENT_SIZE,
+    maxTotalBytes: options.maxTotalBytes,
+    files,
+    inlineProvision: options.inlineProvision,
+    autoService: options.autoService,
+    onError: options.onError,
+  });
   ensureDirectory(files, options.sfDir);
   const lock = SlotLock.acquire(dir, { files });
+  heldLock = lock;
   const opened: MmapSegment[] = [];
   const spares: MmapSegment[] = [];
-  let dict: PersistedSymbolDict | undefined;
   try {
     const { segments: named, others } = listSegmentFiles(dir, files);
     const droppedEmpty: string[] = [];
@@ -225,17 +241,6 @@ export function openSlot(options: OpenSlotOptions): Slot {
     opened.length = 0;
     opened.push(...kept);
 
-    const manager = new SegmentManager({
-      dir,
-      // `.symbol-dict` and `.lock` count against sf_max_total_bytes too: every file the slot owns.
-      extraBytes: () => (dict?.length ?? 0) + lock.sizeBytes,
-      segmentSize: options.segmentSize ?? DEFAULT_SEGMENT_SIZE,
-      maxTotalBytes: options.maxTotalBytes,
-      files,
-      inlineProvision: options.inlineProvision,
-      autoService: options.autoService,
-      onError: options.onError,
-    });
     for (const s of opened) manager.adopt(s);
     if (opened.length === 0) opened.push(manager.createFirst(0));
     else opened[opened.length - 1]!.prepareForAppends();
@@ -293,7 +298,8 @@ export function openSlot(options: OpenSlotOptions): Slot {
           try {
             step();
           } catch (err) {
-            failure ??= err;
+            if (failure === undefined) failure = err;
+            else suppress(failure, err);
           }
         }
         if (failure !== undefined) throw failure;

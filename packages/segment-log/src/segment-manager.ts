@@ -2,7 +2,7 @@ import { defaultFiles, type FilesFacade } from '@qwp/files-native';
 import { BadArgumentError, errnoOf, reasonOf, SegmentIoError } from './errors.js';
 import { syncDirectory } from './file-io.js';
 import { DEFAULT_SEGMENT_SIZE, SEGMENT_SUFFIX, segmentFileName } from './format.js';
-import { MmapSegment } from './mmap-segment.js';
+import { checkSegmentSize, MmapSegment } from './mmap-segment.js';
 
 /** What the ring needs from whoever owns segment files. */
 export interface SegmentProvider {
@@ -90,6 +90,9 @@ export class SegmentManager implements SegmentProvider {
     this.autoService = options.autoService ?? true;
     this.onError = options.onError;
     this.extraBytes = options.extraBytes ?? (() => 0);
+    // Checked here, not at the first spare: a bad size would otherwise surface
+    // only as endless backpressure with the error in `lastError`.
+    checkSegmentSize(this.segmentSize);
     if (!(this.maxTotalBytes >= this.segmentSize)) {
       throw new BadArgumentError(
         `sf_max_total_bytes ${this.maxTotalBytes} is smaller than one ${this.segmentSize}-byte segment`,
@@ -261,8 +264,9 @@ export class SegmentManager implements SegmentProvider {
       const path = `${dir}/spare-${process.pid}-${this.spareCounter++}${SEGMENT_SUFFIX}`;
       try {
         this.files.stat(path);
-      } catch {
-        return path; // free (ENOENT); any other problem surfaces in the create that follows
+      } catch (err) {
+        if (errnoOf(err) === 'ENOENT') return path; // free
+        throw new SegmentIoError(`cannot check spare name ${path}: ${reasonOf(err)}`, path, err);
       }
     }
   }

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { defaultFiles, FaultInjectingFiles } from '@qwp/files-native';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import {
+  BadArgumentError,
   BadDirectoryError,
   BadSenderIdError,
   FsnGapError,
@@ -260,6 +261,27 @@ describe('openSlot', () => {
     expect(readFileSync(file, 'utf8')).toBe('keep');
   });
 
+  test('bad sizes are refused before anything is created or recovery changes a byte', () => {
+    const slot = open();
+    fill(slot, 0, 2);
+    slot.dict.appendSymbols(['a']);
+    const dir = slot.dir;
+    slot.close();
+    MmapSegment.create(join(dir, 'spare-3-0.sfa'), 0, SEG).close(); // recovery would drop it
+    writeFileSync(
+      join(dir, '.symbol-dict'),
+      Buffer.concat([readFileSync(join(dir, '.symbol-dict')), Buffer.from([1, 9])]),
+    );
+    const before = snapshot(dir);
+    expect(() => open({ maxTotalBytes: SEG - 1 })).toThrow(BadArgumentError);
+    expect(() => open({ segmentSize: 16 })).toThrow(/segment size 16/);
+    expect(snapshot(dir)).toEqual(before); // torn dictionary tail and spare still there
+    const fresh = join(sfDir, 'fresh');
+    expect(() => openSlot({ sfDir: fresh, segmentSize: 16 })).toThrow(BadArgumentError);
+    expect(existsSync(fresh)).toBe(false);
+    open().close();
+  });
+
   test('an unwritable sf_dir is a typed error naming it', () => {
     const files = new FaultInjectingFiles(defaultFiles);
     files.inject('mkdir', { code: 'EACCES' });
@@ -322,13 +344,37 @@ describe('a failed open releases everything it took', () => {
     const files = new FaultInjectingFiles(defaultFiles);
     files.inject('close', { next: 1, path: (p) => p.endsWith('.symbol-dict') });
     const errors: Error[] = [];
-    // A cap below one segment is refused after the dictionary was opened.
-    expect(() => open({ files, maxTotalBytes: SEG - 1, onError: (e) => errors.push(e) })).toThrow(
-      /sf_max_total_bytes/,
-    );
+    // A full disk when reserving the newest segment, after the dictionary was opened.
+    files.enospcOnFallocate({ next: 1 });
+    expect(() => open({ files, onError: (e) => errors.push(e) })).toThrow(/ENOSPC/);
     expect(errors.map((e) => e.message)).toEqual([expect.stringContaining('.symbol-dict')]);
     const again = open();
     expect(replay(again)).toEqual([0, 1]);
+    again.close();
+  });
+});
+
+describe('closing a slot', () => {
+  test('every segment that fails to unmap is reported on the thrown error and the lock is freed', () => {
+    const files = new FaultInjectingFiles(defaultFiles);
+    const slot = open({ files });
+    fill(slot, 0, 7); // three segments, all mapped
+    files.inject('munmap', { next: 3, code: 'EINVAL' });
+    let err: unknown;
+    try {
+      slot.close();
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(SegmentIoError);
+    expect((err as Error).message).toContain(segmentFileName(0));
+    const suppressed = (err as SegmentIoError).suppressed as Error[];
+    expect(suppressed.map((e) => e.message)).toEqual([
+      expect.stringContaining(segmentFileName(3)),
+      expect.stringContaining(segmentFileName(6)),
+    ]);
+    const again = open();
+    expect(replay(again)).toEqual([0, 1, 2, 3, 4, 5, 6]);
     again.close();
   });
 });

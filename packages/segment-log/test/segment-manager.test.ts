@@ -43,29 +43,51 @@ describe('SegmentManager (files)', () => {
     expect(readdirSync(slot.dir).some((n) => n.startsWith('spare-'))).toBe(false);
   });
 
-  test('an unlink failure keeps the segment counted and retries it', () => {
+  test('an unlink failure keeps the segment counted (no spare past the cap) and retries it', () => {
     const files = new FaultInjectingFiles(defaultFiles);
     const errors: Error[] = [];
+    // Room for two segments and the slot's small files, not for a third segment.
     const slot = openSlot({
       sfDir,
       segmentSize: SEG,
+      maxTotalBytes: 2 * SEG + 64,
       autoService: false,
       files,
       onError: (e) => errors.push(e),
     });
     for (let i = 0; i < 4; i++) slot.ring.tryAppend(payloadFor(i, 64));
-    const owned = slot.manager.ownedBytes;
+    expect(slot.manager.ownedBytes).toBe(2 * SEG);
     files.failUnlink({ next: 1 });
     slot.ring.acknowledge(2);
     slot.manager.service();
+    // The undeleted file still counts, so no spare is made on top of it.
     expect(slot.manager.pendingReleases).toBe(1);
-    expect(slot.manager.ownedBytes).toBeGreaterThanOrEqual(owned);
+    expect(slot.manager.ownedBytes).toBe(2 * SEG);
+    expect(slot.manager.hasSpare).toBe(false);
     expect(existsSync(join(slot.dir, segmentFileName(0)))).toBe(true);
     expect(errors[0]).toBeInstanceOf(SegmentIoError);
     expect(errors[0]!.message).toContain(segmentFileName(0));
+    // Retried, not forgotten: the next pass deletes it and the freed room becomes a spare.
     slot.manager.service();
     expect(slot.manager.pendingReleases).toBe(0);
     expect(existsSync(join(slot.dir, segmentFileName(0)))).toBe(false);
+    expect(slot.manager.hasSpare).toBe(true);
+    expect(slot.manager.ownedBytes).toBe(2 * SEG);
+    slot.close();
+  });
+
+  test('a failed check of a spare name is backpressure with a typed error, then recovers', () => {
+    const files = new FaultInjectingFiles(defaultFiles);
+    const slot = openSlot({ sfDir, segmentSize: SEG, autoService: false, files });
+    for (let i = 0; i < 3; i++) slot.ring.tryAppend(payloadFor(i, 64));
+    const fault = files.inject('stat', { path: (p) => p.includes('/spare-'), code: 'EIO' });
+    expect(slot.ring.tryAppend(payloadFor(3, 64))).toBe(-1);
+    const err = slot.manager.lastError as SegmentIoError;
+    expect(err).toBeInstanceOf(SegmentIoError);
+    expect(err.errno).toBe('EIO');
+    expect(err.message).toContain('cannot check spare name');
+    fault.disarm();
+    expect(slot.ring.tryAppend(payloadFor(3, 64))).toBe(3);
     slot.close();
   });
 
@@ -97,10 +119,12 @@ describe('SegmentManager (files)', () => {
     slot.close();
   });
 
-  test('a cap below one segment is rejected', () => {
+  test('a cap below one segment, or a segment size that holds no frame, is rejected', () => {
     expect(() => new SegmentManager({ segmentSize: SEG, maxTotalBytes: SEG - 1 })).toThrow(
       BadArgumentError,
     );
+    expect(() => new SegmentManager({ segmentSize: 32 })).toThrow(/segment size 32/);
+    expect(() => new SegmentManager({ segmentSize: 1.5e3 + 0.5 })).toThrow(BadArgumentError);
   });
 
   test('memory mode frees released segments', () => {
