@@ -7,7 +7,7 @@ export type ByteSource = ArrayBuffer | SharedArrayBuffer | ArrayBufferView;
 
 /** One CRC32C kernel as the addon exposes it. */
 export interface Crc32cImplementation {
-  /** 'portable', 'sse4.2', 'sse4.2+vpclmulqdq' or 'armv8-crc'. */
+  /** 'portable', 'sse4.2', 'avx2+vpclmulqdq', 'sse4.2+vpclmulqdq' or 'armv8-crc'. */
   readonly name: string;
   /** CRC32C of `data`, continuing from `initial` (a previous result, default 0). */
   crc32c(data: Uint8Array, initial?: number): number;

@@ -1,5 +1,5 @@
 /*
- * x86-64 CRC32C. Two kernels, both chosen at run time by CPUID so the file
+ * x86-64 CRC32C. Three kernels, each chosen at run time by CPUID so the file
  * builds without global -m flags:
  *  - sse42: the crc32 instruction has a 3-cycle latency and 1-cycle
  *    throughput, so three independent streams keep it busy; the streams are

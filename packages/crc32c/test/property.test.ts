@@ -35,10 +35,11 @@ describe('random ranges: every kernel vs portable vs bitwise reference', () => {
   );
 
   it('agrees around every stream and fold boundary', () => {
-    // Lengths that straddle the kernels' block sizes: 8-byte words, 16-byte
-    // lanes, 64/256-byte fold steps, the 512-byte fold threshold, and the
+    // Lengths that straddle the kernels' block sizes: 8-byte words, 16- and
+    // 32-byte lanes, the 64/256-byte (AVX-512) and 32/128-byte (AVX2) fold
+    // steps, the 256-byte fold threshold (CRC32C_FOLD_MIN), and the
     // 3 x 128 / 3 x 2048 interleaved rounds.
-    const centres = [8, 16, 64, 256, 384, 512, 768, 1024, 3 * 2048, 2 * 3 * 2048, 65536];
+    const centres = [8, 16, 32, 64, 128, 256, 384, 512, 768, 1024, 3 * 2048, 2 * 3 * 2048, 65536];
     const lengths = new Set<number>();
     for (const c of centres) for (let d = -17; d <= 17; d++) if (c + d >= 0) lengths.add(c + d);
     for (let n = 500; n <= 1100; n++) lengths.add(n);
