@@ -20,6 +20,9 @@ import type { TableBuffer } from './table-buffer.js';
 /** Receives one encoded frame, a view valid until the call returns. */
 export type FrameSink = (frame: Uint8Array) => void;
 
+/** The sink of a dry run: the frames are only measured. */
+const discardFrame: FrameSink = () => {};
+
 /** Encoder settings. */
 export interface EncoderOptions {
   /** Set FLAG_GORILLA and compress timestamp columns where it fits (default true). */
@@ -76,6 +79,8 @@ export class QwpEncoder {
    * encoder's scratch, valid only until `sink` returns (e.g. to copy it
    * straight into a segment). The symbol watermark advances only past frames
    * `sink` accepted: if it throws, the symbols of that frame are resent.
+   * A row too large for any frame throws before `sink` sees a frame with
+   * rows (only delta-only frames, which commit nothing, may precede it).
    */
   encodeEach(tables: Iterable<TableBuffer>, sink: FrameSink, deferCommit = false): void {
     const list: TableBuffer[] = [];
@@ -84,6 +89,12 @@ export class QwpEncoder {
     if (this.deltaSize(this.sentSymbols, this.dict.size) + HEADER_SIZE > this.maxBatchSize) {
       this.encodeDictionaryFrames(this.sentSymbols, sink);
     }
+    // Split once without a sink first: a row that fits no frame must fail
+    // before any DEFER_COMMIT frame is taken, or the next committing frame
+    // would commit the part of this batch sent ahead of the failure.
+    const watermark = this.sentSymbols;
+    this.splitInto(list, discardFrame, deferCommit);
+    this.sentSymbols = watermark;
     this.splitInto(list, sink, deferCommit);
   }
 

@@ -172,6 +172,25 @@ describe('QwpEncoder.encodeEach', () => {
     });
   });
 
+  it('a row that fits no frame fails before the sink takes any frame with rows', () => {
+    const batch = new QwpBatch();
+    const t = batch.table('t');
+    for (let i = 0; i < 40; i++) t.symbol('s', `v${i}`).longColumn('n', i).atNow();
+    t.binaryColumn('b', new Uint8Array(500)).atNow();
+    for (let i = 0; i < 40; i++) t.longColumn('n', i).atNow();
+    const enc = new QwpEncoder(batch.symbols, { maxBatchSize: 200 });
+    const taken: Uint8Array[] = [];
+    expect(() => enc.encodeEach(batch.tables(), (f) => taken.push(f.slice()))).toThrow(
+      QwpBatchSizeError,
+    );
+    // Delta-only frames register symbols and commit nothing; no rows went out.
+    const server = new SymbolDictionary();
+    for (const f of taken) {
+      expect(decodeMessage(f, server, { maxBatchSize: 200 }).tables).toHaveLength(0);
+    }
+    expect(enc.sentSymbols).toBe(server.size);
+  });
+
   it('sends a delta that crowds out the first row as its own frame', () => {
     const batch = new QwpBatch();
     const t = batch.table('t');
