@@ -10,7 +10,6 @@ import {
 import type { WebSocket } from 'ws';
 import { FrameRejectedError } from './errors.js';
 import type { Faults } from './faults.js';
-import { FragmentWatcher } from './fragment-watcher.js';
 import {
   applyDictionaryDelta,
   checkHeader,
@@ -18,6 +17,7 @@ import {
   fastHeaderFlags,
   serverDecodeOptions,
 } from './frame-handler.js';
+import { FrameWatcher, MAX_FRAME_HEADER_BYTES } from './frame-watcher.js';
 import { FLAG_DEFER_COMMIT, Status, statusName } from './protocol.js';
 import { PendingTxn, type RowStore, type TableCommit } from './row-store.js';
 import type { Stats } from './stats.js';
@@ -90,6 +90,9 @@ const TEXT_FRAME_REASON = 'text frames are not supported, QWP requires binary fr
 /** Close code and reason QuestDB sends for a fragmented message (FIN clear, or CONTINUATION). */
 const CLOSE_PROTOCOL_ERROR = 1002;
 const FRAGMENTED_REASON = 'fragmented WebSocket frames are not supported';
+/** Close code and reason QuestDB sends for a frame larger than its receive buffer. */
+const CLOSE_MESSAGE_TOO_BIG = 1009;
+const TOO_BIG_REASON = 'frame payload exceeds maximum size';
 /** QuestDB cuts error messages to this many UTF-8 bytes. */
 const MAX_ERROR_MESSAGE_BYTES = 1024;
 
@@ -143,7 +146,7 @@ export class Connection {
   private closed = false;
   /** Set once the socket is cut: ws may still emit messages it had already parsed. */
   private terminated = false;
-  private readonly fragments = new FragmentWatcher();
+  private readonly watcher: FrameWatcher;
   /** Data messages ws has emitted (binary and text). */
   private messages = 0;
 
@@ -155,20 +158,31 @@ export class Connection {
     this.info = info;
     this.decodeOptions = serverDecodeOptions(info.version, ctx.maxBatchSize);
     this.scratch = this.newRecord();
-    // ws answers a client CLOSE, and an oversized message, by calling close()
-    // on this instance; flushing first puts a pending cumulative OK ahead of
-    // the close frame, the order QuestDB guarantees.
+    // QuestDB advertises its receive buffer less the largest frame header,
+    // and takes any frame that fits the buffer.
+    this.watcher = new FrameWatcher(ctx.maxBatchSize + MAX_FRAME_HEADER_BYTES);
+    // ws answers a client CLOSE, and a message over its maxPayload, by
+    // calling close() on this instance; flushing first puts a pending
+    // cumulative OK ahead of the close frame, the order QuestDB guarantees.
+    // ws's own 1009 carries no reason: the watcher has seen that frame's
+    // header first, so the reason QuestDB sends is added here.
     const close = ws.close.bind(ws);
     ws.close = (code?: number, reason?: string | Buffer) => {
       this.flushAck();
-      close(code, reason);
+      const tooBig = code === CLOSE_MESSAGE_TOO_BIG && this.watcher.refusal?.kind === 'too-big';
+      // Nothing ws still emits after its own 1009 may be handled.
+      if (tooBig) this.terminated = true;
+      close(
+        code,
+        tooBig && (reason === undefined || reason.length === 0) ? TOO_BIG_REASON : reason,
+      );
     };
     ws.on('message', (data, isBinary) => {
-      if (this.refuseFragmented()) return;
+      if (this.refuseWatched()) return;
       this.messages++;
       try {
         this.onMessage(data as Buffer, isBinary);
-        this.refuseFragmented();
+        this.refuseWatched();
       } catch (err) {
         // A bug here must cost one connection, never the server.
         ctx.log(
@@ -192,27 +206,36 @@ export class Connection {
 
   /**
    * Feeds raw bytes read from the client, before ws parses them, to spot a
-   * fragmented message (which ws would reassemble and QuestDB refuses).
+   * frame QuestDB refuses and ws would take: a fragmented message (ws
+   * reassembles it) or a frame over QuestDB's receive buffer.
    */
   observe(chunk: Buffer): void {
-    if (this.fragments.feed(chunk)) {
+    if (this.watcher.feed(chunk)) {
       // ws parses the chunk right after this; the messages before the
-      // fragmented one are handled first, then the connection closes.
-      setImmediate(() => this.refuseFragmented());
+      // refused frame are handled first, then the connection closes.
+      setImmediate(() => this.refuseWatched());
     }
   }
 
   /**
-   * Once every message before a fragmented one is handled: the pending OK,
-   * then CLOSE 1002, as QuestDB answers fragmentation.
-   * @returns true when the connection is (now) closed for fragmentation
+   * Once every message before a refused frame is handled: the pending OK,
+   * then the close QuestDB sends (1002 for a fragment, 1009 for a frame
+   * over its buffer). Later messages ws still emits are ignored.
+   * @returns true when the connection is (now) closed for such a frame
    */
-  private refuseFragmented(): boolean {
-    const at = this.fragments.fragmentedAt;
-    if (at === null || this.messages < at) return false;
+  private refuseWatched(): boolean {
+    const refusal = this.watcher.refusal;
+    if (refusal === null || this.messages < refusal.at) return false;
     if (this.closed || this.terminated) return true;
-    this.ctx.log(`conn ${this.info.id}: fragmented WebSocket message, closing 1002`);
-    this.closeGracefully(CLOSE_PROTOCOL_ERROR, FRAGMENTED_REASON);
+    if (refusal.kind === 'fragmented') {
+      this.ctx.log(`conn ${this.info.id}: fragmented WebSocket message, closing 1002`);
+      this.closeGracefully(CLOSE_PROTOCOL_ERROR, FRAGMENTED_REASON);
+    } else {
+      this.ctx.log(
+        `conn ${this.info.id}: frame larger than ${this.ctx.maxBatchSize + MAX_FRAME_HEADER_BYTES} bytes (X-QWP-Max-Batch-Size + ${MAX_FRAME_HEADER_BYTES}), closing 1009`,
+      );
+      this.closeGracefully(CLOSE_MESSAGE_TOO_BIG, TOO_BIG_REASON);
+    }
     return true;
   }
 

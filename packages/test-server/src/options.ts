@@ -29,7 +29,11 @@ export interface TestServerOptions {
   zone?: string;
   /** Highest QWP version the server speaks; default 1. */
   serverMaxVersion?: number;
-  /** Advertised X-QWP-Max-Batch-Size; larger WebSocket messages are closed with 1009. Default DEFAULT_MAX_BATCH_SIZE. */
+  /**
+   * Advertised X-QWP-Max-Batch-Size. As on QuestDB (whose receive buffer is
+   * this + 14 bytes), a WebSocket frame whose header and payload exceed
+   * maxBatchSize + 14 bytes is closed with 1009. Default DEFAULT_MAX_BATCH_SIZE.
+   */
   maxBatchSize?: number;
   /** Honour X-QWP-Request-Durable-Ack; `delayMs` is how long after the OK each DURABLE_ACK follows. */
   durableAck?: boolean | { delayMs?: number };

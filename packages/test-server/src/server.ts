@@ -9,6 +9,7 @@ import {
 } from './connection.js';
 import { TestServerClosedError, TestServerListenError, TestServerTimeoutError } from './errors.js';
 import { Faults } from './faults.js';
+import { MAX_FRAME_HEADER_BYTES } from './frame-watcher.js';
 import {
   cannedReject,
   decideHandshake,
@@ -183,10 +184,13 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
   };
 
   // permessage-deflate off (QuestDB does not negotiate it); UTF-8 checks off
-  // because text messages are ignored, never parsed.
+  // because text messages are ignored, never parsed. QuestDB takes a frame
+  // when header + payload fit maxBatchSize + 14 bytes; each connection's
+  // FrameWatcher applies that exact rule, and maxPayload (the payload of the
+  // smallest, 6-byte, masked header) only bounds what ws ever buffers.
   const wss = new WebSocketServer({
     noServer: true,
-    maxPayload: maxBatchSize,
+    maxPayload: maxBatchSize + MAX_FRAME_HEADER_BYTES - 6,
     perMessageDeflate: false,
     skipUTF8Validation: true,
     autoPong: false,

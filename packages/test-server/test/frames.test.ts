@@ -349,15 +349,39 @@ describe('error statuses', () => {
     expect(r?.kind === 'error' && r.message).toBe('é'.repeat(512));
   });
 
-  it('closes a message larger than the advertised cap with 1009', async () => {
+  it('takes a frame that fits X-QWP-Max-Batch-Size + 14 bytes with its header, closes a larger one with 1009', async () => {
+    // QuestDB advertises its receive buffer less the largest (14-byte) frame
+    // header and refuses a frame only when header + payload overflow the
+    // buffer: a small frame (6-byte header) may carry cap + 8 bytes.
     const s = await start({ maxBatchSize: 64 });
-    const c = await open(s);
-    c.send(Buffer.alloc(65));
-    const closed = await c.closed();
-    expect(closed.code).toBe(1009);
+    const padded = (length: number) =>
+      Buffer.concat([emptyCommit(), Buffer.alloc(length - emptyCommit().length)]);
+    const fits = await open(s);
+    fits.send(padded(72));
+    expect((await fits.waitFor(1))[0]).toMatchObject({ kind: 'ok', sequence: 0n });
+    for (const length of [73, 200]) {
+      const c = await open(s);
+      c.send(padded(length));
+      expect(await c.closed(), `${length} bytes`).toEqual({
+        code: 1009,
+        reason: 'frame payload exceeds maximum size',
+      });
+    }
     const again = await open(s);
     again.send(emptyCommit());
     expect((await again.waitFor(1))[0]).toMatchObject({ kind: 'ok' });
+  });
+
+  it('takes exactly X-QWP-Max-Batch-Size bytes in a frame with a 64-bit length, and answers the frames before a too-big one', async () => {
+    const s = await start({ maxBatchSize: 70_000 });
+    const padded = (length: number) =>
+      Buffer.concat([emptyCommit(), Buffer.alloc(length - emptyCommit().length)]);
+    const c = await open(s);
+    c.send(padded(70_000));
+    c.send(padded(70_001));
+    expect(await c.closed()).toEqual({ code: 1009, reason: 'frame payload exceeds maximum size' });
+    expect(c.responses).toMatchObject([{ kind: 'ok', sequence: 0n }]);
+    expect(s.stats().frames).toBe(1);
   });
 });
 

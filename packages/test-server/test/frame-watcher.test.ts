@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { FragmentWatcher } from '../src/fragment-watcher.js';
+import { FrameWatcher } from '../src/frame-watcher.js';
 
 /** A client frame: FIN bit, opcode, masked, with a payload of `length` bytes (7-, 16- or 64-bit length). */
 function frame(fin: boolean, opcode: number, length: number): Buffer {
@@ -18,8 +18,12 @@ function frame(fin: boolean, opcode: number, length: number): Buffer {
   return Buffer.concat([head, Buffer.from([9, 8, 7, 6]), Buffer.alloc(length, 0x82)]);
 }
 
-function feedAll(stream: Buffer, chunk: number): { watcher: FragmentWatcher; hits: number } {
-  const watcher = new FragmentWatcher();
+function feedAll(
+  stream: Buffer,
+  chunk: number,
+  maxFrameBytes = 0,
+): { watcher: FrameWatcher; hits: number } {
+  const watcher = new FrameWatcher(maxFrameBytes);
   let hits = 0;
   for (let at = 0; at < stream.length; at += chunk) {
     if (watcher.feed(stream.subarray(at, at + chunk))) hits++;
@@ -27,7 +31,7 @@ function feedAll(stream: Buffer, chunk: number): { watcher: FragmentWatcher; hit
   return { watcher, hits };
 }
 
-describe('FragmentWatcher', () => {
+describe('FrameWatcher', () => {
   // Payload bytes 0x82 look like a FIN-less BINARY header: a watcher that
   // loses the frame boundaries reports a fragment where there is none.
   const whole = Buffer.concat([
@@ -43,7 +47,7 @@ describe('FragmentWatcher', () => {
     (chunk) => {
       const { watcher, hits } = feedAll(whole, chunk);
       expect(hits).toBe(0);
-      expect(watcher.fragmentedAt).toBeNull();
+      expect(watcher.refusal).toBeNull();
     },
   );
 
@@ -58,12 +62,36 @@ describe('FragmentWatcher', () => {
       ]);
       const { watcher, hits } = feedAll(stream, chunk);
       expect(hits).toBe(1);
-      expect(watcher.fragmentedAt).toBe(4);
+      expect(watcher.refusal).toEqual({ kind: 'fragmented', at: 4 });
     },
   );
 
   it('reports a CONTINUATION frame', () => {
     const { watcher } = feedAll(Buffer.concat([frame(true, 2, 1), frame(true, 0, 2)]), 64);
-    expect(watcher.fragmentedAt).toBe(1);
+    expect(watcher.refusal).toEqual({ kind: 'fragmented', at: 1 });
+  });
+
+  it('takes every frame whose header and payload fit maxFrameBytes, whatever its length form', () => {
+    // Headers (masked): 6 bytes up to 125, 8 up to 65535, 14 beyond.
+    const fits = Buffer.concat([frame(true, 2, 94), frame(true, 2, 300), frame(true, 2, 70_000)]);
+    expect(feedAll(fits, 4096, 100).watcher.refusal).toEqual({ kind: 'too-big', at: 1 });
+    expect(feedAll(fits, 4096, 70_014).watcher.refusal).toBeNull();
+    expect(feedAll(frame(true, 2, 94), 7, 100).watcher.refusal).toBeNull();
+  });
+
+  it.each([1, 5, 4096])(
+    'reports the first frame over maxFrameBytes at its header, after the messages before it (%i bytes at a time)',
+    (chunk) => {
+      const stream = Buffer.concat([frame(true, 2, 10), frame(true, 9, 1), frame(true, 2, 95)]);
+      // 95 + 6 = 101 > 100: refused as soon as the header is read, payload unseen.
+      const { watcher, hits } = feedAll(stream.subarray(0, stream.length - 95), chunk, 100);
+      expect(hits).toBe(1);
+      expect(watcher.refusal).toEqual({ kind: 'too-big', at: 1 });
+    },
+  );
+
+  it('checks the size before the fragmentation, as QuestDB parses the frame first', () => {
+    const { watcher } = feedAll(frame(false, 2, 200), 4096, 100);
+    expect(watcher.refusal).toEqual({ kind: 'too-big', at: 0 });
   });
 });
