@@ -22,7 +22,7 @@ import {
   SlotLockedError,
   segmentFileName,
 } from '../src/index.js';
-import { LONG, payloadFor, payloadId, removeDir, tempDir } from './helpers.js';
+import { payloadFor, payloadId, removeDir, tempDir } from './helpers.js';
 
 let sfDir: string;
 beforeEach(() => {
@@ -313,8 +313,8 @@ describe('openSlot', () => {
     open().close();
   });
 
-  test(`reopens a slot of ${LONG ? 16384 : 4096} small segments quickly`, () => {
-    const n = LONG ? 16384 : 4096;
+  test('reopens a slot of 16384 small segments well under a second', () => {
+    const n = 16384;
     const dir = join(sfDir, 's');
     open().close();
     unlinkSync(join(dir, segmentFileName(0)));
@@ -326,14 +326,20 @@ describe('openSlot', () => {
       view.setUint32(8, i, true);
       writeFileSync(join(dir, segmentFileName(i)), image);
     }
-    const t0 = performance.now();
-    const slot = open();
-    const ms = performance.now() - t0;
-    expect(slot.report).toMatchObject({ frames: n, firstFsn: 0, lastFsn: n - 1 });
-    slot.close();
-    console.log(`reopen of ${n} segments: ${ms.toFixed(0)} ms`);
-    expect(ms).toBeLessThan(1000);
-  });
+    // Best of three, so a busy CI machine's hiccup is not taken for slow recovery.
+    const times: number[] = [];
+    for (let round = 0; round < 3; round++) {
+      const t0 = performance.now();
+      const slot = open();
+      times.push(performance.now() - t0);
+      expect(slot.report).toMatchObject({ frames: n, firstFsn: 0, lastFsn: n - 1 });
+      expect(slot.report.segments).toHaveLength(n);
+      slot.close();
+    }
+    const best = Math.min(...times);
+    console.log(`reopen of ${n} segments: ${times.map((t) => t.toFixed(0)).join(', ')} ms`);
+    expect(best).toBeLessThan(750);
+  }, 60_000);
 });
 
 describe('a failed open releases everything it took', () => {
