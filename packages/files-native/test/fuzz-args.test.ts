@@ -105,19 +105,30 @@ describe('random arguments never crash the process', () => {
             (offset as number) >= 0 &&
             (length as number) >= 0 &&
             (offset as number) + (length as number) <= 8 * PAGE;
-          for (const call of [
-            () => msync(buf, offset as number, length as number, false),
-            () => madvise(buf, offset as number, length as number, 'normal'),
-            () => msync(buf, offset as number, length as number, extra as boolean),
-            () => madvise(buf, offset as number, length as number, extra as 'normal'),
-          ]) {
+          // [call, whether its last argument is valid]
+          const calls: [() => void, boolean][] = [
+            [() => msync(buf, offset as number, length as number, false), true],
+            [() => msync(buf, offset as number, length as number, true), true],
+            [() => madvise(buf, offset as number, length as number, 'normal'), true],
+            [
+              () => msync(buf, offset as number, length as number, extra as boolean),
+              typeof extra === 'boolean',
+            ],
+            [
+              () => madvise(buf, offset as number, length as number, extra as 'normal'),
+              ['normal', 'random', 'sequential', 'willneed', 'dontneed'].includes(extra as string),
+            ],
+          ];
+          for (const [call, validLast] of calls) {
+            let failure: unknown;
             try {
               call();
             } catch (err) {
               expectTypedError(err);
-              continue;
+              failure = err;
             }
-            expect(inRange).toBe(true);
+            // Fails both ways: an in-range call must succeed, any other must throw.
+            expect(failure === undefined).toBe(inRange && validLast);
           }
         }),
         { seed, numRuns: RUNS },

@@ -1,4 +1,11 @@
-import { closeSync, ftruncateSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  fstatSync,
+  ftruncateSync,
+  openSync,
+  readFileSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { getSystemErrorName } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -97,6 +104,35 @@ describe('mmap round trip', () => {
   });
 });
 
+describe('fallocate', () => {
+  it('reserves real blocks, unlike ftruncate, which leaves a hole', () => {
+    const reserved = openFile('blocks.bin', 0);
+    fallocate(reserved, 0, 64 * PAGE);
+    const st = fstatSync(reserved);
+    expect(st.size).toBe(64 * PAGE);
+    // st_blocks counts 512-byte units actually allocated to the file.
+    expect(st.blocks * 512).toBeGreaterThanOrEqual(64 * PAGE);
+    const sparse = openFile('hole.bin', 64 * PAGE);
+    expect(fstatSync(sparse).blocks * 512).toBeLessThan(64 * PAGE);
+  });
+
+  it('fills the holes of a sparse file without changing its bytes or shrinking it', () => {
+    const fd = openFile('sparse.bin', 0);
+    ftruncateSync(fd, 32 * PAGE);
+    const buf = mmap(fd, 0, 32 * PAGE, 'rw');
+    new Uint8Array(buf).set([1, 2, 3], 5 * PAGE + 7);
+    munmap(buf);
+    fallocate(fd, 4 * PAGE, 8 * PAGE);
+    fallocate(fd, 0, 32 * PAGE);
+    const st = fstatSync(fd);
+    expect(st.size).toBe(32 * PAGE);
+    expect(st.blocks * 512).toBeGreaterThanOrEqual(32 * PAGE);
+    const bytes = readFileSync(join(dir, 'sparse.bin'));
+    expect(Array.from(bytes.subarray(5 * PAGE + 6, 5 * PAGE + 11))).toEqual([0, 1, 2, 3, 0]);
+    expect(bytes.subarray(0, 5 * PAGE).every((b) => b === 0)).toBe(true);
+  });
+});
+
 describe('after munmap', () => {
   it('the buffer and every view read as zero-length', () => {
     const fd = openFile('e.bin', 2 * PAGE);
@@ -154,6 +190,11 @@ describe('msync and madvise ranges', () => {
       madvise(buf, 17, PAGE, advice);
     }
     expect(readFileSync(join(dir, 'h.bin'))[PAGE + 5]).toBe(77);
+    // MS_ASYNC over real, partly unaligned ranges (the calls above with length 0 do nothing).
+    new Uint8Array(buf)[3 * PAGE + 1] = 78;
+    msync(buf, 0, 4 * PAGE, false);
+    msync(buf, 3 * PAGE + 1, PAGE - 1, false);
+    expect(readFileSync(join(dir, 'h.bin'))[3 * PAGE + 1]).toBe(78);
     // dontneed drops the pages from this mapping; a shared mapping refaults them from the file.
     expect(new Uint8Array(buf)[PAGE + 5]).toBe(77);
     munmap(buf);
