@@ -14,11 +14,15 @@ function toFileStat(st: fs.Stats): FileStat {
 
 /**
  * The real file system: synchronous node:fs calls plus the addon. It keeps
- * the path each fd was opened with, so an error from an fd-based call names
- * the file.
+ * the path each fd was opened with, and the path each mapping was made from,
+ * so an error from an fd-based call or a call on a mapping (an EIO from
+ * msync) names the file.
  */
 export class NodeFiles implements FilesFacade {
   readonly #paths = new Map<number, string>();
+  // Weak: a mapping dropped without munmap must not be kept alive by its name.
+  // (WeakMap.get of a non-object, a caller's bad argument, is just undefined.)
+  readonly #mapped = new WeakMap<ArrayBuffer, string>();
 
   open(path: string, flags: string, mode?: number): number {
     const fd = fs.openSync(path, flags, mode);
@@ -109,23 +113,39 @@ export class NodeFiles implements FilesFacade {
   }
 
   mmap(fd: number, offset: number, length: number, mode: MapMode): ArrayBuffer {
+    const path = this.#paths.get(fd);
+    let buf: ArrayBuffer;
     try {
-      return native.mmap(fd, offset, length, mode);
+      buf = native.mmap(fd, offset, length, mode);
     } catch (err) {
-      throw completeSystemError(err, this.#paths.get(fd));
+      throw completeSystemError(err, path);
     }
+    if (path !== undefined) this.#mapped.set(buf, path);
+    return buf;
   }
 
   munmap(buf: ArrayBuffer): void {
-    native.munmap(buf);
+    try {
+      native.munmap(buf);
+    } catch (err) {
+      throw completeSystemError(err, this.#mapped.get(buf));
+    }
   }
 
   msync(buf: ArrayBuffer, offset: number, length: number, sync: boolean): void {
-    native.msync(buf, offset, length, sync);
+    try {
+      native.msync(buf, offset, length, sync);
+    } catch (err) {
+      throw completeSystemError(err, this.#mapped.get(buf));
+    }
   }
 
   madvise(buf: ArrayBuffer, offset: number, length: number, advice: Advice): void {
-    native.madvise(buf, offset, length, advice);
+    try {
+      native.madvise(buf, offset, length, advice);
+    } catch (err) {
+      throw completeSystemError(err, this.#mapped.get(buf));
+    }
   }
 
   tryLock(fd: number): boolean {

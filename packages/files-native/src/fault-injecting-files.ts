@@ -16,8 +16,9 @@ export interface FaultTrigger {
   nth?: number;
   /**
    * Only calls on a matching path count. fd-based calls match on the path the
-   * fd was opened with through this facade; rename matches on either path;
-   * calls on a mapping (munmap, msync, madvise) have no path and never match.
+   * fd was opened with through this facade, calls on a mapping (munmap,
+   * msync, madvise) on the path of the file it was mapped from through this
+   * facade; rename matches on either path.
    */
   path?: (path: string) => boolean;
 }
@@ -156,6 +157,7 @@ export class FaultInjectingFiles implements FilesFacade {
   faultsRaised = 0;
   readonly #faults: ArmedFault[] = [];
   readonly #paths = new Map<number, string>();
+  readonly #mapped = new WeakMap<ArrayBuffer, string>();
 
   /** @param inner the facade that does the real work (usually `defaultFiles`) */
   constructor(readonly inner: FilesFacade) {}
@@ -324,22 +326,25 @@ export class FaultInjectingFiles implements FilesFacade {
   }
 
   mmap(fd: number, offset: number, length: number, mode: MapMode): ArrayBuffer {
-    this.#guard('mmap', this.#paths.get(fd));
-    return this.inner.mmap(fd, offset, length, mode);
+    const path = this.#paths.get(fd);
+    this.#guard('mmap', path);
+    const buf = this.inner.mmap(fd, offset, length, mode);
+    if (path !== undefined) this.#mapped.set(buf, path);
+    return buf;
   }
 
   munmap(buf: ArrayBuffer): void {
-    this.#guard('munmap', undefined);
+    this.#guard('munmap', this.#mapped.get(buf));
     this.inner.munmap(buf);
   }
 
   msync(buf: ArrayBuffer, offset: number, length: number, sync: boolean): void {
-    this.#guard('msync', undefined);
+    this.#guard('msync', this.#mapped.get(buf));
     this.inner.msync(buf, offset, length, sync);
   }
 
   madvise(buf: ArrayBuffer, offset: number, length: number, advice: Advice): void {
-    this.#guard('madvise', undefined);
+    this.#guard('madvise', this.#mapped.get(buf));
     this.inner.madvise(buf, offset, length, advice);
   }
 

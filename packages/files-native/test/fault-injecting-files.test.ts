@@ -123,6 +123,32 @@ describe('FaultInjectingFiles', () => {
     expect(fault.hits).toBe(3);
   });
 
+  it('calls on a mapping match a path predicate on the file it was mapped from', () => {
+    const seg = openFile('sf-1.sfa');
+    const other = openFile('other.bin');
+    files.fallocate(seg, 0, 4096);
+    files.fallocate(other, 0, 4096);
+    const segBuf = files.mmap(seg, 0, 4096, 'rw');
+    const otherBuf = files.mmap(other, 0, 4096, 'rw');
+    const onSegments = (p: string) => p.endsWith('.sfa');
+    files.inject('msync', { path: onSegments });
+    files.inject('madvise', { path: onSegments, code: 'EINVAL' });
+    files.inject('munmap', { next: 1, path: onSegments, code: 'EINVAL' });
+    const err = thrown(() => files.msync(segBuf, 0, 4096, true));
+    expect(err).toMatchObject({ code: 'EIO', syscall: 'msync', path: join(dir, 'sf-1.sfa') });
+    expect(thrown(() => files.madvise(segBuf, 0, 4096, 'willneed'))).toMatchObject({
+      code: 'EINVAL',
+      syscall: 'madvise',
+      path: join(dir, 'sf-1.sfa'),
+    });
+    files.msync(otherBuf, 0, 4096, true);
+    files.madvise(otherBuf, 0, 4096, 'willneed');
+    files.munmap(otherBuf);
+    expect(thrown(() => files.munmap(segBuf)).path).toBe(join(dir, 'sf-1.sfa'));
+    files.munmap(segBuf);
+    expect(segBuf.byteLength).toBe(0);
+  });
+
   it('readdir error, with a chosen code', () => {
     files.failReaddir({ next: 1 }, 'EACCES');
     const err = thrown(() => files.readdir(dir));
