@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
@@ -20,11 +20,22 @@ async function run(argv: string[]): Promise<{ code: number; out: string; err: st
   return { code, out, err };
 }
 
-/** Every file's bytes, to prove inspect changed nothing. */
+/**
+ * Every file's bytes, size, mode and modification and change times, to
+ * prove inspect changed nothing: a write or truncate moves mtime, and any
+ * metadata change (chmod, a new link) moves ctime, even with the same bytes.
+ */
 function snapshot(dir: string): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const n of readdirSync(dir).sort()) out[n] = readFileSync(join(dir, n)).toString('base64');
+  for (const n of readdirSync(dir).sort()) out[n] = fileState(join(dir, n));
+  out['.'] = fileState(dir);
   return out;
+}
+
+function fileState(path: string): string {
+  const st = statSync(path, { bigint: true });
+  const bytes = st.isDirectory() ? '' : readFileSync(path).toString('base64');
+  return `${st.size} ${st.mode} ${st.mtimeNs} ${st.ctimeNs} ${bytes}`;
 }
 
 function fixture(name: string): Buffer {
@@ -54,8 +65,11 @@ describe('qwp sf inspect', () => {
   test('a Java-written segment, as JSON', async () => {
     const file = join(sfDir, 'sf-000000000000002a.sfa');
     writeFileSync(file, fixture('java-two-frame.sfa.hex'));
+    const before = fileState(file);
     const r = await run([file, '--json']);
     expect(r.code).toBe(0);
+    expect((await run([file])).code).toBe(0);
+    expect(fileState(file)).toBe(before);
     expect(JSON.parse(r.out)).toEqual({
       file,
       baseSeq: 42,
@@ -69,6 +83,7 @@ describe('qwp sf inspect', () => {
   test('a Java-written dictionary, as JSON and as text', async () => {
     const file = join(sfDir, '.symbol-dict');
     writeFileSync(file, fixture('java-two-chunk.symbol-dict.hex'));
+    const before = fileState(file);
     const r = await run([file, '--json']);
     expect(r.code).toBe(0);
     expect(JSON.parse(r.out)).toEqual({
@@ -80,6 +95,7 @@ describe('qwp sf inspect', () => {
     const t = await run([file]);
     expect(t.out).toContain('3 symbol(s) in 2 chunk(s)');
     expect(t.out).toContain('2: "three"');
+    expect(fileState(file)).toBe(before);
   });
 
   test('a slot: lock, every segment, dictionary and FSN range; nothing is modified', async () => {
@@ -130,8 +146,11 @@ describe('qwp sf inspect', () => {
   test('a held lock is shown with its PID', async () => {
     const slot = openSlot({ sfDir, senderId: 'live', segmentSize: 256, autoService: false });
     try {
+      const before = snapshot(slot.dir);
       const r = await run([slot.dir, '--json']);
       expect(JSON.parse(r.out).lock).toEqual({ held: true, pid: process.pid });
+      expect((await run([slot.dir])).out).toContain(`lock: HELD (pid ${process.pid})`);
+      expect(snapshot(slot.dir)).toEqual(before);
     } finally {
       slot.close();
     }
@@ -147,8 +166,11 @@ describe('qwp sf inspect', () => {
     expect(r.code).toBe(0);
     expect(JSON.parse(r.out)).toMatchObject({ frames: 0, tornTailBytes: 256 - 24 });
     expect(readFileSync(file)).toEqual(image);
+    const before = snapshot(dir);
     const s = await run([dir]);
     expect(s.out).toContain('TORN TAIL');
+    expect((await run([file])).code).toBe(0);
+    expect(snapshot(dir)).toEqual(before); // not truncated, not zeroed, not touched
   });
 
   test("a dictionary's torn tail is reported in its own text and the slot's, and left on disk", async () => {
@@ -156,6 +178,7 @@ describe('qwp sf inspect', () => {
     const file = join(dir, '.symbol-dict');
     const image = Buffer.concat([readFileSync(file), Buffer.from([0x02, 0x09, 0x41])]);
     writeFileSync(file, image);
+    const before = snapshot(dir);
     const r = await run([file]);
     expect(r.code).toBe(0);
     expect(r.out).toContain('2 symbol(s) in 1 chunk(s)');
@@ -163,6 +186,7 @@ describe('qwp sf inspect', () => {
     const s = await run([dir]);
     expect(s.out).toMatch(/dictionary: 2 symbol\(s\), valid length \d+, TORN TAIL 3 bytes/);
     expect(readFileSync(file)).toEqual(image);
+    expect(snapshot(dir)).toEqual(before);
   });
 
   test('a gap and a corrupt segment exit 1 and are named', async () => {
