@@ -8,6 +8,7 @@ import {
   type TableSeqTxn,
 } from '@qwp/qwp-wire';
 import type { WebSocket } from 'ws';
+import { DurableWatermarks } from './durable-watermarks.js';
 import { FrameRejectedError } from './errors.js';
 import type { Faults } from './faults.js';
 import {
@@ -76,6 +77,7 @@ export interface ConnectionContext {
   recording: boolean;
   /** Whether committed rows go to the row store (false in throughput mode). */
   storeRows: boolean;
+  /** How long after its OK a commit counts as uploaded (due in a DURABLE_ACK). */
   durableAckDelayMs: number;
   maxBatchSize: number;
   /** Force-commit an open deferred group once it holds this many rows (0: never). */
@@ -138,7 +140,7 @@ export class Connection {
   private highestCommitted = -1;
   private lastAcked = -1;
   private readonly okTables = new Map<string, bigint>();
-  private readonly durableTables = new Map<string, bigint>();
+  private readonly durable = new DurableWatermarks();
   private flushScheduled = false;
   private lastDue = 0;
   private readonly timers = new Set<NodeJS.Timeout>();
@@ -168,7 +170,7 @@ export class Connection {
     // header first, so the reason QuestDB sends is added here.
     const close = ws.close.bind(ws);
     ws.close = (code?: number, reason?: string | Buffer) => {
-      this.flushAck();
+      this.flushAll();
       const tooBig = code === CLOSE_MESSAGE_TOO_BIG && this.watcher.refusal?.kind === 'too-big';
       // Nothing ws still emits after its own 1009 may be handled.
       if (tooBig) this.terminated = true;
@@ -182,6 +184,9 @@ export class Connection {
       this.messages++;
       try {
         this.onMessage(data as Buffer, isBinary);
+        // Like the server's flush at the end of each receive: the pending OK
+        // and the DURABLE_ACKs due by now, whatever this frame's outcome.
+        this.scheduleFlush();
         this.refuseWatched();
       } catch (err) {
         // A bug here must cost one connection, never the server.
@@ -191,12 +196,18 @@ export class Connection {
         this.terminate();
       }
     });
-    // The server runs with autoPong off: QuestDB flushes the pending OK
-    // before it answers a PING, so the PONG must not overtake it.
+    // The server runs with autoPong off: QuestDB flushes the pending OK and
+    // the DURABLE_ACKs due before it answers a PING, so the PONG must not
+    // overtake them. A PING is how a client asks for durable ACKs while it
+    // has nothing to send.
     ws.on('ping', (data) => {
       if (this.closed || this.terminated) return;
-      this.flushAck();
+      this.flushAll();
       ws.pong(data);
+    });
+    // Any inbound frame is a receive, after which QuestDB flushes.
+    ws.on('pong', () => {
+      if (!this.closed && !this.terminated) this.scheduleFlush();
     });
     ws.on('error', (err) => {
       ctx.log(`conn ${info.id}: websocket error: ${err.message}`);
@@ -251,7 +262,7 @@ export class Connection {
    * Every close the server starts (text message, fragmentation, demotion) goes here.
    */
   closeGracefully(code: number, reason: string): void {
-    this.flushAck();
+    this.flushAll();
     this.terminated = true;
     this.ws.close(code, reason);
   }
@@ -402,7 +413,7 @@ export class Connection {
     this.ctx.recordFrame(record);
     // Acknowledge what committed before this frame first, as QuestDB does.
     this.flushAck();
-    this.enqueue(encodeErrorResponse(status, seq, message), 0);
+    this.enqueue(encodeErrorResponse(status, seq, message));
   }
 
   private drop(record: FrameRecord, where: string): void {
@@ -413,23 +424,34 @@ export class Connection {
     this.terminate();
   }
 
+  /** A committed frame's OK: at once per frame, or when ACK_BATCH_SIZE frames are owed (cumulative). */
   private scheduleAck(): void {
     if (
       this.ctx.ackMode === 'per-frame' ||
       this.highestCommitted - this.lastAcked >= ACK_BATCH_SIZE
     ) {
       this.flushAck();
-      return;
     }
-    // Cumulative mode: one OK after the frames that arrived together, like
-    // the server's flush at the end of each receive.
-    if (!this.flushScheduled) {
-      this.flushScheduled = true;
-      setImmediate(() => {
-        this.flushScheduled = false;
-        this.flushAck();
-      });
-    }
+  }
+
+  /**
+   * Flushes once the frames that arrived together are handled, like the
+   * server's flush at the end of each receive: cumulative mode's single OK
+   * for the burst, and the DURABLE_ACKs due by then.
+   */
+  private scheduleFlush(): void {
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    setImmediate(() => {
+      this.flushScheduled = false;
+      this.flushAll();
+    });
+  }
+
+  /** The pending OK, then the DURABLE_ACK due, as QuestDB's flushPendingAck sends them. */
+  private flushAll(): void {
+    this.flushAck();
+    this.flushDurable();
   }
 
   private flushAck(): void {
@@ -449,22 +471,30 @@ export class Connection {
       frame = encodeOkResponse(seq, tables);
     }
     this.ctx.stats.oks++;
-    this.enqueue(frame, 0);
+    this.enqueue(frame);
     if (this.info.durableAck && tables.length > 0) {
-      for (const t of tables) this.durableTables.set(t.name, t.seqTxn);
-      // Durable watermarks trail the OKs: sent after the OK, after the upload delay.
-      this.enqueue(null, this.ctx.durableAckDelayMs);
+      // Durable watermarks trail the OKs: uploaded durableAckDelayMs later.
+      this.durable.record(tables, Date.now() + this.ctx.durableAckDelayMs);
     }
   }
 
   /**
-   * Sends `frame` after the configured ACK delay plus `extraDelayMs`, never
-   * before an earlier enqueued frame. `null` means "the durable ACK due now",
-   * built when it is sent so it carries the latest watermarks.
+   * Sends one DURABLE_ACK with every watermark uploaded by now. Called only
+   * on inbound traffic: QuestDB has no timer for these, so a client that
+   * waits for one without sending anything waits forever (it must PING).
    */
-  private enqueue(frame: Uint8Array | null, extraDelayMs: number): void {
+  private flushDurable(): void {
+    if (!this.info.durableAck || this.closed || this.ctx.faults.acksSuppressed) return;
+    const ready = this.durable.takeReady(Date.now());
+    if (ready.length === 0) return;
+    this.ctx.stats.durableAcks++;
+    this.enqueue(encodeDurableAckResponse(ready));
+  }
+
+  /** Sends `frame` after the configured ACK delay, never before an earlier enqueued frame. */
+  private enqueue(frame: Uint8Array): void {
     const now = Date.now();
-    const delay = this.ctx.faults.ackDelayMs + extraDelayMs;
+    const delay = this.ctx.faults.ackDelayMs;
     if (delay === 0 && this.lastDue <= now) {
       this.sendNow(frame);
       return;
@@ -478,14 +508,8 @@ export class Connection {
     this.timers.add(timer);
   }
 
-  private sendNow(frame: Uint8Array | null): void {
+  private sendNow(frame: Uint8Array): void {
     if (this.closed || this.ws.readyState !== this.ws.OPEN) return;
-    if (frame === null) {
-      if (this.durableTables.size === 0 || this.ctx.faults.acksSuppressed) return;
-      this.ctx.stats.durableAcks++;
-      this.ws.send(encodeDurableAckResponse(drainWatermarks(this.durableTables)));
-      return;
-    }
     this.ws.send(frame);
   }
 

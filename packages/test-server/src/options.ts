@@ -35,7 +35,12 @@ export interface TestServerOptions {
    * maxBatchSize + 14 bytes is closed with 1009. Default DEFAULT_MAX_BATCH_SIZE.
    */
   maxBatchSize?: number;
-  /** Honour X-QWP-Request-Durable-Ack; `delayMs` is how long after the OK each DURABLE_ACK follows. */
+  /**
+   * Honour X-QWP-Request-Durable-Ack. `delayMs` (default 0) is how long after
+   * its OK a commit counts as uploaded. As on QuestDB, a DURABLE_ACK goes out
+   * only when the connection receives something (a frame, a PING): a client
+   * waiting for one with nothing to send must PING.
+   */
   durableAck?: boolean | { delayMs?: number };
   /** DEDUP UPSERT KEYS per table (columns besides the designated timestamp). */
   dedup?: Record<string, string[]>;

@@ -162,7 +162,7 @@ describe('faults', () => {
     expect(normal).toMatchObject({ kind: 'ok', sequence: 2n });
   });
 
-  it('sends cumulative DURABLE_ACK frames that trail the OKs', async () => {
+  it('sends cumulative DURABLE_ACK frames that trail the OKs, on the receive after the upload', async () => {
     const s = await start({ durableAck: { delayMs: 30 } });
     const c = await open(s, { 'X-QWP-Request-Durable-Ack': 'true' });
     // One frame per OK (each waits for the last), so three OKs are owed.
@@ -172,16 +172,36 @@ describe('faults', () => {
     await c.waitForAck(1);
     c.send(row(2));
     await c.waitForAck(2);
-    const rs = await c.waitFor(4, 2000);
-    expect(rs[0]).toMatchObject({ kind: 'ok', sequence: 0n });
     expect(ackCoverage(c.responses).sequences).toEqual([0n, 1n, 2n]);
-    const firstDurable = rs.findIndex((r) => r.kind === 'durable-ack');
-    expect(firstDurable).toBeGreaterThanOrEqual(1);
-    await sleep(100);
-    const durable = c.responses.filter((r) => r.kind === 'durable-ack');
-    const watermark = new Map<string, bigint>();
-    for (const d of durable) for (const t of d.tables) watermark.set(t.name, t.seqTxn);
-    expect(Object.fromEntries(watermark)).toEqual({ t: 2n, u: 1n });
+    // Uploaded 30 ms after each OK, but QuestDB only flushes durable ACKs on
+    // inbound traffic: none arrives while the client is silent.
+    await sleep(80);
+    expect(c.responses.filter((r) => r.kind === 'durable-ack')).toEqual([]);
+    c.ws.ping();
+    const rs = await c.waitFor(4, 2000);
+    // One DURABLE_ACK, after every OK, with the latest watermark per table.
+    expect(rs[3]).toEqual({
+      kind: 'durable-ack',
+      status: 0x02,
+      tables: [
+        { name: 't', seqTxn: 2n },
+        { name: 'u', seqTxn: 1n },
+      ],
+    });
+    // Each watermark is reported once: another PING brings nothing new.
+    c.ws.ping();
+    await sleep(50);
+    expect(c.responses).toHaveLength(4);
+  });
+
+  it('with no upload delay sends the DURABLE_ACK right after its OK, in the same flush', async () => {
+    const s = await start({ durableAck: true });
+    const c = await open(s, { 'X-QWP-Request-Durable-Ack': 'true' });
+    c.send(row(0));
+    const rs = await c.waitFor(2);
+    expect(rs.map((r) => r.kind)).toEqual(['ok', 'durable-ack']);
+    expect(rs[1]).toMatchObject({ tables: [{ name: 't', seqTxn: 1n }] });
+    expect(s.stats().durableAcks).toBe(1);
   });
 
   it('stops and starts on the same port on demand, and exposes the fault switches on the server', async () => {
