@@ -61,4 +61,45 @@ describe("frames from @qwp/qwp-wire's encoder", () => {
     expect(Array.from(arr?.values ?? [])).toEqual([1.5, 2.5]);
     expect(rows[1]).toMatchObject({ side: null, qty: null, ip: null });
   });
+
+  it('commit the 10-row trades message to the rows the frames.test builder expects', async () => {
+    // The same 10 rows as the hand-built trades message in frames.test.ts,
+    // written through the row API: the server must read the encoder's bytes
+    // (Gorilla timestamps, delta dictionary) to the same rows.
+    server = await startTestServer();
+    client = await connect(server.url);
+    const dict = new GlobalSymbolDictionary();
+    const batch = new QwpBatch(dict);
+    const encoder = new QwpEncoder(dict);
+    const syms = ['ETH-USD', 'BTC-USD'];
+    const expected = Array.from({ length: 10 }, (_, i) => ({
+      symbol: syms[i % 2]!,
+      side: i % 3 === 0 ? 'buy' : 'sell',
+      price: 2615.5 + i,
+      amount: i === 4 ? null : i * 0.25,
+      id: BigInt(1000 + i),
+      flag: i % 2 === 0,
+      note: i === 7 ? null : `n${i}`,
+      timestamp: 1_700_000_000_000_000n + BigInt(i) * 1000n,
+    }));
+    const t = batch.table('trades');
+    for (const r of expected) {
+      t.symbol('symbol', r.symbol).varcharColumn('side', r.side).doubleColumn('price', r.price);
+      if (r.amount !== null) t.doubleColumn('amount', r.amount);
+      t.longColumn('id', r.id).booleanColumn('flag', r.flag);
+      if (r.note !== null) t.varcharColumn('note', r.note);
+      t.at(r.timestamp, 'us');
+    }
+    const frames = encoder.encode(batch.tables());
+    expect(frames).toHaveLength(1);
+    client.send(frames[0]!);
+    const [ok] = await client.waitFor(1);
+    expect(ok).toEqual({
+      kind: 'ok',
+      status: 0,
+      sequence: 0n,
+      tables: [{ name: 'trades', seqTxn: 1n }],
+    });
+    expect(server.rows('trades')).toEqual(expected);
+  });
 });
