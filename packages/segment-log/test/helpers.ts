@@ -22,13 +22,18 @@ export function fixture(name: string): Uint8Array {
  * fails clearly when dist/ is missing.
  */
 export function childScript(name: string): string {
+  requireDist();
+  return fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));
+}
+
+/** Throws a clear error when dist/, which child processes import, is not built. */
+export function requireDist(): void {
   const dist = fileURLToPath(new URL('../dist/index.js', import.meta.url));
   if (!existsSync(dist)) {
     throw new Error(
       `${dist} is missing: run \`npx tsc -p tsconfig.build.json\` in packages/segment-log`,
     );
   }
-  return fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));
 }
 
 /** A fresh temporary directory; remove it with {@link removeDir}. */
