@@ -155,6 +155,37 @@ function sendAndWait(
   });
 }
 
+/** The status line and headers the server answers a plain QWP upgrade with (bounded). */
+function upgradeResponse(url: string): Promise<string> {
+  const { hostname, port, pathname } = new URL(url);
+  return new Promise((resolve, reject) => {
+    const sock = connect(Number(port), hostname);
+    let head = '';
+    const timer = setTimeout(() => {
+      sock.destroy();
+      reject(new Error(`no upgrade response, got: ${head}`));
+    }, 3000);
+    sock.on('connect', () =>
+      sock.write(
+        `GET ${pathname} HTTP/1.1\r\nHost: ${hostname}\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n` +
+          'Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n',
+      ),
+    );
+    sock.on('data', (d: Buffer) => {
+      head += d.toString('latin1');
+      const end = head.indexOf('\r\n\r\n');
+      if (end < 0) return;
+      clearTimeout(timer);
+      sock.destroy();
+      resolve(head.slice(0, end));
+    });
+    sock.on('error', (e) => {
+      clearTimeout(timer);
+      reject(e);
+    });
+  });
+}
+
 describe('qwp serve', () => {
   it('serves on loopback, prints connections and row counts, dumps rows, stops on abort', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'qwp-serve-'));
@@ -219,6 +250,11 @@ describe('qwp serve', () => {
     // The second frame drops the connection before its ACK: only the first is answered.
     await expect(sendAndWait(url, [frame('t', 1n, 1n), frame('t', 2n, 2n)], auth)).resolves.toBe(1);
     expect(r.stdout()).toMatch(/dropped by fault at frame 1/);
+    const noAuth = runServe(['--port', '0', '--max-batch-size', '4096']);
+    running.push(noAuth);
+    expect(await upgradeResponse(await noAuth.url)).toMatch(
+      /^HTTP\/1\.1 101 [^]*\r\nX-QWP-Max-Batch-Size: 4096(\r\n|$)/,
+    );
   });
 
   it('applies --token and --ack-delay, and --role REPLICA refuses ingest with 421', async () => {
@@ -243,7 +279,15 @@ describe('qwp serve', () => {
   });
 
   it('maps flags to server options and refuses bad ones', () => {
-    const { options } = serveOptions([
+    const { options, dump } = serveOptions([
+      '--host',
+      '::1',
+      '--max-batch-size',
+      '1000',
+      '--drop-every',
+      '3',
+      '--dump',
+      'rows.jsonl',
       '--role',
       'REPLICA',
       '--zone',
@@ -264,17 +308,21 @@ describe('qwp serve', () => {
     ]);
     expect(options).toMatchObject({
       port: 9000,
-      host: '127.0.0.1',
+      host: '::1',
+      maxBatchSize: 1000,
       role: 'REPLICA',
       zone: 'z1',
       auth: { token: 'T' },
-      faults: { ackDelayMs: 5 },
+      faults: { ackDelayMs: 5, dropAfterFrames: 3 },
       mode: 'throughput',
       sampleRate: 0.5,
       durableAck: true,
       ackMode: 'per-frame',
       longArrays: 'accept',
     });
+    expect(dump).toBe('rows.jsonl');
+    // Loopback unless told otherwise.
+    expect(serveOptions([]).options).toMatchObject({ port: 9000, host: '127.0.0.1' });
     expect(serveOptions([]).options).not.toHaveProperty('ackMode');
     expect(() => serveOptions(['--ack-mode', 'sometimes'])).toThrow(
       /--ack-mode must be cumulative or per-frame/,
