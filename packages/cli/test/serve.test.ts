@@ -253,7 +253,7 @@ describe('qwp serve', () => {
     const noAuth = runServe(['--port', '0', '--max-batch-size', '4096']);
     running.push(noAuth);
     expect(await upgradeResponse(await noAuth.url)).toMatch(
-      /^HTTP\/1\.1 101 [^]*\r\nX-QWP-Max-Batch-Size: 4096(\r\n|$)/,
+      /^HTTP\/1\.1 101 [\s\S]*\r\nX-QWP-Max-Batch-Size: 4096(\r\n|$)/,
     );
   });
 
