@@ -76,6 +76,9 @@ export class ColumnBuffer {
   scale = -1;
   /** Row whose value fixed `scale`: discarding that row unfixes it. */
   scaleRow = -1;
+  /** valuesBefore() memo: `memoNulls` null rows lie in rows `[0, memoRow)`. */
+  private memoRow = 0;
+  private memoNulls = 0;
 
   constructor(name: string, type: ColumnTypeCode) {
     this.name = name;
@@ -206,6 +209,8 @@ export class ColumnBuffer {
     this.geohashBits = 0;
     this.scale = -1;
     this.scaleRow = -1;
+    this.memoRow = 0;
+    this.memoNulls = 0;
   }
 
   /**
@@ -222,8 +227,31 @@ export class ColumnBuffer {
   /** Number of values stored for rows `[0, row)`. */
   valuesBefore(row: number): number {
     if (this.sentinel || this.nullCount === 0) return row;
-    let nulls = 0;
-    for (let r = 0; r < row; r++) nulls += ((this.nulls[r >>> 3] ?? 0) >>> (r & 7)) & 1;
+    // A split asks for the rows at each frame boundary in turn: counting only
+    // the rows between this row and the last one asked keeps a split linear
+    // in the rows instead of quadratic. Nulls are only ever added or undone
+    // at the open row, past every row asked, so the memo stays exact until
+    // clear().
+    let nulls = this.memoNulls;
+    if (row >= this.memoRow) nulls += this.nullsIn(this.memoRow, row);
+    else nulls -= this.nullsIn(row, this.memoRow);
+    this.memoRow = row;
+    this.memoNulls = nulls;
     return row - nulls;
   }
+
+  /** Null rows in `[from, to)`: bit by bit to a byte boundary, then a byte at a time. */
+  private nullsIn(from: number, to: number): number {
+    const bits = this.nulls;
+    let n = 0;
+    let r = from;
+    for (; r < to && (r & 7) !== 0; r++) n += ((bits[r >>> 3] ?? 0) >>> (r & 7)) & 1;
+    for (; r + 8 <= to; r += 8) n += BITS_SET[bits[r >>> 3] ?? 0]!;
+    for (; r < to; r++) n += ((bits[r >>> 3] ?? 0) >>> (r & 7)) & 1;
+    return n;
+  }
 }
+
+/** Number of set bits of each byte value. */
+const BITS_SET = new Uint8Array(256);
+for (let b = 1; b < 256; b++) BITS_SET[b] = (b & 1) + BITS_SET[b >>> 1]!;

@@ -215,20 +215,45 @@ export class QwpEncoder {
     open();
     for (const t of list) {
       let row = 0;
+      // Average bytes per row of `t` and of its block with no rows (name,
+      // schema, column headers), measured on its first attempt. Each later
+      // attempt tries the rows that fit the space left, and a sixteenth more,
+      // instead of every row left: writing the whole rest once per frame made
+      // a split quadratic in the rows.
+      let perRow = 0;
+      let overhead = 0;
       while (row < t.rowCount) {
         const mark = w.pos;
-        let rows = Math.min(t.rowCount - row, Limits.MAX_ROWS_PER_TABLE);
+        const left = Math.min(t.rowCount - row, Limits.MAX_ROWS_PER_TABLE);
+        let rows = left;
+        if (perRow > 0) {
+          const fit = Math.max(0, Math.floor((max - mark - overhead) / perRow));
+          rows = Math.max(1, Math.min(left, fit + (fit >>> 4) + 1));
+        }
         writeTableBlock(w, t, row, row + rows, this.gorilla);
+        if (perRow === 0) {
+          const size = w.pos - mark;
+          writeTableBlock(w, t, row, row, this.gorilla);
+          overhead = w.pos - mark - size;
+          w.pos = mark + size;
+          perRow = Math.max((size - overhead) / rows, 1 / 8);
+        }
         if (w.pos > max || tablesInFrame === Limits.MAX_TABLES_PER_MESSAGE) {
-          // Shrink the range until it fits the space left in this frame.
-          const blockSize = w.pos - mark;
-          rows = Math.floor((rows * (max - mark)) / blockSize);
+          // Shrink the range until it fits the space left in this frame: scale
+          // the rows by how much the rows' part of the block overshot, and a
+          // little more each time the rows are denser than average.
+          let shrink = 1;
           for (;;) {
+            const rowBytes = w.pos - mark - overhead;
             w.pos = mark;
-            if (rows <= 0 || tablesInFrame === Limits.MAX_TABLES_PER_MESSAGE) break;
+            if (tablesInFrame === Limits.MAX_TABLES_PER_MESSAGE) break;
+            // The block overshot, so rowBytes > the space left: rows only shrink.
+            rows =
+              rowBytes <= 0 ? 0 : Math.floor((rows * (max - mark - overhead) * shrink) / rowBytes);
+            if (rows <= 0) break;
             writeTableBlock(w, t, row, row + rows, this.gorilla);
             if (w.pos <= max) break;
-            rows = Math.floor(rows * 0.8);
+            shrink *= 0.95;
           }
           if (w.pos === mark) {
             // An empty frame that still carries new symbols goes out as a
