@@ -1,6 +1,12 @@
 /* Linux and macOS. */
 #ifndef _WIN32
 
+/* glibc hides flock, madvise, O_DIRECTORY, SEEK_HOLE and more under a strict
+   -std=c11; macOS declares them by default. */
+#if defined(__linux__) && !defined(_GNU_SOURCE)
+#define _GNU_SOURCE
+#endif
+
 #include "platform.h"
 
 #include <errno.h>
@@ -8,6 +14,7 @@
 #include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 size_t qwp_page_size(void) {
@@ -44,23 +51,81 @@ int qwp_madvise(void *addr, size_t length, enum qwp_advice advice) {
   return madvise(addr, length, native) == 0 ? 0 : -errno;
 }
 
-#ifdef __APPLE__
-/* No posix_fallocate on macOS: reserve with F_PREALLOCATE (contiguous first,
- * then any blocks), then extend the size, which F_PREALLOCATE does not.
- * Untested here: the project's machines are Linux. */
+#if defined(__APPLE__) || defined(QWP_FALLOCATE_BY_WRITES)
+/*
+ * macOS has no posix_fallocate, and F_PREALLOCATE only reserves space past
+ * the physical end of the file: it never fills the holes of a sparse file
+ * (a recovered segment), which would then fault with SIGBUS on a full disk.
+ * So: reserve the growth (contiguous if possible; an early ENOSPC), extend
+ * the size, then write one zero byte into every block of every hole in the
+ * range, which allocates it. A hole reads as zeros, so this changes no byte;
+ * but a store into a hole through a mapping, between the hole being found
+ * and filled, could lose one byte (glibc's own posix_fallocate fallback has
+ * the same race), so never fallocate a range that is being written.
+ * QWP_FALLOCATE_BY_WRITES builds this path on Linux, where the tests run it.
+ */
+
+/* Allocation step: the file system's block size, as glibc's fallback takes it. */
+static off_t block_step(int fd) {
+  struct statvfs vfs;
+  unsigned long size = 0;
+  if (fstatvfs(fd, &vfs) == 0) size = vfs.f_frsize != 0 ? vfs.f_frsize : vfs.f_bsize;
+  if (size < 512) return 512;
+  return size > 4096 ? 4096 : (off_t)size;
+}
+
+/* Writes a zero byte into each block of each hole in [pos, end); end <= file size. */
+static int fill_holes(int fd, off_t pos, off_t end) {
+  off_t step = block_step(fd);
+  while (pos < end) {
+    off_t hole = lseek(fd, pos, SEEK_HOLE);
+    if (hole < 0) return errno == ENXIO ? 0 : -errno; /* ENXIO: pos is past the end */
+    if (hole >= end) return 0;
+    off_t data = lseek(fd, hole, SEEK_DATA);
+    if (data < 0) {
+      if (errno != ENXIO) return -errno;
+      data = end; /* ENXIO: nothing but hole up to the end of the file */
+    }
+    if (data > end) data = end;
+    /* The hole's first byte, then the start of each following block. */
+    for (off_t at = hole; at < data; at = (at / step + 1) * step) {
+      ssize_t n;
+      do {
+        n = pwrite(fd, "", 1, at);
+      } while (n < 0 && errno == EINTR);
+      if (n < 0) return -errno;
+    }
+    pos = data;
+  }
+  return 0;
+}
+
 int qwp_fallocate(int fd, int64_t offset, int64_t length) {
   struct stat st;
   if (fstat(fd, &st) != 0) return -errno;
-  int64_t end = offset + length;
-  if (end > st.st_size) {
+  /* offset and length are each <= 2^53 (binding.c), so the sum cannot overflow. */
+  off_t end = (off_t)(offset + length);
+  int grown = end > st.st_size;
+  if (grown) {
+#ifdef F_PREALLOCATE
     fstore_t store = {F_ALLOCATECONTIG, F_PEOFPOSMODE, 0, end - st.st_size, 0};
     if (fcntl(fd, F_PREALLOCATE, &store) == -1) {
       store.fst_flags = F_ALLOCATEALL;
-      if (fcntl(fd, F_PREALLOCATE, &store) == -1) return -errno;
+      /* Only ENOSPC is final: elsewhere (a file system without preallocation)
+         the writes below allocate the blocks or fail themselves. */
+      if (fcntl(fd, F_PREALLOCATE, &store) == -1 && errno == ENOSPC) return -ENOSPC;
     }
-    if (ftruncate(fd, (off_t)end) != 0) return -errno;
+#endif
+    if (ftruncate(fd, end) != 0) return -errno;
   }
-  return 0;
+  int err = fill_holes(fd, (off_t)offset, end);
+  if (err != 0 && grown) {
+    /* Like posix_fallocate, a failure leaves the size as it was. Should this
+       ftruncate fail too, the allocation error is still the one to report. */
+    int ignored = ftruncate(fd, st.st_size);
+    (void)ignored;
+  }
+  return err;
 }
 #else
 int qwp_fallocate(int fd, int64_t offset, int64_t length) {

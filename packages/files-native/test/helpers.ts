@@ -96,3 +96,31 @@ export function exited(child: import('node:child_process').ChildProcess): Promis
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
   return new Promise((resolve) => child.once('exit', () => resolve()));
 }
+
+const MOUNT_FAILED = 97;
+
+/**
+ * Runs `command` (which finds the mount at `dir`, e.g. as an argument) in a
+ * private mount namespace with a 256 KiB tmpfs mounted on `dir`; the mount
+ * vanishes with the namespace. Returns null when this machine will not let
+ * us mount (no unshare, no user namespaces).
+ */
+export function inSmallTmpfs(
+  dir: string,
+  command: string[],
+): { status: number | null; stdout: string; stderr: string } | null {
+  const unshare = process.getuid?.() === 0 ? ['-m'] : ['-r', '-m'];
+  const shell = `mount -t tmpfs -o size=256k tmpfs "$1" || exit ${MOUNT_FAILED}; shift; exec "$@"`;
+  const result = spawnSync('unshare', [...unshare, 'sh', '-c', shell, 'sh', dir, ...command], {
+    encoding: 'utf8',
+    timeout: 15_000,
+  });
+  if (
+    result.error ||
+    result.status === MOUNT_FAILED ||
+    (result.status !== 0 && result.stdout === '')
+  ) {
+    return null;
+  }
+  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+}
