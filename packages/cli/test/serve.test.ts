@@ -338,6 +338,9 @@ describe('qwp serve', () => {
       /--port must be at most 65535, got 70000/,
     );
     expect(() => serveOptions(['--sample-rate', '2'])).toThrow(/--sample-rate must be in \[0, 1\]/);
+    expect(() => serveOptions(['--max-batch-size', '16777217'])).toThrow(
+      /--max-batch-size must be at most 16777216, got 16777217/,
+    );
     let usage: unknown;
     try {
       serveOptions(['--report-interval', '1']);

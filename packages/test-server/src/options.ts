@@ -1,3 +1,4 @@
+import { Limits } from '@qwp/qwp-wire';
 import type { AckMode } from './connection.js';
 import { TestServerOptionsError } from './errors.js';
 import type { FaultOptions } from './faults.js';
@@ -32,7 +33,8 @@ export interface TestServerOptions {
   /**
    * Advertised X-QWP-Max-Batch-Size. As on QuestDB (whose receive buffer is
    * this + 14 bytes), a WebSocket frame whose header and payload exceed
-   * maxBatchSize + 14 bytes is closed with 1009. Default DEFAULT_MAX_BATCH_SIZE.
+   * maxBatchSize + 14 bytes is closed with 1009. At most 16 MiB, the QWP
+   * ceiling QuestDB never advertises beyond. Default DEFAULT_MAX_BATCH_SIZE.
    */
   maxBatchSize?: number;
   /**
@@ -97,7 +99,8 @@ export function validateOptions(o: TestServerOptions): void {
   };
   intIn('port', o.port, 0, 65535);
   intIn('serverMaxVersion', o.serverMaxVersion, 1, 255);
-  intIn('maxBatchSize', o.maxBatchSize, 13, 0x7fffffff);
+  // QuestDB advertises min(receive buffer - 14, 16 MiB): never more than the protocol ceiling.
+  intIn('maxBatchSize', o.maxBatchSize, 13, Limits.MAX_BATCH_SIZE);
   intIn('frameLogLimit', o.frameLogLimit, 0, Number.MAX_SAFE_INTEGER);
   intIn('maxUncommittedRows', o.maxUncommittedRows, 0, Number.MAX_SAFE_INTEGER);
   if (o.sampleRate !== undefined && !(o.sampleRate >= 0 && o.sampleRate <= 1)) {

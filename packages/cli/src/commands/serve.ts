@@ -21,7 +21,8 @@ Runs a local QWP ingest test server (no QuestDB needed) until SIGINT/SIGTERM.
   --role R              report role R (default STANDALONE); REPLICA and PRIMARY_CATCHUP
                         refuse ingest with 421
   --zone Z              report zone Z (X-QuestDB-Zone)
-  --max-batch-size N    advertised X-QWP-Max-Batch-Size; larger messages close with 1009
+  --max-batch-size N    advertised X-QWP-Max-Batch-Size (13 .. 16777216); a frame over it
+                        (+ 14 bytes with its header) closes with 1009
   --dedup TABLE:C1,C2   DEDUP UPSERT KEYS (designated timestamp + columns); repeatable
   --durable-ack         honour X-QWP-Request-Durable-Ack
   --dump FILE.jsonl     write every committed row as one JSON line
@@ -105,7 +106,8 @@ export function serveOptions(argv: string[]): {
   }
   if (v.role !== undefined) options.role = v.role;
   if (v.zone !== undefined) options.zone = v.zone;
-  const maxBatch = intOption('max-batch-size', v['max-batch-size'], 13);
+  // The server's own bounds (QuestDB never advertises past the 16 MiB QWP ceiling), as a usage error.
+  const maxBatch = intOption('max-batch-size', v['max-batch-size'], 13, 16 * 1024 * 1024);
   if (maxBatch !== undefined) options.maxBatchSize = maxBatch;
   if (v.dedup !== undefined) {
     options.dedup = {};
