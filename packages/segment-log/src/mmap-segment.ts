@@ -249,9 +249,11 @@ export class MmapSegment {
         }
         const found = scanSegment(files, fd, path, size);
         // The scan's findings and the mapping's length both assume `size`: check it
-        // held, after the scan and again once mapped (as the Java client does).
-        expectSize(files, fd, path, size, 'while it was scanned');
+        // held, after the scan and again once mapped (as the Java client does). A
+        // lazy segment is checked by ensureMapped instead, before and after it maps,
+        // which saves recovery one fstat per sealed segment.
         if (options.lazy !== true) {
+          expectSize(files, fd, path, size, 'while it was scanned');
           buffer = mapFile(files, fd, path, size, readOnly);
           expectSize(files, fd, path, size, 'while it was mapped');
         }
