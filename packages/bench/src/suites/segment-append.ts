@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { openSlot, SegmentManager, SegmentRing } from '@qwp/segment-log';
 import { fmt } from '../report.js';
 import type { Suite, SuiteOptions, SuiteResult } from '../suite.js';
+import { countAppendSyscalls, type SyscallCount, WINDOW_FRAMES } from './segment-syscalls.js';
 
 const FRAME = 512;
 const SEGMENT = 4 * 2 ** 20;
@@ -58,6 +59,8 @@ function pct(sorted: Float64Array, p: number): number {
 
 interface Figures {
   mode: string;
+  /** Steady-state syscalls of the producer thread, by strace; undefined where strace cannot trace. */
+  syscalls?: SyscallCount;
   frames: number;
   rotations: number;
   p50: number;
@@ -128,14 +131,14 @@ export const segmentAppendSuite: Suite = {
     const dir = mkdtempSync(join(tmpdir(), 'qwp-bench-seglog-'));
     const results: Figures[] = [];
     try {
-      for (const [mode, make] of [
-        ['SF (mmap file)', () => sfLog(dir)],
-        ['memory (SharedArrayBuffer)', () => memoryLog()],
+      for (const [mode, make, kind] of [
+        ['SF (mmap file)', () => sfLog(dir), 'sf'],
+        ['memory (SharedArrayBuffer)', () => memoryLog(), 'memory'],
       ] as const) {
         const log = make();
         try {
           measure(mode, log, Math.min(frames, 50_000)); // warm-up: JIT and page cache
-          results.push(measure(mode, log, frames));
+          results.push({ ...measure(mode, log, frames), syscalls: countAppendSyscalls(kind) });
         } finally {
           log.close();
         }
@@ -149,6 +152,10 @@ export const segmentAppendSuite: Suite = {
         `${frames} frames of ${FRAME} bytes per mode into ${SEGMENT / 2 ** 20} MiB segments, after a warm-up run; everything acked every 4096 frames.`,
         'Latency: each append timed alone with process.hrtime.bigint(), the median cost of the clock pair subtracted. Throughput: a second pass timed 256 appends at a time.',
         "The segment manager's work (unlink trimmed segments and fsync the directory once, pre-make the spare) runs untimed between appends, as a background service would; the rotation itself (rebase + rename of the spare + one directory fsync in SF mode) is timed and shows in the tail.",
+        `Syscalls: a child process appends ${WINDOW_FRAMES} frames of 512 bytes to a warm segment (no rotation) under strace -f; the column counts the producer thread's syscalls between two marker stat() calls (target 0; n/a where strace cannot trace).`,
+        ...results
+          .filter((r) => (r.syscalls?.syscalls ?? 0) > 0)
+          .map((r) => `${r.mode}: syscalls seen: ${r.syscalls!.names.join(', ')}`),
         'Machine: 2 cores shared by producer and any server; no server runs in this suite.',
       ],
       columns: [
@@ -160,6 +167,7 @@ export const segmentAppendSuite: Suite = {
         'p99.9 ns',
         'max ns',
         'frames/s',
+        `syscalls / ${WINDOW_FRAMES} appends`,
       ],
       rows: results.map((r) => [
         r.mode,
@@ -170,6 +178,7 @@ export const segmentAppendSuite: Suite = {
         fmt(r.p999, 0),
         fmt(r.max, 0),
         fmt(r.framesPerSec, 0),
+        r.syscalls === undefined ? 'n/a' : r.syscalls.syscalls,
       ]),
       data: results,
     };
