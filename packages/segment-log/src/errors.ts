@@ -133,10 +133,12 @@ export class SlotLockedError extends SegmentLogError {
 export class BadSenderIdError extends SegmentLogError {
   declare readonly code: 'ERR_QWP_SF_BAD_SENDER_ID';
 
-  constructor(senderId: string) {
+  /** @param sfDir the sf_dir the slot was to be made in (the error's `path`), when known */
+  constructor(senderId: string, sfDir?: string) {
     super(
       'ERR_QWP_SF_BAD_SENDER_ID',
-      `sender_id ${JSON.stringify(senderId)} is invalid: use 1 to 255 of [A-Za-z0-9_-]`,
+      `sender_id ${JSON.stringify(senderId)}${sfDir === undefined ? '' : ` for sf_dir ${sfDir}`} is invalid: use 1 to 255 of [A-Za-z0-9_-], so it is one directory name inside sf_dir`,
+      { path: sfDir },
     );
   }
 }

@@ -24,14 +24,17 @@ export function isValidSenderId(senderId: string): boolean {
   return SENDER_ID.test(senderId);
 }
 
-/** Throws {@link BadSenderIdError} unless {@link isValidSenderId}. */
-export function validateSenderId(senderId: string): void {
-  if (!isValidSenderId(senderId)) throw new BadSenderIdError(senderId);
+/**
+ * Throws {@link BadSenderIdError} unless {@link isValidSenderId}; `sfDir`,
+ * when given, is named in the error as the directory the slot was for.
+ */
+export function validateSenderId(senderId: string, sfDir?: string): void {
+  if (!isValidSenderId(senderId)) throw new BadSenderIdError(senderId, sfDir);
 }
 
 /** `<sfDir>/<senderId>`, after validating the sender id. */
 export function slotDirectory(sfDir: string, senderId: string): string {
-  validateSenderId(senderId);
+  validateSenderId(senderId, sfDir);
   return `${sfDir.replace(/\/+$/, '')}/${senderId}`;
 }
 

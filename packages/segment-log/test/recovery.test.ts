@@ -252,7 +252,17 @@ describe('openSlot', () => {
 
   test('bad sender ids and an sf_dir that is a file are typed errors that create nothing', () => {
     for (const senderId of ['..', 'a/b', 'x y', '']) {
-      expect(() => openSlot({ sfDir, senderId })).toThrow(BadSenderIdError);
+      let err: unknown;
+      try {
+        openSlot({ sfDir, senderId });
+      } catch (e) {
+        err = e;
+      }
+      expect(err).toBeInstanceOf(BadSenderIdError);
+      expect((err as BadSenderIdError).path).toBe(sfDir);
+      expect((err as Error).message).toContain(
+        `sender_id ${JSON.stringify(senderId)} for sf_dir ${sfDir}`,
+      );
     }
     expect(readdirSync(sfDir)).toEqual([]);
     const file = join(sfDir, 'file');
