@@ -34,9 +34,23 @@ export class InjectedFaultError extends FileSystemError {
   readonly injected = true;
 }
 
-/** A mapping mode, advice name or FaultInjectingFiles method that is not one of the allowed strings. */
+/**
+ * An argument with a wrong value: a mapping mode, advice name or
+ * FaultInjectingFiles method not among the allowed strings, a path with a NUL
+ * byte, an ArrayBuffer that mmap did not make.
+ */
 export class InvalidArgumentError extends TypeError {
   readonly code = 'ERR_INVALID_ARG_VALUE';
+}
+
+/** An argument of the wrong type: a string where a number belongs, a number where a boolean does. */
+export class InvalidArgumentTypeError extends TypeError {
+  readonly code = 'ERR_INVALID_ARG_TYPE';
+}
+
+/** msync or madvise on a mapping that was already unmapped. */
+export class InvalidStateError extends Error {
+  readonly code = 'ERR_INVALID_STATE';
 }
 
 /** No compiled addon for this platform could be found or loaded; `cause` says why. */
@@ -47,6 +61,32 @@ export class AddonLoadError extends Error {
 /** A length or offset outside what the platform can map, or a fault trigger count out of range. */
 export class OutOfRangeError extends RangeError {
   readonly code = 'ERR_OUT_OF_RANGE';
+}
+
+/** The package's class for each code the addon gives its argument and state errors. */
+const ADDON_ERROR_CLASSES: Record<string, new (message: string, options?: ErrorOptions) => Error> =
+  {
+    ERR_INVALID_ARG_TYPE: InvalidArgumentTypeError,
+    ERR_INVALID_ARG_VALUE: InvalidArgumentError,
+    ERR_OUT_OF_RANGE: OutOfRangeError,
+    ERR_INVALID_STATE: InvalidStateError,
+  };
+
+/**
+ * What to throw for an error from the addon: its argument and state errors
+ * (plain TypeError/RangeError/Error with a code, as Node-API makes them)
+ * become the package's class for that code, same message, the original as
+ * `cause`; system errors are completed as by completeSystemError.
+ */
+export function fromAddon(err: unknown): unknown {
+  if (!(err instanceof Error)) return err;
+  const code = (err as { code?: unknown }).code;
+  if (typeof code === 'string' && Object.hasOwn(ADDON_ERROR_CLASSES, code)) {
+    const Class = ADDON_ERROR_CLASSES[code]!;
+    const message = err.message;
+    return err instanceof Class ? err : new Class(message, { cause: err });
+  }
+  return completeSystemError(err, undefined);
 }
 
 /** Describes a received argument for an error message without ever throwing (no coercion). */

@@ -4,6 +4,8 @@ export {
   FileSystemError,
   InjectedFaultError,
   InvalidArgumentError,
+  InvalidArgumentTypeError,
+  InvalidStateError,
   OutOfRangeError,
 } from './errors.js';
 export type { Advice, FileStat, FilesFacade, MapMode } from './facade.js';

@@ -3,14 +3,18 @@ import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import {
   AddonLoadError,
-  completeSystemError,
   describeReceived,
+  fromAddon,
   InvalidArgumentError,
   OutOfRangeError,
 } from './errors.js';
 import type { Advice, MapMode } from './facade.js';
 
-/** The addon's own surface (src/binding.c). Validation of every argument happens in C too. */
+/**
+ * The addon's own surface (src/binding.c). Validation of every argument
+ * happens in C too; every call goes through fromAddon so what it throws is
+ * one of the package's error classes or a completed system error.
+ */
 interface Binding {
   pageSize(): number;
   mmap(fd: number, offset: number, length: number, writable: boolean): ArrayBuffer;
@@ -102,7 +106,7 @@ export function mmap(fd: number, offset: number, length: number, mode: MapMode):
   try {
     return binding.mmap(fd, offset, length, mode === 'rw');
   } catch (err) {
-    throw completeSystemError(err, undefined);
+    throw fromAddon(err);
   }
 }
 
@@ -115,7 +119,7 @@ export function munmap(buf: ArrayBuffer): void {
   try {
     binding.munmap(buf);
   } catch (err) {
-    throw completeSystemError(err, undefined);
+    throw fromAddon(err);
   }
 }
 
@@ -127,7 +131,7 @@ export function msync(buf: ArrayBuffer, offset: number, length: number, sync: bo
   try {
     binding.msync(buf, offset, length, sync);
   } catch (err) {
-    throw completeSystemError(err, undefined);
+    throw fromAddon(err);
   }
 }
 
@@ -143,7 +147,7 @@ export function madvise(buf: ArrayBuffer, offset: number, length: number, advice
   try {
     binding.madvise(buf, offset, length, value);
   } catch (err) {
-    throw completeSystemError(err, undefined);
+    throw fromAddon(err);
   }
 }
 
@@ -155,7 +159,7 @@ export function fallocate(fd: number, offset: number, length: number): void {
   try {
     binding.fallocate(fd, offset, length);
   } catch (err) {
-    throw completeSystemError(err, undefined);
+    throw fromAddon(err);
   }
 }
 
@@ -164,7 +168,7 @@ export function tryLock(fd: number): boolean {
   try {
     return binding.tryLock(fd);
   } catch (err) {
-    throw completeSystemError(err, undefined);
+    throw fromAddon(err);
   }
 }
 
@@ -173,7 +177,7 @@ export function unlock(fd: number): void {
   try {
     binding.unlock(fd);
   } catch (err) {
-    throw completeSystemError(err, undefined);
+    throw fromAddon(err);
   }
 }
 
@@ -182,7 +186,7 @@ export function fsyncDir(path: string): void {
   try {
     binding.fsyncDir(path);
   } catch (err) {
-    throw completeSystemError(err, undefined);
+    throw fromAddon(err);
   }
 }
 

@@ -12,11 +12,15 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   fallocate,
   fsyncDir,
+  InvalidArgumentError,
+  InvalidArgumentTypeError,
+  InvalidStateError,
   madvise,
   mappingStats,
   mmap,
   msync,
   munmap,
+  OutOfRangeError,
   pageSize,
   tryLock,
   unlock,
@@ -288,6 +292,38 @@ describe('bad arguments never crash', () => {
       expect(() => madvise(value as ArrayBuffer, 0, 1, 'normal')).toThrow(TypeError);
     }
     expect(plain.byteLength).toBe(PAGE);
+  });
+
+  it("the addon's argument and state errors are the package's classes, the original as cause", () => {
+    const fd = openFile('classes.bin', PAGE);
+    const buf = mmap(fd, 0, PAGE, 'rw');
+    munmap(buf);
+    const cases: [() => unknown, new (...args: never[]) => Error, string, RegExp][] = [
+      [
+        () => mmap(fd, 0, '1' as never, 'rw'),
+        InvalidArgumentTypeError,
+        'ERR_INVALID_ARG_TYPE',
+        /"length"/,
+      ],
+      [() => mmap(fd, 0, 0, 'rw'), OutOfRangeError, 'ERR_OUT_OF_RANGE', /"length"/],
+      [() => fallocate(-1, 0, 1), OutOfRangeError, 'ERR_OUT_OF_RANGE', /"fd"/],
+      [() => munmap(new ArrayBuffer(8)), InvalidArgumentError, 'ERR_INVALID_ARG_VALUE', /'buf'/],
+      [() => fsyncDir('a\0b'), InvalidArgumentError, 'ERR_INVALID_ARG_VALUE', /'path'/],
+      [() => msync(buf, 0, 1, true), InvalidStateError, 'ERR_INVALID_STATE', /msync/],
+      [() => tryLock(null as never), InvalidArgumentTypeError, 'ERR_INVALID_ARG_TYPE', /"fd"/],
+    ];
+    for (const [call, Class, code, names] of cases) {
+      let caught: (Error & { code?: string }) | undefined;
+      try {
+        call();
+      } catch (err) {
+        caught = err as typeof caught;
+      }
+      expect(caught).toBeInstanceOf(Class);
+      expect(caught?.code).toBe(code);
+      expect(caught?.message).toMatch(names);
+      expect((caught?.cause as { code?: string } | undefined)?.code).toBe(code);
+    }
   });
 
   it('fallocate, tryLock, unlock and fsyncDir validate their arguments', () => {
