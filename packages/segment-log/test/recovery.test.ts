@@ -115,6 +115,33 @@ describe('openSlot', () => {
     slot.close();
   });
 
+  test('short writes while zeroing a torn tail and writing the lock PID are completed', () => {
+    let slot = open();
+    fill(slot, 0, 5);
+    const active = slot.ring.activeSegment!.path;
+    slot.close();
+    const image = readFileSync(active);
+    image[24 + 72 + 20] = image[24 + 72 + 20]! ^ 0x40; // FSN 4's payload: a torn tail from there
+    writeFileSync(active, image);
+    const files = new FaultInjectingFiles(defaultFiles);
+    const lockCut = files.shortWrite({ next: 2, path: (p) => p.endsWith('.lock') }, 1);
+    const zeroCut = files.shortWrite({ next: 2, path: (p) => p.endsWith('.sfa') }, 10);
+    slot = open({ files });
+    expect([lockCut.hits, zeroCut.hits]).toEqual([2, 2]);
+    expect(readFileSync(join(slot.dir, '.lock'), 'utf8')).toBe(`${process.pid}\n`);
+    expect(
+      readFileSync(active)
+        .subarray(24 + 72)
+        .every((b) => b === 0),
+    ).toBe(true);
+    fill(slot, 4, 5);
+    slot.close();
+    slot = open();
+    expect(slot.report.tornTailBytes).toBe(0);
+    expect(replay(slot)).toEqual([0, 1, 2, 3, 4]);
+    slot.close();
+  });
+
   test('an FSN gap is fatal, names both files, and touches nothing', () => {
     const slot = open();
     fill(slot, 0, 8);
