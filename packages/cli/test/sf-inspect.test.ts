@@ -114,6 +114,21 @@ describe('qwp sf inspect', () => {
       gaps: [],
       dictionary: { entries: ['ETH-USD', 'BTC-USD'], tornTailBytes: 0 },
     });
+    // The shape is the interface: every key, in order, and nothing else.
+    expect(Object.keys(j)).toEqual([
+      'slot',
+      'lock',
+      'segments',
+      'otherFiles',
+      'dictionary',
+      'frames',
+      'firstFsn',
+      'lastFsn',
+      'tornTailBytes',
+      'gaps',
+      'failed',
+    ]);
+    expect(Object.keys(j.dictionary)).toEqual(['file', 'entries', 'validLength', 'tornTailBytes']);
     expect(j.segments.map((s: { baseSeq: number }) => s.baseSeq)).toEqual([0, 3, 6]);
     expect(j.segments[0]).toEqual({
       file: join(dir, segmentFileName(0)),
