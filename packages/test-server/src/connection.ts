@@ -8,6 +8,16 @@ import {
   type TableSeqTxn,
 } from '@qwp/qwp-wire';
 import type { WebSocket } from 'ws';
+import {
+  CLOSE_MESSAGE_TOO_BIG,
+  CLOSE_PROTOCOL_ERROR,
+  CLOSE_UNSUPPORTED_DATA,
+  closeResponseCode,
+  FRAGMENTED_REASON,
+  TEXT_FRAME_REASON,
+  TOO_BIG_REASON,
+  wsCanSend,
+} from './close-codes.js';
 import { DurableWatermarks } from './durable-watermarks.js';
 import { FrameRejectedError } from './errors.js';
 import type { Faults } from './faults.js';
@@ -86,15 +96,6 @@ export interface ConnectionContext {
   log(line: string): void;
 }
 
-/** Close code and reason QuestDB sends for a text message. */
-const CLOSE_UNSUPPORTED_DATA = 1003;
-const TEXT_FRAME_REASON = 'text frames are not supported, QWP requires binary frames';
-/** Close code and reason QuestDB sends for a fragmented message (FIN clear, or CONTINUATION). */
-const CLOSE_PROTOCOL_ERROR = 1002;
-const FRAGMENTED_REASON = 'fragmented WebSocket frames are not supported';
-/** Close code and reason QuestDB sends for a frame larger than its receive buffer. */
-const CLOSE_MESSAGE_TOO_BIG = 1009;
-const TOO_BIG_REASON = 'frame payload exceeds maximum size';
 /** QuestDB cuts error messages to this many UTF-8 bytes. */
 const MAX_ERROR_MESSAGE_BYTES = 1024;
 
@@ -148,6 +149,8 @@ export class Connection {
   private closed = false;
   /** Set once the socket is cut: ws may still emit messages it had already parsed. */
   private terminated = false;
+  /** Set when the server sent its own CLOSE: a client CLOSE after it is the echo, not answered. */
+  private serverClosing = false;
   private readonly watcher: FrameWatcher;
   /** Data messages ws has emitted (binary and text). */
   private messages = 0;
@@ -163,14 +166,25 @@ export class Connection {
     // QuestDB advertises its receive buffer less the largest frame header,
     // and takes any frame that fits the buffer.
     this.watcher = new FrameWatcher(ctx.maxBatchSize + MAX_FRAME_HEADER_BYTES);
-    // ws answers a client CLOSE, and a message over its maxPayload, by
-    // calling close() on this instance; flushing first puts a pending
-    // cumulative OK ahead of the close frame, the order QuestDB guarantees.
-    // ws's own 1009 carries no reason: the watcher has seen that frame's
-    // header first, so the reason QuestDB sends is added here.
+    // ws answers a client CLOSE, a bad frame and a message over its
+    // maxPayload by calling close() on this instance; flushing first puts a
+    // pending cumulative OK ahead of the close frame, the order QuestDB
+    // guarantees. The watcher has read those frames' headers before ws, so
+    // the answer QuestDB gives is chosen here: a client CLOSE gets QuestDB's
+    // code without a reason (ws echoes both, or sends 1002 for a code it
+    // refuses), and ws's own 1009 gets QuestDB's reason.
     const close = ws.close.bind(ws);
     ws.close = (code?: number, reason?: string | Buffer) => {
       this.flushAll();
+      const client = this.watcher.clientCloseCode;
+      if (!this.serverClosing && client !== null) {
+        const answer = closeResponseCode(client);
+        // A code QuestDB echoes but ws cannot send (1016-1999) keeps ws's answer.
+        if (wsCanSend(answer)) {
+          close(answer);
+          return;
+        }
+      }
       const tooBig = code === CLOSE_MESSAGE_TOO_BIG && this.watcher.refusal?.kind === 'too-big';
       // Nothing ws still emits after its own 1009 may be handled.
       if (tooBig) this.terminated = true;
@@ -264,6 +278,7 @@ export class Connection {
   closeGracefully(code: number, reason: string): void {
     this.flushAll();
     this.terminated = true;
+    this.serverClosing = true;
     this.ws.close(code, reason);
   }
 

@@ -6,8 +6,11 @@
  * - a frame that does not fit QuestDB's receive buffer (header plus payload
  *   longer than the advertised X-QWP-Max-Batch-Size + 14): QuestDB closes
  *   with 1009 as soon as it reads the header, `ws` only knows a payload cap.
- * The server must therefore see the frame headers itself. Only headers are
- * parsed; payload bytes are skipped, and nothing is allocated per chunk.
+ * It also reads the status code of the client's CLOSE, which QuestDB
+ * answers with a code of its own where `ws` echoes or refuses it.
+ * The server must therefore see the frame headers itself. Only headers (and
+ * a CLOSE's first two payload bytes) are parsed; other payload bytes are
+ * skipped, and nothing is allocated per chunk.
  */
 
 /** Why QuestDB refuses a frame `ws` would accept. */
@@ -26,6 +29,11 @@ export const MAX_FRAME_HEADER_BYTES = 14;
 export class FrameWatcher {
   /** The first refused frame seen, or null. */
   refusal: FrameRefusal | null = null;
+  /**
+   * Status code of the client's first CLOSE frame: -1 when its payload held
+   * none (0 or 1 byte), null while no masked CLOSE has been read.
+   */
+  clientCloseCode: number | null = null;
   private messages = 0;
   private readonly header = Buffer.alloc(MAX_FRAME_HEADER_BYTES);
   private headerBytes = 0;
@@ -33,6 +41,10 @@ export class FrameWatcher {
   private skip = 0;
   /** Set when the stream stops looking like WebSocket frames; `ws` fails it on its own. */
   private lost = false;
+  /** Bytes of a CLOSE payload's status code still to read (0: none). */
+  private closeCodeLeft = 0;
+  private closeCode = 0;
+  private readonly closeMask = Buffer.alloc(4);
 
   /**
    * @param maxFrameBytes the largest frame, header included, the server
@@ -48,6 +60,14 @@ export class FrameWatcher {
     if (this.refusal !== null || this.lost) return false;
     let at = 0;
     while (at < chunk.length) {
+      if (this.closeCodeLeft > 0) {
+        // The status code: two big-endian bytes, unmasked with the frame's key.
+        const i = 2 - this.closeCodeLeft;
+        this.closeCode = (this.closeCode << 8) | (chunk[at++]! ^ this.closeMask[i]!);
+        this.skip--;
+        if (--this.closeCodeLeft === 0) this.clientCloseCode = this.closeCode;
+        continue;
+      }
       if (this.skip > 0) {
         const n = Math.min(this.skip, chunk.length - at);
         this.skip -= n;
@@ -96,6 +116,16 @@ export class FrameWatcher {
       return true;
     }
     if (opcode === 0x1 || opcode === 0x2) this.messages++;
+    const masked = (h[1]! & 0x80) !== 0;
+    if (opcode === 0x8 && masked && this.clientCloseCode === null) {
+      if (length < 2) {
+        this.clientCloseCode = -1;
+      } else {
+        h.copy(this.closeMask, 0, headerLength - 4, headerLength);
+        this.closeCode = 0;
+        this.closeCodeLeft = 2;
+      }
+    }
     return false;
   }
 }

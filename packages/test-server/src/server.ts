@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { Socket } from 'node:net';
 import { WebSocketServer } from 'ws';
+import { CLOSE_NORMAL } from './close-codes.js';
 import {
   Connection,
   type ConnectionContext,
@@ -362,7 +363,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     demote: (role = 'REPLICA', reason = 'role change') => {
       handshake.role = role;
       log(`demoted to ${role}: closing ${open.size} connections`);
-      for (const c of open.keys()) c.closeGracefully(1000, reason);
+      for (const c of open.keys()) c.closeGracefully(CLOSE_NORMAL, reason);
     },
     waitForRows: (table, count, timeoutMs = 5000) =>
       new Promise<Row[]>((resolve, reject) => {

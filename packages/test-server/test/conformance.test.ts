@@ -1,7 +1,7 @@
 import { ColumnType, Status } from '@qwp/qwp-wire';
 import { describe, expect, it } from 'vitest';
 import { startTestServer } from '../src/index.js';
-import { ackCoverage } from './helpers/client.js';
+import { ackCoverage, rawExchange } from './helpers/client.js';
 import {
   Bytes,
   emptyCommit,
@@ -295,5 +295,73 @@ describe('acknowledgements like QuestDB', () => {
     );
     await c.waitForAck(1);
     expect(s.rows('t').map((r) => r.timestamp)).toEqual([1n, 5n]);
+  });
+});
+
+/** Upgrades over a raw socket, sends a masked CLOSE with `payload`, and returns the server's CLOSE code (or null). */
+async function closeAnswer(
+  port: number,
+  payload: Buffer,
+): Promise<{ code: number | null; reason: string }> {
+  const mask = Buffer.from([0x11, 0x22, 0x33, 0x44]);
+  const masked = Buffer.from(payload.map((b, i) => b ^ mask[i % 4]!));
+  const upgrade =
+    'GET /write/v4 HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n' +
+    'Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n';
+  const reply = Buffer.from(
+    await rawExchange(
+      port,
+      Buffer.concat([
+        Buffer.from(upgrade),
+        Buffer.from([0x88, 0x80 | payload.length]),
+        mask,
+        masked,
+      ]),
+      1000,
+    ),
+    'latin1',
+  );
+  const frame = reply.subarray(reply.indexOf('\r\n\r\n') + 4);
+  if (frame.length < 2 || frame[0] !== 0x88) return { code: null, reason: '' };
+  const len = frame[1]! & 0x7f;
+  if (len < 2) return { code: null, reason: '' };
+  return { code: frame.readUInt16BE(2), reason: frame.subarray(4, 2 + len).toString('utf8') };
+}
+
+describe('a client CLOSE is answered as QuestDB answers it', () => {
+  it('with the code normalized as RFC 6455 section 7.4 says and no reason', async () => {
+    const s = await start();
+    const code = (c: number, reason = '') => {
+      const b = Buffer.alloc(2 + Buffer.byteLength(reason));
+      b.writeUInt16BE(c, 0);
+      b.write(reason, 2);
+      return b;
+    };
+    const cases: [string, Buffer, number][] = [
+      ['1000 with a reason', code(1000, 'bye'), 1000],
+      ['an application code', code(4000, 'done'), 4000],
+      ['no status code', Buffer.alloc(0), 1000],
+      ['1015, never valid on the wire', code(1015), 1000],
+      ['999, below the range', code(999), 1000],
+      ['5000, above the range', code(5000), 1000],
+      ['1004, reserved', code(1004), 1002],
+      ['2500, an extension code', code(2500), 1002],
+    ];
+    for (const [name, payload, expected] of cases) {
+      expect(await closeAnswer(s.port, payload), name).toEqual({ code: expected, reason: '' });
+    }
+    // The server still serves after all of them.
+    const c = await open(s);
+    c.send(row(1));
+    expect((await c.waitFor(1))[0]).toMatchObject({ kind: 'ok', sequence: 0n });
+  });
+
+  it('sends the pending OK before the answer', async () => {
+    const s = await start();
+    const c = await open(s);
+    c.ws.send(row(1));
+    c.ws.close(4001, 'leaving');
+    expect(await c.closed()).toEqual({ code: 4001, reason: '' });
+    expect(c.responses).toMatchObject([{ kind: 'ok', sequence: 0n }]);
   });
 });

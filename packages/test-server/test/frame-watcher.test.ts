@@ -94,4 +94,21 @@ describe('FrameWatcher', () => {
     const { watcher } = feedAll(frame(false, 2, 200), 4096, 100);
     expect(watcher.refusal).toEqual({ kind: 'too-big', at: 0 });
   });
+
+  it.each([1, 2, 3, 4096])(
+    "reads the status code of the client's CLOSE, unmasked (%i bytes at a time)",
+    (chunk) => {
+      const close = frame(true, 8, 5);
+      // frame() fills the payload with 0x82 under the mask 09 08 07 06.
+      const { watcher } = feedAll(Buffer.concat([frame(true, 2, 3), close]), chunk);
+      expect(watcher.clientCloseCode).toBe(((0x82 ^ 9) << 8) | (0x82 ^ 8));
+      expect(watcher.refusal).toBeNull();
+    },
+  );
+
+  it('reads a CLOSE without a status code as -1', () => {
+    expect(feedAll(frame(true, 8, 0), 64).watcher.clientCloseCode).toBe(-1);
+    expect(feedAll(frame(true, 8, 1), 64).watcher.clientCloseCode).toBe(-1);
+    expect(feedAll(frame(true, 2, 2), 64).watcher.clientCloseCode).toBeNull();
+  });
 });
