@@ -1,11 +1,12 @@
 import { execFileSync } from 'node:child_process';
-import { symlinkSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { addonPath } from '../src/index.js';
 import { packageRoot, tempDir } from './helpers.js';
 
 describe('loading the addon', () => {
-  it('a package copy with no prebuild and no build/ throws AddonLoadError with the cause', {
+  it('a package copy with no prebuild and no build/ throws AddonLoadError with the cause; with build/Release it loads that', {
     timeout: 90_000,
   }, () => {
     const { dir, cleanup } = tempDir('qwp-files-load-');
@@ -36,6 +37,23 @@ describe('loading the addon', () => {
       expect(out.code).toBe('ERR_QWP_FILES_LOAD');
       expect(out.message).toContain(`${process.platform}-${process.arch}`);
       expect(out.cause).toBe(true);
+
+      // The same copy with a local build and still no prebuild: node-gyp-build's fallback.
+      mkdirSync(join(dir, 'build', 'Release'), { recursive: true });
+      copyFileSync(addonPath, join(dir, 'build', 'Release', 'files_native.node'));
+      const local = execFileSync(
+        process.execPath,
+        [
+          '--input-type=module',
+          '-e',
+          `const m = await import(${JSON.stringify(join(dir, 'dist', 'index.js'))});
+           console.log(JSON.stringify({ path: m.addonPath, page: m.pageSize() }));`,
+        ],
+        { encoding: 'utf8', timeout: 30_000 },
+      );
+      const loaded = JSON.parse(local.trim());
+      expect(loaded.path).toBe(join(dir, 'build', 'Release', 'files_native.node'));
+      expect(loaded.page).toBeGreaterThanOrEqual(4096);
     } finally {
       cleanup();
     }
