@@ -363,19 +363,25 @@ describe('openSlot', () => {
       view.setUint32(8, i, true);
       writeFileSync(join(dir, segmentFileName(i)), image);
     }
-    // Best of three, so a busy CI machine's hiccup is not taken for slow recovery.
-    const times: number[] = [];
+    // Judged by this process's CPU time (user + system), best of three: other
+    // test files share the two cores, and their load must not read as slow
+    // recovery. Reopen is synchronous, so on a quiet machine wall time is the same.
+    const wall: number[] = [];
+    const cpu: number[] = [];
     for (let round = 0; round < 3; round++) {
       const t0 = performance.now();
+      const c0 = process.cpuUsage();
       const slot = open();
-      times.push(performance.now() - t0);
+      const c = process.cpuUsage(c0);
+      wall.push(performance.now() - t0);
+      cpu.push((c.user + c.system) / 1000);
       expect(slot.report).toMatchObject({ frames: n, firstFsn: 0, lastFsn: n - 1 });
       expect(slot.report.segments).toHaveLength(n);
       slot.close();
     }
-    const best = Math.min(...times);
-    console.log(`reopen of ${n} segments: ${times.map((t) => t.toFixed(0)).join(', ')} ms`);
-    expect(best).toBeLessThan(750);
+    const ms = (xs: number[]) => xs.map((t) => t.toFixed(0)).join(', ');
+    console.log(`reopen of ${n} segments: cpu ${ms(cpu)} ms, wall ${ms(wall)} ms`);
+    expect(Math.min(...cpu)).toBeLessThan(500);
   }, 60_000);
 });
 
