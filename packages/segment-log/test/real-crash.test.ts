@@ -51,6 +51,7 @@ test(
     const runs = LONG ? 100 : 20;
     let lastSeen = -1;
     let maxTorn = 0;
+    let symbolChecks = 0;
     for (let run = 0; run < runs; run++) {
       const { child, printed } = await startChild();
       await new Promise((r) => setTimeout(r, 5 + Math.floor(rand() * 120)));
@@ -69,7 +70,14 @@ test(
         const r = ring.reader(ring.firstFsn);
         let expected = ring.firstFsn;
         const bad: number[] = [];
+        // A frame's symbol reached the dictionary before the frame was published.
+        const symbols = new Set(slot.dict.loadedSymbols);
+        const missingSymbols: number[] = [];
         while (r.next()) {
+          if (r.fsn % 64 === 0) {
+            if (symbols.has(`s${r.fsn}`)) symbolChecks++;
+            else missingSymbols.push(r.fsn);
+          }
           const want = payloadFor(r.fsn, 8 + (r.fsn % 997));
           const got = new Uint8Array(r.buffer, r.offset, r.length);
           let same = r.fsn === expected && got.length === want.length;
@@ -78,6 +86,7 @@ test(
           expected++;
         }
         expect(bad).toEqual([]);
+        expect(missingSymbols).toEqual([]);
         expect(expected).toBe(ring.nextFsn);
         lastSeen = ring.nextFsn - 1;
         if (process.env.QWP_CRASH_TRACE)
@@ -91,6 +100,7 @@ test(
       }
     }
     expect(lastSeen).toBeGreaterThan(1000);
+    expect(symbolChecks).toBeGreaterThan(20);
     // Every file left is a valid segment: a read-only scan of each finds a clean prefix.
     for (const name of readdirSync(join(sfDir, 'crash')).filter((n) => n.endsWith('.sfa'))) {
       const scan = inspectSegmentFile(join(sfDir, 'crash', name));
