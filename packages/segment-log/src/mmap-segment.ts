@@ -384,14 +384,32 @@ export class MmapSegment {
     writeU64(this.view, 8, baseSeq);
   }
 
-  /** Renames the file (a spare taking its final name at promotion). */
+  /**
+   * Renames the file (a spare taking its final name at promotion). The header
+   * is written to disk first: the caller fsyncs the directory next, and a
+   * final name that survives an OS crash over a header still only in the page
+   * cache (zero, or the spare's stale baseSeq) would make recovery refuse the
+   * whole slot.
+   */
   renameTo(path: string): void {
-    if (this.files === undefined) {
+    const files = this.files;
+    if (files === undefined) {
       this._path = path;
       return;
     }
+    if (this.mapped && !this.closed) {
+      try {
+        files.msync(this.buffer as ArrayBuffer, 0, SEGMENT_HEADER_SIZE, true);
+      } catch (err) {
+        throw new SegmentIoError(
+          `cannot write the header of ${this._path} to disk: ${reasonOf(err)}`,
+          this._path,
+          err,
+        );
+      }
+    }
     try {
-      this.files.rename(this._path, path);
+      files.rename(this._path, path);
     } catch (err) {
       throw new SegmentIoError(
         `cannot rename ${this._path} to ${path}: ${reasonOf(err)}`,

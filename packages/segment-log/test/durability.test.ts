@@ -5,11 +5,18 @@ import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import {
   type OpenSlotOptions,
   openSlot,
+  SEGMENT_HEADER_SIZE,
   SegmentIoError,
   type Slot,
   segmentFileName,
 } from '../src/index.js';
-import { payloadFor, payloadId, removeDir, tempDir } from './helpers.js';
+import {
+  payloadFor,
+  payloadId,
+  recordingFiles as recordingEveryCall,
+  removeDir,
+  tempDir,
+} from './helpers.js';
 
 let sfDir: string;
 beforeEach(() => {
@@ -96,6 +103,39 @@ describe('directory fsyncs', () => {
     expect(dirSyncs).toEqual([slot.dir]);
     expect(slot.manager.directorySyncPending).toBe(false);
     slot.close();
+  });
+
+  test('a segment reaches its final name only after its header is on disk', () => {
+    // The directory fsync that follows a rename makes the name durable; a header
+    // still in the page cache at an OS crash would leave a named segment with a
+    // zero or stale header, which recovery refuses along with the whole slot.
+    const { files, calls } = recordingEveryCall();
+    const slot = openSlot({ sfDir, senderId: 's', segmentSize: SEG, autoService: false, files });
+    slot.manager.service();
+    for (let i = 0; i < 7; i++) slot.ring.tryAppend(payloadFor(i, 64));
+    slot.close();
+    const renames = calls.flatMap((c, i) => (c.op === 'rename' ? [i] : []));
+    expect(renames.length).toBe(3); // the first segment and two rotations
+    for (const i of renames) {
+      const before = calls[i - 1]!;
+      expect(before.op).toBe('msync');
+      const [, offset, length, sync] = before.args;
+      expect([offset, length, sync]).toEqual([0, SEGMENT_HEADER_SIZE, true]);
+    }
+  });
+
+  test('a failed header msync before a rotation is a typed error; a retry rotates and loses nothing', () => {
+    const files = new FaultInjectingFiles(defaultFiles);
+    const slot = open(files);
+    slot.manager.service();
+    for (let i = 0; i < 3; i++) slot.ring.tryAppend(payloadFor(i, 64));
+    files.inject('msync', { next: 1, code: 'EIO' });
+    expect(() => slot.ring.tryAppend(payloadFor(3, 64))).toThrow(SegmentIoError);
+    expect(slot.ring.tryAppend(payloadFor(3, 64))).toBe(3); // the spare is still there
+    crash(slot);
+    const again = open(new FaultInjectingFiles(defaultFiles));
+    expect(replayed(again)).toEqual([0, 1, 2, 3]);
+    again.close();
   });
 
   test('EIO from fsyncDir at the first segment is a typed error and leaves an openable slot', () => {
