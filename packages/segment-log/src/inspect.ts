@@ -52,7 +52,8 @@ export interface SlotInspection {
  * Reports a slot directory read-only: lock holder, every segment, the
  * dictionary and the FSN range. Unreadable files are reported per file, not
  * thrown; only an unreadable directory throws. The lock probe may hold the
- * flock for an instant when it is free.
+ * flock for an instant when it is free ({@link SlotLock.acquire} retries
+ * briefly, so a sender starting then still gets it).
  */
 export function inspectSlot(slotDir: string, files: FilesFacade = defaultFiles): SlotInspection {
   const { segments: named, others } = listSegmentFiles(slotDir, files);

@@ -90,6 +90,23 @@ function existsAsEntry(files: FilesFacade, path: string): boolean {
 }
 
 /**
+ * A probe ({@link SlotLock.probe}: `qwp sf inspect`, another sender's orphan
+ * scan) holds a free lock for microseconds, so a refusal is retried a few
+ * times, 2 ms apart, before it counts as contention.
+ */
+const LOCK_RETRIES = 5;
+const LOCK_RETRY_MS = 2;
+const retryClock = new Int32Array(new SharedArrayBuffer(4));
+
+function tryLockBriefly(files: FilesFacade, fd: number): boolean {
+  for (let attempt = 0; ; attempt++) {
+    if (files.tryLock(fd)) return true;
+    if (attempt === LOCK_RETRIES) return false;
+    Atomics.wait(retryClock, 0, 0, LOCK_RETRY_MS);
+  }
+}
+
+/**
  * Reads the PID a lock holder wrote into `fd` of `path`, or undefined when
  * the text is not a PID (a holder between its truncate and its write). A
  * failed read throws {@link SegmentIoError}.
@@ -140,7 +157,7 @@ export class SlotLock {
     try {
       let locked: boolean;
       try {
-        locked = files.tryLock(fd);
+        locked = tryLockBriefly(files, fd);
       } catch (err) {
         throw new SegmentIoError(`cannot flock ${path}: ${reasonOf(err)}`, path, err);
       }

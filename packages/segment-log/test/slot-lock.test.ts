@@ -60,6 +60,37 @@ describe('SlotLock', () => {
     expect(SlotLock.probe(slot, files)).toEqual({ held: false, pid: process.pid });
   });
 
+  test('a lock held for a moment (a probe) is retried; a lock still held after the retries is contention', () => {
+    const slot = join(dir, 's1c');
+    SlotLock.acquire(slot).close();
+    let refusals = 0;
+    let attempts = 0;
+    const files = new Proxy(defaultFiles, {
+      get(target, key) {
+        if (key === 'tryLock') {
+          return (fd: number) => {
+            attempts++;
+            if (refusals === 0) return target.tryLock(fd);
+            refusals--;
+            return false;
+          };
+        }
+        const value = Reflect.get(target, key);
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+    refusals = 2; // a probe in another process let go during the second retry
+    const lock = SlotLock.acquire(slot, { files });
+    expect(attempts).toBe(3);
+    lock.close();
+    refusals = Number.POSITIVE_INFINITY;
+    attempts = 0;
+    const started = performance.now();
+    expect(() => SlotLock.acquire(slot, { files })).toThrow(SlotLockedError);
+    expect(attempts).toBe(6);
+    expect(performance.now() - started).toBeLessThan(1000); // bounded: a few ms, never a hang
+  });
+
   test('a live holder in another process is named by PID; the kernel frees it when it dies', async () => {
     const slot = join(dir, 's2');
     SlotLock.acquire(slot).close();

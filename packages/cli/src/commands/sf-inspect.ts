@@ -17,7 +17,8 @@ const HELP = `usage: qwp sf inspect PATH [--json]
 
 Shows a store-and-forward slot directory, one segment (.sfa) or one symbol
 dictionary (.symbol-dict). Files are opened read-only and never modified or
-truncated (the lock probe may hold a free .lock for an instant).
+truncated (the lock probe holds a free .lock for microseconds; a sender
+starting at that moment retries and still gets it).
 
   --json   print JSON. FSNs, offsets and sizes are plain numbers: a segment
            whose baseSeq exceeds 2^53-1 is reported as corrupt, so every
