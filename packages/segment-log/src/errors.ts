@@ -188,6 +188,24 @@ export function suppress(primary: unknown, secondary: unknown): void {
   p.suppressed.push(secondary);
 }
 
+/**
+ * Runs every step even when some throw (releases that must all happen), then
+ * throws the first failure with the later ones {@link suppress}ed on it.
+ */
+export function runAll(steps: Iterable<() => void>): void {
+  let failed = false;
+  let failure: unknown;
+  for (const step of steps) {
+    try {
+      step();
+    } catch (err) {
+      if (failed) suppress(failure, err);
+      else [failed, failure] = [true, err];
+    }
+  }
+  if (failed) throw failure;
+}
+
 /** The errno code string of a Node-style error, if any. */
 export function errnoOf(err: unknown): string | undefined {
   if (typeof err === 'object' && err !== null && 'code' in err) {

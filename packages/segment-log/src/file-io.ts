@@ -163,6 +163,23 @@ export function expectSize(
   }
 }
 
+/**
+ * Unmaps `buffer` (when there is one) after `primary` was thrown, so the
+ * unmap never replaces it: a failure is {@link suppress}ed on `primary`.
+ */
+export function unmapQuietlyInto(
+  files: FilesFacade,
+  buffer: ArrayBuffer | undefined,
+  primary: unknown,
+): void {
+  if (buffer === undefined) return;
+  try {
+    files.munmap(buffer);
+  } catch (err) {
+    suppress(primary, err);
+  }
+}
+
 /** fstat(2) size of an open file, as a typed error on failure. */
 export function sizeOf(files: FilesFacade, fd: number, path: string): number {
   try {

@@ -14,6 +14,7 @@ import {
   mapFile,
   openFile,
   sizeOf,
+  unmapQuietlyInto,
   useThenClose,
   writeFully,
 } from './file-io.js';
@@ -189,13 +190,7 @@ export class MmapSegment {
       // Clean-up failures ride on the create failure (its `suppressed`): the
       // mapping is released at GC anyway, and a file left behind by a failed
       // unlink holds no frame (recovery drops it as an empty spare).
-      if (buffer !== undefined) {
-        try {
-          files.munmap(buffer);
-        } catch (err) {
-          suppress(failure, err);
-        }
-      }
+      unmapQuietlyInto(files, buffer, failure);
       if (step !== 'close') closeQuietlyInto(files, fd, failure);
       try {
         files.unlink(path);
@@ -262,13 +257,7 @@ export class MmapSegment {
       return new MmapSegment(files, path, buffer, scan.fileSize, scan, readOnly);
     } catch (err) {
       // A size check or the close failed after mapping; the fd is already closed.
-      if (buffer !== undefined) {
-        try {
-          files.munmap(buffer);
-        } catch (unmapErr) {
-          suppress(err, unmapErr);
-        }
-      }
+      unmapQuietlyInto(files, buffer, err);
       throw err;
     }
   }
@@ -331,13 +320,7 @@ export class MmapSegment {
         expectSize(files, fd, path, this.sizeBytes, 'while it was mapped');
       });
     } catch (err) {
-      if (mapped !== undefined) {
-        try {
-          files.munmap(mapped);
-        } catch (unmapErr) {
-          suppress(err, unmapErr);
-        }
-      }
+      unmapQuietlyInto(files, mapped, err);
       throw err;
     }
     this.buffer = mapped!;

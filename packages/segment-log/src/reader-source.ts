@@ -1,7 +1,14 @@
 import { defaultFiles, type FilesFacade } from '@qwp/files-native';
 import { ControlBlock } from './control-block.js';
-import { SegmentCorruptError, suppress } from './errors.js';
-import { expectSize, mapFile, openFileIfExists, sizeOf, useThenClose } from './file-io.js';
+import { SegmentCorruptError } from './errors.js';
+import {
+  expectSize,
+  mapFile,
+  openFileIfExists,
+  sizeOf,
+  unmapQuietlyInto,
+  useThenClose,
+} from './file-io.js';
 import { SEGMENT_HEADER_SIZE, segmentFileName } from './format.js';
 import { FrameReader, type SegmentSource, type SegmentView } from './frame-reader.js';
 import { listSegmentFiles, type Slot } from './recovery.js';
@@ -97,13 +104,7 @@ class FileSegmentSource implements SegmentSource {
       const mapped = buffer!;
       return viewOf(readSegmentHeader(new DataView(mapped), 0, path).baseSeq, mapped, path);
     } catch (err) {
-      if (buffer !== undefined) {
-        try {
-          files.munmap(buffer);
-        } catch (unmapErr) {
-          suppress(err, unmapErr);
-        }
-      }
+      unmapQuietlyInto(files, buffer, err);
       throw err;
     }
   }

@@ -5,9 +5,9 @@ import {
   errnoOf,
   FsnGapError,
   reasonOf,
+  runAll,
   SegmentCorruptError,
   SegmentIoError,
-  suppress,
 } from './errors.js';
 import { openFile, sizeOf, useThenClose } from './file-io.js';
 import {
@@ -288,21 +288,12 @@ export function openSlot(options: OpenSlotOptions): Slot {
       close() {
         if (closed) return;
         closed = true;
-        let failure: unknown;
-        for (const step of [
+        runAll([
           () => ring.close(),
           () => manager.close(),
           () => openedDict.close(),
           () => lock.close(),
-        ]) {
-          try {
-            step();
-          } catch (err) {
-            if (failure === undefined) failure = err;
-            else suppress(failure, err);
-          }
-        }
-        if (failure !== undefined) throw failure;
+        ]);
       },
     };
   } catch (err) {

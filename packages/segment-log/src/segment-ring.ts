@@ -1,5 +1,5 @@
 import { ControlBlock } from './control-block.js';
-import { BadArgumentError, ClosedError, FrameTooLargeError, suppress } from './errors.js';
+import { BadArgumentError, ClosedError, FrameTooLargeError, runAll } from './errors.js';
 import { FRAME_HEADER_SIZE, maxPayloadOf, SEGMENT_HEADER_SIZE } from './format.js';
 import { FrameReader, type SegmentSource, type SegmentView } from './frame-reader.js';
 import type { MmapSegment } from './mmap-segment.js';
@@ -259,17 +259,9 @@ export class SegmentRing implements SegmentSource {
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    let failure: unknown;
-    for (const s of this.segments()) {
-      try {
-        s.close();
-      } catch (err) {
-        if (failure === undefined) failure = err;
-        else suppress(failure, err);
-      }
-    }
+    const closes = this.segments().map((s) => () => s.close());
     this.sealed.length = 0;
     this.active = null;
-    if (failure !== undefined) throw failure;
+    runAll(closes);
   }
 }

@@ -4,9 +4,9 @@ import {
   BadSenderIdError,
   errnoOf,
   reasonOf,
+  runAll,
   SegmentIoError,
   SlotLockedError,
-  suppress,
 } from './errors.js';
 import {
   closeQuietlyInto,
@@ -212,23 +212,14 @@ export class SlotLock {
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    let failure: unknown;
-    try {
-      this.files.unlock(this.fd);
-    } catch (err) {
-      failure = new SegmentIoError(`cannot unlock ${this.path}: ${reasonOf(err)}`, this.path, err);
-    }
-    try {
-      this.files.close(this.fd);
-    } catch (err) {
-      const closeFailure = new SegmentIoError(
-        `cannot close ${this.path}: ${reasonOf(err)}`,
-        this.path,
-        err,
-      );
-      if (failure === undefined) failure = closeFailure;
-      else suppress(failure, closeFailure);
-    }
-    if (failure !== undefined) throw failure;
+    const { files, fd, path } = this;
+    const step = (what: string, call: () => void) => () => {
+      try {
+        call();
+      } catch (err) {
+        throw new SegmentIoError(`cannot ${what} ${path}: ${reasonOf(err)}`, path, err);
+      }
+    };
+    runAll([step('unlock', () => files.unlock(fd)), step('close', () => files.close(fd))]);
   }
 }
