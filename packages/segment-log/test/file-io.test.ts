@@ -8,16 +8,7 @@ import {
   SegmentCorruptError,
   SegmentIoError,
 } from '../src/index.js';
-import { removeDir, tempDir } from './helpers.js';
-
-function thrown(fn: () => unknown): unknown {
-  try {
-    fn();
-  } catch (err) {
-    return err;
-  }
-  throw new Error('expected a throw');
-}
+import { removeDir, tempDir, thrown } from './helpers.js';
 
 describe('closing a file after use', () => {
   let dir: string;

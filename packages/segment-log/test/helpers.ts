@@ -79,6 +79,16 @@ export function payloadId(p: Uint8Array): number {
   return new DataView(p.buffer, p.byteOffset, p.byteLength).getFloat64(0, true);
 }
 
+/** What `fn` throws; fails the test when it returns instead. */
+export function thrown(fn: () => unknown): unknown {
+  try {
+    fn();
+  } catch (err) {
+    return err;
+  }
+  throw new Error('expected a throw');
+}
+
 /** One call a {@link recordingFiles} facade passed on: the method and its arguments. */
 export interface RecordedCall {
   op: string;

@@ -10,7 +10,7 @@ import {
   SegmentLogError,
   UnsupportedVersionError,
 } from '../src/index.js';
-import { recordingFiles, removeDir, tempDir } from './helpers.js';
+import { recordingFiles, removeDir, tempDir, thrown } from './helpers.js';
 
 let dir: string;
 beforeEach(() => {
@@ -100,16 +100,11 @@ describe('MmapSegment.create', () => {
     files.enospcOnFallocate({ next: 1 });
     files.failUnlink({ next: 1 });
     const path = join(dir, 'u.sfa');
-    let err: SegmentIoError | undefined;
-    try {
-      MmapSegment.create(path, 0, 4096, { files });
-    } catch (e) {
-      err = e as SegmentIoError;
-    }
+    const err = thrown(() => MmapSegment.create(path, 0, 4096, { files })) as SegmentIoError;
     expect(err).toBeInstanceOf(SegmentIoError);
-    expect(err!.errno).toBe('ENOSPC'); // the create failure stays the error
-    expect(err!.suppressed).toHaveLength(1);
-    const unlinkErr = err!.suppressed[0] as SegmentIoError;
+    expect(err.errno).toBe('ENOSPC'); // the create failure stays the error
+    expect(err.suppressed).toHaveLength(1);
+    const unlinkErr = err.suppressed[0] as SegmentIoError;
     expect(unlinkErr).toBeInstanceOf(SegmentIoError);
     expect(unlinkErr.errno).toBe('EACCES');
     expect(unlinkErr.message).toContain(`cannot unlink half-made segment ${path}`);
@@ -264,12 +259,7 @@ describe('MmapSegment.openExisting', () => {
       if (call.op === 'mmap') truncateSync(path, 100);
       return result;
     });
-    let err: unknown;
-    try {
-      MmapSegment.openExisting(path, { files });
-    } catch (e) {
-      err = e;
-    }
+    const err = thrown(() => MmapSegment.openExisting(path, { files }));
     expect(err).toBeInstanceOf(SegmentIoError);
     expect((err as Error).message).toContain(`${path} changed size while it was mapped`);
     expect(calls.filter((c) => c.op === 'munmap').length).toBe(1);

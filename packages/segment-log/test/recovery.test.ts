@@ -22,7 +22,7 @@ import {
   SlotLockedError,
   segmentFileName,
 } from '../src/index.js';
-import { payloadFor, payloadId, removeDir, tempDir } from './helpers.js';
+import { payloadFor, payloadId, removeDir, tempDir, thrown } from './helpers.js';
 
 let sfDir: string;
 beforeEach(() => {
@@ -279,12 +279,7 @@ describe('openSlot', () => {
 
   test('bad sender ids and an sf_dir that is a file are typed errors that create nothing', () => {
     for (const senderId of ['..', 'a/b', 'x y', '']) {
-      let err: unknown;
-      try {
-        openSlot({ sfDir, senderId });
-      } catch (e) {
-        err = e;
-      }
+      const err = thrown(() => openSlot({ sfDir, senderId }));
       expect(err).toBeInstanceOf(BadSenderIdError);
       expect((err as BadSenderIdError).path).toBe(sfDir);
       expect((err as Error).message).toContain(
@@ -409,12 +404,7 @@ describe('closing a slot', () => {
     const slot = open({ files });
     fill(slot, 0, 7); // three segments, all mapped
     files.inject('munmap', { next: 3, code: 'EINVAL' });
-    let err: unknown;
-    try {
-      slot.close();
-    } catch (e) {
-      err = e;
-    }
+    const err = thrown(() => slot.close());
     expect(err).toBeInstanceOf(SegmentIoError);
     expect((err as Error).message).toContain(segmentFileName(0));
     const suppressed = (err as SegmentIoError).suppressed as Error[];

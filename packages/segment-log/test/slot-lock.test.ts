@@ -12,7 +12,7 @@ import {
   slotDirectory,
   validateSenderId,
 } from '../src/index.js';
-import { childScript, removeDir, tempDir } from './helpers.js';
+import { childScript, removeDir, tempDir, thrown } from './helpers.js';
 
 let dir: string;
 beforeEach(() => {
@@ -127,12 +127,7 @@ describe('SlotLock', () => {
       const files = new FaultInjectingFiles(defaultFiles);
       const onLock = { path: (p: string) => p.endsWith('.lock'), code: 'EIO' };
       files.inject('pread', { next: 1, ...onLock });
-      let err: unknown;
-      try {
-        SlotLock.acquire(slot, { files });
-      } catch (e) {
-        err = e;
-      }
+      const err = thrown(() => SlotLock.acquire(slot, { files }));
       expect(err).toBeInstanceOf(SlotLockedError);
       expect((err as SlotLockedError).holderPid).toBeUndefined();
       const cause = (err as Error).cause as SegmentIoError;
