@@ -89,6 +89,17 @@ export function thrown(fn: () => unknown): unknown {
   throw new Error('expected a throw');
 }
 
+/** `inner` with the methods in `overrides` put in place of its own; every other call goes to `inner`. */
+export function overriding(inner: FilesFacade, overrides: Partial<FilesFacade>): FilesFacade {
+  return new Proxy(inner, {
+    get(target, key) {
+      if (Object.hasOwn(overrides, key)) return overrides[key as keyof FilesFacade];
+      const value = Reflect.get(target, key);
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
+}
+
 /** One call a {@link recordingFiles} facade passed on: the method and its arguments. */
 export interface RecordedCall {
   op: string;

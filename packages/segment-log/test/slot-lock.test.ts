@@ -12,7 +12,7 @@ import {
   slotDirectory,
   validateSenderId,
 } from '../src/index.js';
-import { childScript, removeDir, tempDir, thrown } from './helpers.js';
+import { childScript, overriding, removeDir, tempDir, thrown } from './helpers.js';
 
 let dir: string;
 beforeEach(() => {
@@ -65,18 +65,12 @@ describe('SlotLock', () => {
     SlotLock.acquire(slot).close();
     let refusals = 0;
     let attempts = 0;
-    const files = new Proxy(defaultFiles, {
-      get(target, key) {
-        if (key === 'tryLock') {
-          return (fd: number) => {
-            attempts++;
-            if (refusals === 0) return target.tryLock(fd);
-            refusals--;
-            return false;
-          };
-        }
-        const value = Reflect.get(target, key);
-        return typeof value === 'function' ? value.bind(target) : value;
+    const files = overriding(defaultFiles, {
+      tryLock: (fd) => {
+        attempts++;
+        if (refusals === 0) return defaultFiles.tryLock(fd);
+        refusals--;
+        return false;
       },
     });
     refusals = 2; // a probe in another process let go during the second retry

@@ -4,12 +4,20 @@ import {
   defaultFiles,
   FaultInjectingFiles,
   type FaultOp,
-  type FilesFacade,
   InjectedFaultError,
 } from '@qwp/files-native';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { openSlot, parseSegmentFileName, type Slot } from '../src/index.js';
-import { LONG, payloadFor, payloadId, removeDir, rng, tempDir, testSeed } from './helpers.js';
+import {
+  LONG,
+  overriding,
+  payloadFor,
+  payloadId,
+  removeDir,
+  rng,
+  tempDir,
+  testSeed,
+} from './helpers.js';
 
 /**
  * A seeded random walk of append (rotating as segments fill) / ack (by the
@@ -57,13 +65,7 @@ afterEach(() => {
  * per-step crash probe makes: they stand for a process crash, which loses
  * nothing the page cache holds, so durability syscalls would only cost time.
  */
-const probeFiles: FilesFacade = new Proxy(defaultFiles, {
-  get(target, key) {
-    if (key === 'fsyncDir') return () => {};
-    const value = Reflect.get(target, key);
-    return typeof value === 'function' ? value.bind(target) : value;
-  },
-});
+const probeFiles = overriding(defaultFiles, { fsyncDir: () => {} });
 
 function runTorture(
   seed: number,
