@@ -253,24 +253,24 @@ describe('MmapSegment.openExisting', () => {
   });
 
   test('a file truncated while it is mapped is an I/O error and the mapping is released', () => {
-    const path = join(dir, 'shrink.sfa');
-    twoFrames(path);
-    const { files, calls } = recordingFiles(defaultFiles, (call, result) => {
-      if (call.op === 'mmap') truncateSync(path, 100);
-      return result;
-    });
+    /** A two-frame segment at `name` and a facade that cuts it to 100 bytes as soon as it is mapped. */
+    const shrinkingOnMmap = (name: string) => {
+      const path = join(dir, name);
+      twoFrames(path);
+      const recorded = recordingFiles(defaultFiles, (call, result) => {
+        if (call.op === 'mmap') truncateSync(path, 100);
+        return result;
+      });
+      return { path, ...recorded };
+    };
+    const { path, files, calls } = shrinkingOnMmap('shrink.sfa');
     const err = thrown(() => MmapSegment.openExisting(path, { files }));
     expect(err).toBeInstanceOf(SegmentIoError);
     expect((err as Error).message).toContain(`${path} changed size while it was mapped`);
     expect(calls.filter((c) => c.op === 'munmap').length).toBe(1);
     // The same holds for a segment validated now and mapped later.
-    twoFrames(join(dir, 'lazy.sfa'));
-    const lazyPath = join(dir, 'lazy.sfa');
-    const lazy = recordingFiles(defaultFiles, (call, result) => {
-      if (call.op === 'mmap') truncateSync(lazyPath, 100);
-      return result;
-    });
-    const seg = MmapSegment.openExisting(lazyPath, { files: lazy.files, lazy: true });
+    const lazy = shrinkingOnMmap('lazy.sfa');
+    const seg = MmapSegment.openExisting(lazy.path, { files: lazy.files, lazy: true });
     expect(() => seg.ensureMapped()).toThrow(SegmentLogError);
     expect(lazy.calls.filter((c) => c.op === 'munmap').length).toBe(1);
   });
