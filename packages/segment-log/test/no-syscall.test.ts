@@ -12,7 +12,8 @@ import { removeDir, requireDist, tempDir } from './helpers.js';
  */
 
 const probe = fileURLToPath(new URL('../scripts/syscall-probe.mjs', import.meta.url));
-const straceWorks = spawnSync('strace', ['-o', '/dev/null', 'true']).status === 0;
+const straceWorks =
+  spawnSync('strace', ['-o', '/dev/null', 'true'], { timeout: 10_000 }).status === 0;
 
 let dir: string;
 beforeEach(() => {
@@ -27,6 +28,8 @@ function syscallsBetweenMarkers(extra: string[] = []): string[] {
   const run = spawnSync('strace', ['-f', '-o', trace, process.execPath, probe, ...extra], {
     cwd: fileURLToPath(new URL('..', import.meta.url)),
     encoding: 'utf8',
+    // spawnSync blocks the event loop, so vitest's own timeout could never end a hung child.
+    timeout: 30_000,
   });
   expect(run.status, run.stderr).toBe(0);
   expect(run.stdout).toContain('appended 8000 frames');
