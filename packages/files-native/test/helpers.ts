@@ -1,8 +1,9 @@
-import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { addonPath } from '../src/index.js';
 
 /** The package root, where node-gyp-build looks for the addon. */
 export const packageRoot = fileURLToPath(new URL('..', import.meta.url));
@@ -14,6 +15,28 @@ export const seed = Number(process.env.QWP_TEST_SEED ?? 20261123);
 export function tempDir(prefix = 'qwp-files-test-'): { dir: string; cleanup: () => void } {
   const dir = mkdtempSync(join(tmpdir(), prefix));
   return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/**
+ * Makes `root` a copy of the package as an install with no native build
+ * leaves it: the compiled JS in root/dist, a package.json and the real
+ * node_modules (for node-gyp-build), neither prebuilds/ nor build/.
+ * Children import root/dist/index.js.
+ */
+export function compiledCopy(root: string): void {
+  execFileSync('npx', ['tsc', '-p', 'tsconfig.build.json', '--outDir', join(root, 'dist')], {
+    cwd: packageRoot,
+    timeout: 60_000,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  writeFileSync(join(root, 'package.json'), '{"name":"copy","private":true,"type":"module"}\n');
+  symlinkSync(join(packageRoot, 'node_modules'), join(root, 'node_modules'));
+}
+
+/** Copies the loaded addon into `root`/build/Release, where a local build puts it. */
+export function addLocalBuild(root: string): void {
+  mkdirSync(join(root, 'build', 'Release'), { recursive: true });
+  copyFileSync(addonPath, join(root, 'build', 'Release', 'files_native.node'));
 }
 
 /**

@@ -1,9 +1,7 @@
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { addonPath } from '../src/index.js';
-import { packageRoot, tempDir } from './helpers.js';
+import { addLocalBuild, compiledCopy, tempDir } from './helpers.js';
 
 describe('loading the addon', () => {
   it('a package copy with no prebuild and no build/ throws AddonLoadError with the cause; with build/Release it loads that', {
@@ -13,13 +11,7 @@ describe('loading the addon', () => {
     try {
       // The compiled JS alone, beside the real node_modules (for node-gyp-build),
       // with neither prebuilds/ nor build/ next to it.
-      execFileSync('npx', ['tsc', '-p', 'tsconfig.build.json', '--outDir', join(dir, 'dist')], {
-        cwd: packageRoot,
-        timeout: 60_000,
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      writeFileSync(join(dir, 'package.json'), '{"name":"copy","private":true,"type":"module"}\n');
-      symlinkSync(join(packageRoot, 'node_modules'), join(dir, 'node_modules'));
+      compiledCopy(dir);
       const script = `
         try {
           await import(${JSON.stringify(join(dir, 'dist', 'index.js'))});
@@ -39,8 +31,7 @@ describe('loading the addon', () => {
       expect(out.cause).toBe(true);
 
       // The same copy with a local build and still no prebuild: node-gyp-build's fallback.
-      mkdirSync(join(dir, 'build', 'Release'), { recursive: true });
-      copyFileSync(addonPath, join(dir, 'build', 'Release', 'files_native.node'));
+      addLocalBuild(dir);
       const local = execFileSync(
         process.execPath,
         [

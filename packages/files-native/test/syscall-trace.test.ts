@@ -1,9 +1,8 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { addonPath } from '../src/index.js';
-import { packageRoot, tempDir } from './helpers.js';
+import { addLocalBuild, compiledCopy, packageRoot, tempDir } from './helpers.js';
 
 // What reaches libc is invisible from JS: MS_SYNC vs MS_ASYNC, which advice,
 // LOCK_NB, whether a directory is fsynced, how many times a region is
@@ -29,15 +28,8 @@ beforeAll(() => {
     { timeout: 60_000, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   copyRoot = join(work.dir, 'pkg');
-  execFileSync('npx', ['tsc', '-p', 'tsconfig.build.json', '--outDir', join(copyRoot, 'dist')], {
-    cwd: packageRoot,
-    timeout: 60_000,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  writeFileSync(join(copyRoot, 'package.json'), '{"name":"copy","private":true,"type":"module"}\n');
-  symlinkSync(join(packageRoot, 'node_modules'), join(copyRoot, 'node_modules'));
-  mkdirSync(join(copyRoot, 'build', 'Release'), { recursive: true });
-  copyFileSync(addonPath, join(copyRoot, 'build', 'Release', 'files_native.node'));
+  compiledCopy(copyRoot);
+  addLocalBuild(copyRoot);
 }, 120_000);
 afterAll(() => work.cleanup());
 
