@@ -1,17 +1,13 @@
 import { readdirSync, statSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { PACKAGE_ROOT } from './helpers.js';
+import { addonPath, PACKAGE_ROOT } from './helpers.js';
 
 // Every other test runs whatever addon node-gyp-build finds; after a C edit
 // without a rebuild they would pass against the old code. Fail loudly instead.
 describe('the loaded addon', () => {
   it('is newer than every C source it is built from', () => {
-    const nodeGypBuild = createRequire(join(PACKAGE_ROOT, 'package.json'))('node-gyp-build') as {
-      path(dir: string): string;
-    };
-    const addon = nodeGypBuild.path(PACKAGE_ROOT);
+    const addon = addonPath();
     const sources = [
       'binding.c',
       'binding.gyp',

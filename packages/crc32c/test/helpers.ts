@@ -1,3 +1,5 @@
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /** Plain bitwise CRC32C (reflected 0x82F63B78), chainable like the addon. */
@@ -41,3 +43,11 @@ export function randomBytes(length: number, seed: number): Uint8Array {
 
 /** The package root, where node-gyp-build finds the addon. */
 export const PACKAGE_ROOT = fileURLToPath(new URL('..', import.meta.url));
+
+/** The addon file node-gyp-build loads for this package (a prebuild, else build/Release). */
+export function addonPath(): string {
+  const nodeGypBuild = createRequire(join(PACKAGE_ROOT, 'package.json'))('node-gyp-build') as {
+    path(dir: string): string;
+  };
+  return nodeGypBuild.path(PACKAGE_ROOT);
+}

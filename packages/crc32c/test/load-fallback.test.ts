@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import {
   copyFileSync,
+  cpSync,
   mkdirSync,
   mkdtempSync,
   readdirSync,
@@ -8,11 +9,10 @@ import {
   symlinkSync,
   writeFileSync,
 } from 'node:fs';
-import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PACKAGE_ROOT } from './helpers.js';
+import { addonPath, PACKAGE_ROOT } from './helpers.js';
 
 // Copies of the package holding the compiled JS beside the real node_modules
 // (for node-gyp-build), with the native build where a user's install may
@@ -33,15 +33,12 @@ afterAll(() => rmSync(work, { recursive: true, force: true }));
 function copy(name: string, addonAt?: string): string {
   const root = join(work, name);
   mkdirSync(root);
-  execFileSync('cp', ['-r', dist, join(root, 'dist')]);
+  cpSync(dist, join(root, 'dist'), { recursive: true });
   writeFileSync(join(root, 'package.json'), '{"name":"copy","private":true,"type":"module"}\n');
   symlinkSync(join(PACKAGE_ROOT, 'node_modules'), join(root, 'node_modules'));
   if (addonAt !== undefined) {
-    const loaded = createRequire(join(PACKAGE_ROOT, 'package.json'))('node-gyp-build') as {
-      path(dir: string): string;
-    };
     mkdirSync(join(root, addonAt), { recursive: true });
-    copyFileSync(loaded.path(PACKAGE_ROOT), join(root, addonAt, 'crc32c.node'));
+    copyFileSync(addonPath(), join(root, addonAt, 'crc32c.node'));
   }
   return root;
 }
