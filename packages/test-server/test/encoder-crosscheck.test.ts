@@ -2,6 +2,7 @@ import { GlobalSymbolDictionary, QwpBatch, QwpEncoder } from '@qwp/qwp-wire';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../src/index.js';
 import { ackCoverage, connect, type TestClient } from './helpers/client.js';
+import { tradeRows } from './helpers/frames.js';
 
 let server: TestServer | null = null;
 let client: TestClient | null = null;
@@ -63,7 +64,7 @@ describe("frames from @qwp/qwp-wire's encoder", () => {
   });
 
   it('commit the 10-row trades message to the rows the frames.test builder expects', async () => {
-    // The same 10 rows as the hand-built trades message in frames.test.ts,
+    // The 10 rows of the hand-built trades message in frames.test.ts,
     // written through the row API: the server must read the encoder's bytes
     // (Gorilla timestamps, delta dictionary) to the same rows.
     server = await startTestServer();
@@ -71,17 +72,7 @@ describe("frames from @qwp/qwp-wire's encoder", () => {
     const dict = new GlobalSymbolDictionary();
     const batch = new QwpBatch(dict);
     const encoder = new QwpEncoder(dict);
-    const syms = ['ETH-USD', 'BTC-USD'];
-    const expected = Array.from({ length: 10 }, (_, i) => ({
-      symbol: syms[i % 2]!,
-      side: i % 3 === 0 ? 'buy' : 'sell',
-      price: 2615.5 + i,
-      amount: i === 4 ? null : i * 0.25,
-      id: BigInt(1000 + i),
-      flag: i % 2 === 0,
-      note: i === 7 ? null : `n${i}`,
-      timestamp: 1_700_000_000_000_000n + BigInt(i) * 1000n,
-    }));
+    const expected = tradeRows();
     const t = batch.table('trades');
     for (const r of expected) {
       t.symbol('symbol', r.symbol).varcharColumn('side', r.side).doubleColumn('price', r.price);

@@ -11,7 +11,9 @@ import {
   simpleRows,
   symbols,
   T,
+  TRADE_SYMBOLS,
   timestamps,
+  tradeRows,
   varchars,
   withPayloadLength,
 } from './helpers/frames.js';
@@ -104,20 +106,10 @@ describe('decoding and committing', () => {
   it('decodes a 10-row trades message of every common type to the expected rows', async () => {
     const s = await start();
     const c = await open(s);
-    const syms = ['ETH-USD', 'BTC-USD'];
-    const rows = Array.from({ length: 10 }, (_, i) => ({
-      symbol: syms[i % 2]!,
-      side: i % 3 === 0 ? 'buy' : 'sell',
-      price: 2615.5 + i,
-      amount: i === 4 ? null : i * 0.25,
-      id: BigInt(1000 + i),
-      flag: i % 2 === 0,
-      note: i === 7 ? null : `n${i}`,
-      ts: 1_700_000_000_000_000n + BigInt(i) * 1000n,
-    }));
+    const rows = tradeRows();
     c.send(
       message({
-        delta: { start: 0, entries: syms },
+        delta: { start: 0, entries: [...TRADE_SYMBOLS] },
         tables: [
           {
             name: 'trades',
@@ -130,7 +122,7 @@ describe('decoding and committing', () => {
               { name: 'id', type: T.LONG, data: longs(rows.map((r) => r.id)) },
               { name: 'flag', type: T.BOOLEAN, data: booleans(rows.map((r) => r.flag)) },
               { name: 'note', type: T.VARCHAR, data: varchars(rows.map((r) => r.note)) },
-              { name: '', type: T.TIMESTAMP, data: timestamps(rows.map((r) => r.ts)) },
+              { name: '', type: T.TIMESTAMP, data: timestamps(rows.map((r) => r.timestamp)) },
             ],
           },
         ],
@@ -142,18 +134,7 @@ describe('decoding and committing', () => {
       sequence: 0n,
       tables: [{ name: 'trades', seqTxn: 1n }],
     });
-    expect(s.rows('trades')).toEqual(
-      rows.map((r) => ({
-        symbol: r.symbol,
-        side: r.side,
-        price: r.price,
-        amount: r.amount,
-        id: r.id,
-        flag: r.flag,
-        note: r.note,
-        timestamp: r.ts,
-      })),
-    );
+    expect(s.rows('trades')).toEqual(rows);
     expect(s.schema('trades').find((col) => col.name === 'symbol')?.type).toBe(ColumnType.SYMBOL);
   });
 

@@ -239,3 +239,24 @@ export function simpleRows(
     ],
   });
 }
+
+/** The symbols of {@link tradeRows}, in the order a fresh dictionary numbers them. */
+export const TRADE_SYMBOLS = ['ETH-USD', 'BTC-USD'] as const;
+
+/**
+ * Ten trades of every common column type, nulls in `amount` and `note`, as
+ * the server's rows() gives them back: the hand-built trades message of
+ * frames.test.ts and the encoder's in encoder-crosscheck.test.ts both carry them.
+ */
+export function tradeRows() {
+  return Array.from({ length: 10 }, (_, i) => ({
+    symbol: TRADE_SYMBOLS[i % 2]!,
+    side: i % 3 === 0 ? 'buy' : 'sell',
+    price: 2615.5 + i,
+    amount: i === 4 ? null : i * 0.25,
+    id: BigInt(1000 + i),
+    flag: i % 2 === 0,
+    note: i === 7 ? null : `n${i}`,
+    timestamp: 1_700_000_000_000_000n + BigInt(i) * 1000n,
+  }));
+}
