@@ -188,6 +188,11 @@ describe('decoding and committing', () => {
   });
 });
 
+/** An empty commit followed by zero bytes, `length` bytes in all (a WebSocket payload of that size). */
+function padded(length: number): Buffer {
+  return Buffer.concat([emptyCommit(), Buffer.alloc(length - emptyCommit().length)]);
+}
+
 describe('error statuses', () => {
   it('answers a column type QuestDB cannot coerce with SCHEMA_MISMATCH and commits nothing of the frame', async () => {
     const s = await start();
@@ -335,8 +340,6 @@ describe('error statuses', () => {
     // header and refuses a frame only when header + payload overflow the
     // buffer: a small frame (6-byte header) may carry cap + 8 bytes.
     const s = await start({ maxBatchSize: 64 });
-    const padded = (length: number) =>
-      Buffer.concat([emptyCommit(), Buffer.alloc(length - emptyCommit().length)]);
     const fits = await open(s);
     fits.send(padded(72));
     expect((await fits.waitFor(1))[0]).toMatchObject({ kind: 'ok', sequence: 0n });
@@ -355,8 +358,6 @@ describe('error statuses', () => {
 
   it('takes exactly X-QWP-Max-Batch-Size bytes in a frame with a 64-bit length, and answers the frames before a too-big one', async () => {
     const s = await start({ maxBatchSize: 70_000 });
-    const padded = (length: number) =>
-      Buffer.concat([emptyCommit(), Buffer.alloc(length - emptyCommit().length)]);
     const c = await open(s);
     c.send(padded(70_000));
     c.send(padded(70_001));
