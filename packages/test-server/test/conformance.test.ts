@@ -1,7 +1,7 @@
 import { ColumnType, Status } from '@qwp/qwp-wire';
 import { describe, expect, it } from 'vitest';
 import { startTestServer } from '../src/index.js';
-import { ackCoverage, rawExchange } from './helpers/client.js';
+import { ackCoverage, rawExchange, requestText, upgradeHeaders } from './helpers/client.js';
 import {
   Bytes,
   emptyCommit,
@@ -305,14 +305,11 @@ async function closeAnswer(
 ): Promise<{ code: number | null; reason: string }> {
   const mask = Buffer.from([0x11, 0x22, 0x33, 0x44]);
   const masked = Buffer.from(payload.map((b, i) => b ^ mask[i % 4]!));
-  const upgrade =
-    'GET /write/v4 HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n' +
-    'Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n';
   const reply = Buffer.from(
     await rawExchange(
       port,
       Buffer.concat([
-        Buffer.from(upgrade),
+        Buffer.from(requestText('/write/v4', upgradeHeaders())),
         Buffer.from([0x88, 0x80 | payload.length]),
         mask,
         masked,

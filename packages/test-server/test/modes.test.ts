@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ackCoverage, rawExchange } from './helpers/client.js';
+import { ackCoverage, rawExchange, requestText, upgradeHeaders } from './helpers/client.js';
 import { message, simpleRows, symbols, T } from './helpers/frames.js';
 import { serverPerTest } from './helpers/server-per-test.js';
 
@@ -100,12 +100,12 @@ describe('bad input never stops the server', () => {
       100,
     );
     // A valid upgrade followed by an unmasked binary frame (a protocol error).
-    const upgrade =
-      'GET /write/v4 HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n' +
-      'Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n';
     const reply = await rawExchange(
       s.port,
-      Buffer.concat([Buffer.from(upgrade), Buffer.from([0x82, 0x02, 0x00, 0x00])]),
+      Buffer.concat([
+        Buffer.from(requestText('/write/v4', upgradeHeaders())),
+        Buffer.from([0x82, 0x02, 0x00, 0x00]),
+      ]),
       1000,
     );
     expect(reply).toMatch(/^HTTP\/1\.1 101/);

@@ -177,9 +177,7 @@ export async function rawRequest(
   path: string,
   headers: Record<string, string>,
 ): Promise<{ status: number; headers: Record<string, string>; body: string }> {
-  let req = `GET ${path} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\n`;
-  for (const [k, v] of Object.entries(headers)) req += `${k}: ${v}\r\n`;
-  const text = await rawExchange(port, `${req}\r\n`);
+  const text = await rawExchange(port, requestText(path, headers, `127.0.0.1:${port}`));
   const split = text.indexOf('\r\n\r\n');
   const head = split < 0 ? text : text.slice(0, split);
   const [statusLine = '', ...lines] = head.split('\r\n');
@@ -193,6 +191,13 @@ export async function rawRequest(
     headers: out,
     body: split < 0 ? '' : text.slice(split + 4),
   };
+}
+
+/** The bytes of a GET for `path` with a Host and exactly `headers`, for a raw socket. */
+export function requestText(path: string, headers: Record<string, string>, host = 'x'): string {
+  let req = `GET ${path} HTTP/1.1\r\nHost: ${host}\r\n`;
+  for (const [k, v] of Object.entries(headers)) req += `${k}: ${v}\r\n`;
+  return `${req}\r\n`;
 }
 
 /** Writes raw bytes to the port and collects what comes back until the peer closes (bounded). */
