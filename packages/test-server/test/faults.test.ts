@@ -1,3 +1,4 @@
+import { once } from 'node:events';
 import { decodeResponse, Status } from '@qwp/qwp-wire';
 import { describe, expect, it } from 'vitest';
 import { startTestServer } from '../src/index.js';
@@ -188,9 +189,12 @@ describe('faults', () => {
         { name: 'u', seqTxn: 1n },
       ],
     });
-    // Each watermark is reported once: another PING brings nothing new.
+    // Each watermark is reported once: another PING brings nothing new. The
+    // server flushes before it answers a PING, so by the PONG anything it
+    // would send for this PING has arrived (no sleep to guess at).
+    const pong = once(c.ws, 'pong', { signal: AbortSignal.timeout(3000) });
     c.ws.ping();
-    await sleep(50);
+    await pong;
     expect(c.responses).toHaveLength(4);
   });
 
