@@ -76,6 +76,14 @@ afterEach(async () => {
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
 });
 
+/** The upgrade request a WebSocket client sends for `url`, with `headers` added. */
+function upgradeRequest(url: URL, headers: Record<string, string> = {}): string {
+  let req = `GET ${url.pathname} HTTP/1.1\r\nHost: ${url.hostname}\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n`;
+  req += 'Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n';
+  for (const [k, v] of Object.entries(headers)) req += `${k}: ${v}\r\n`;
+  return `${req}\r\n`;
+}
+
 /**
  * A minimal WebSocket client over a raw socket (the cli package has no ws
  * dependency): upgrades, sends masked binary frames, and reads the server's
@@ -89,9 +97,9 @@ function sendAndWait(
   frames: Buffer[],
   headers: Record<string, string> = {},
 ): Promise<number> {
-  const { hostname, port, pathname } = new URL(url);
+  const target = new URL(url);
   return new Promise((resolve, reject) => {
-    const sock = connect(Number(port), hostname);
+    const sock = connect(Number(target.port), target.hostname);
     let buf = Buffer.alloc(0);
     let upgraded = false;
     let got = 0;
@@ -104,12 +112,7 @@ function sendAndWait(
       sock.destroy();
       resolve(got);
     };
-    sock.on('connect', () => {
-      let req = `GET ${pathname} HTTP/1.1\r\nHost: ${hostname}\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n`;
-      req += 'Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n';
-      for (const [k, v] of Object.entries(headers)) req += `${k}: ${v}\r\n`;
-      sock.write(`${req}\r\n`);
-    });
+    sock.on('connect', () => sock.write(upgradeRequest(target, headers)));
     sock.on('data', (d: Buffer) => {
       buf = Buffer.concat([buf, d]);
       if (!upgraded) {
@@ -157,20 +160,15 @@ function sendAndWait(
 
 /** The status line and headers the server answers a plain QWP upgrade with (bounded). */
 function upgradeResponse(url: string): Promise<string> {
-  const { hostname, port, pathname } = new URL(url);
+  const target = new URL(url);
   return new Promise((resolve, reject) => {
-    const sock = connect(Number(port), hostname);
+    const sock = connect(Number(target.port), target.hostname);
     let head = '';
     const timer = setTimeout(() => {
       sock.destroy();
       reject(new Error(`no upgrade response, got: ${head}`));
     }, 3000);
-    sock.on('connect', () =>
-      sock.write(
-        `GET ${pathname} HTTP/1.1\r\nHost: ${hostname}\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n` +
-          'Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n',
-      ),
-    );
+    sock.on('connect', () => sock.write(upgradeRequest(target)));
     sock.on('data', (d: Buffer) => {
       head += d.toString('latin1');
       const end = head.indexOf('\r\n\r\n');
