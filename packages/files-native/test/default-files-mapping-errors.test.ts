@@ -35,6 +35,7 @@ afterEach(() => {
 
 describe('NodeFiles names the mapped file in errors from calls on a mapping', () => {
   it('msync, madvise and munmap errors carry the path the mapping was made from', () => {
+    expect(native.msync).not.toBe(real.msync); // the stand-ins are in place
     const { dir, cleanup } = tempDir();
     const files = new NodeFiles();
     const path = join(dir, 'sf-0.sfa');
@@ -75,7 +76,6 @@ describe('NodeFiles names the mapped file in errors from calls on a mapping', ()
       // The real munmap, since the facade's is the stand-in.
       real.munmap(buf);
       real.munmap(foreign);
-      expect(native.msync).not.toBe(real.msync);
       files.close(fd);
       closeSync(foreignFd);
       cleanup();
