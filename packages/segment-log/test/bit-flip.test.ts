@@ -10,7 +10,15 @@ import {
   SegmentLogError,
   segmentFileName,
 } from '../src/index.js';
-import { LONG, payloadFor, removeDir, rng, tempDir, testSeed } from './helpers.js';
+import {
+  LONG,
+  payloadFor,
+  removeDir,
+  rng,
+  tempDir,
+  testSeed,
+  yieldToEventLoop,
+} from './helpers.js';
 
 /**
  * Random bit flips anywhere in a segment or dictionary file: opening never
@@ -80,13 +88,14 @@ function flip(
 describe('bit flips', () => {
   test(
     `segment: ${ITER} seeded flips`,
-    () => {
+    async () => {
       const rand = rng(testSeed(0xb17f11b));
       const slotDir = join(dir, 'slot');
       const path = join(slotDir, segmentFileName(1000));
       let typed = 0;
       let cut = 0;
       for (let it = 0; it < ITER; it++) {
+        if (it % 256 === 255) await yieldToEventLoop();
         const { out, first, firstBody } = flip(segImage, rand);
         mkdirSync(slotDir, { recursive: true });
         writeFileSync(path, out);
@@ -139,11 +148,12 @@ describe('bit flips', () => {
 
   test(
     `dictionary: ${ITER} seeded flips`,
-    () => {
+    async () => {
       const rand = rng(testSeed(0xd1c7) + 1);
       const path = join(dir, 'flipped.symbol-dict');
       let typed = 0;
       for (let it = 0; it < ITER; it++) {
+        if (it % 256 === 255) await yieldToEventLoop();
         const { out } = flip(dictImage, rand);
         writeFileSync(path, out);
         let scan: ReturnType<typeof inspectSymbolDict>;

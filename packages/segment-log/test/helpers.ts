@@ -54,6 +54,16 @@ export function testSeed(fallback: number): number {
 /** True when QWP_TEST_LONG=1 asks for the long versions of fuzz / crash tests. */
 export const LONG = process.env.QWP_TEST_LONG === '1';
 
+/**
+ * Lets the event loop turn. A long synchronous test loop must call this now
+ * and then: vitest's worker answers its runner over an RPC with a 60 s
+ * timeout, and a loop that never yields (the QWP_TEST_LONG runs) fails the
+ * run with 'Timeout calling "onTaskUpdate"' even though every test passed.
+ */
+export function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
 /** mulberry32: a small seeded PRNG returning floats in [0, 1). */
 export function rng(seed: number): () => number {
   let a = seed >>> 0;

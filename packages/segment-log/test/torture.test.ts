@@ -17,6 +17,7 @@ import {
   rng,
   tempDir,
   testSeed,
+  yieldToEventLoop,
 } from './helpers.js';
 
 /**
@@ -67,12 +68,12 @@ afterEach(() => {
  */
 const probeFiles = overriding(defaultFiles, { fsyncDir: () => {} });
 
-function runTorture(
+async function runTorture(
   seed: number,
   steps: number,
   capSegments = 6,
   inlineProvision = true,
-): { crashes: number; reopens: number; probes: number; rotations: number } {
+): Promise<{ crashes: number; reopens: number; probes: number; rotations: number }> {
   const rand = rng(seed);
   const files = new FaultInjectingFiles(defaultFiles);
   const open = () =>
@@ -164,6 +165,7 @@ function runTorture(
 
   const trace = process.env.QWP_TORTURE_TRACE === '1';
   for (let step = 0; step < steps; step++) {
+    if (step % 64 === 63) await yieldToEventLoop();
     const x = rand();
     if (trace) {
       const segs = slot.ring.segments().map((s) => `${s.baseSeq}+${s.frameCount}`);
@@ -238,8 +240,8 @@ describe('torture: random operations with a simulated crash at every step', () =
     const seed = testSeed(0x5eed) + k;
     test(
       `seed ${seed}`,
-      () => {
-        const { crashes, reopens, probes, rotations } = runTorture(seed, steps);
+      async () => {
+        const { crashes, reopens, probes, rotations } = await runTorture(seed, steps);
         if (LONG) console.log(`seed ${seed}: ${crashes} crashes, ${reopens} reopens`);
         expect(crashes).toBeGreaterThan(5);
         expect(reopens).toBeGreaterThan(crashes);
@@ -256,8 +258,8 @@ describe('torture: random operations with a simulated crash at every step', () =
     const inline = k % 2 === 0;
     test(
       `seed ${seed}, single-segment cap, ${inline ? 'inline' : 'service-only'} provisioning`,
-      () => {
-        const { crashes, reopens, probes, rotations } = runTorture(seed, steps, 1, inline);
+      async () => {
+        const { crashes, reopens, probes, rotations } = await runTorture(seed, steps, 1, inline);
         expect(crashes).toBeGreaterThan(5);
         expect(reopens).toBeGreaterThan(crashes);
         expect(probes).toBe(steps);
