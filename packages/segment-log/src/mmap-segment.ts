@@ -372,7 +372,8 @@ export class MmapSegment {
    * is written to disk first: the caller fsyncs the directory next, and a
    * final name that survives an OS crash over a header still only in the page
    * cache (zero, or the spare's stale baseSeq) would make recovery refuse the
-   * whole slot.
+   * whole slot. A segment is renamed only while empty, so its published bytes
+   * are the header alone.
    */
   renameTo(path: string): void {
     const files = this.files;
@@ -380,17 +381,7 @@ export class MmapSegment {
       this._path = path;
       return;
     }
-    if (this.mapped && !this.closed) {
-      try {
-        files.msync(this.buffer as ArrayBuffer, 0, SEGMENT_HEADER_SIZE, true);
-      } catch (err) {
-        throw new SegmentIoError(
-          `cannot write the header of ${this._path} to disk: ${reasonOf(err)}`,
-          this._path,
-          err,
-        );
-      }
-    }
+    this.msync(true);
     try {
       files.rename(this._path, path);
     } catch (err) {
