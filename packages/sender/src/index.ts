@@ -1,2 +1,29 @@
-// Filled in by its own issue; see ../../README.md for the package map.
-export {};
+export {
+  AuthError,
+  BackpressureError,
+  ConnectError,
+  DataLossError,
+  ProtocolError,
+  SenderClosedError,
+  SenderError,
+  type SenderErrorCode,
+  SenderOptionsError,
+  SenderStateError,
+  SenderTimeoutError,
+  ServerRejectedError,
+  StoreAndForwardUnavailableError,
+  TransactionError,
+  UndeliverableFrameError,
+  WorkerError,
+} from './errors.js';
+export type { ArrayInput, TimestampUnit } from './row-writer.js';
+export { RowWriter } from './row-writer.js';
+export {
+  Sender,
+  type SenderEvents,
+  type SenderOptions,
+  type SenderStats,
+} from './sender.js';
+export type { Durability } from './settings.js';
+export type { ConnectedInfo } from './shared/messages.js';
+export { Transaction } from './transaction.js';

@@ -1,0 +1,719 @@
+import { EventEmitter } from 'node:events';
+import { Worker } from 'node:worker_threads';
+import type { FilesFacade } from '@qwp/files-native';
+import { parseConnectString, type TableBuffer } from '@qwp/qwp-wire';
+import {
+  BackpressureError,
+  DataLossError,
+  reasonOf,
+  SenderClosedError,
+  SenderError,
+  SenderStateError,
+  SenderTimeoutError,
+  StoreAndForwardUnavailableError,
+  TransactionError,
+  WorkerError,
+} from './errors.js';
+import { type FrameStore, MemoryFrameStore } from './producer/frame-store.js';
+import { Publisher } from './producer/publisher.js';
+import { SlotFrameStore } from './producer/slot-store.js';
+import { RowWriter } from './row-writer.js';
+import { DEFAULT_FRAME_BUDGET, resolveSettings, type SenderSettings } from './settings.js';
+import {
+  type ConnectedInfo,
+  type FromWorker,
+  fromWireError,
+  type SegmentAnnouncement,
+  type ToWorker,
+  type WorkerInit,
+} from './shared/messages.js';
+import { ConnectionState, StatusBlock, type WireCounters } from './shared/status.js';
+import { Transaction, type TransactionHost } from './transaction.js';
+
+/** Programmatic options of {@link Sender.fromConfig}. */
+export interface SenderOptions {
+  /** Listeners attached before the first connection, so none of its events is missed. */
+  on?: Partial<{ [E in keyof SenderEvents]: (...args: SenderEvents[E]) => void }>;
+  /** File-system facade for SF mode (tests inject faults). */
+  files?: FilesFacade;
+}
+
+/** Events a {@link Sender} emits, with their arguments. */
+export interface SenderEvents {
+  /** The first connection is up. */
+  connected: [ConnectedInfo];
+  /** A later connection is up (after a loss); frames are being replayed. */
+  reconnected: [ConnectedInfo];
+  /** The connection was lost; `willRetry` is false only when the sender stops. */
+  disconnected: [{ reason: string; willRetry: boolean }];
+  /** The buffer is full: frames wait for acknowledgements to make room. */
+  backpressure: [{ queuedFrames: number; connected: boolean }];
+  /** A terminal error (also rethrown by the next call) or a reported incident. Without a listener: a process warning. */
+  error: [Error];
+}
+
+/** Counters and positions, for monitoring. */
+export interface SenderStats extends WireCounters {
+  /** Highest FSN in the buffer (published), -1 when none. */
+  publishedFsn: number;
+  /** Highest FSN the server acknowledged, -1 when none. */
+  ackedFsn: number;
+  /** Rows written but not yet encoded. */
+  bufferedRows: number;
+  /** Encoded frames waiting for room in the buffer. */
+  queuedFrames: number;
+  /** Times the buffer was full and frames had to wait. */
+  backpressureStalls: number;
+  /** Bytes the buffer holds (memory, or on disk with sf_dir). */
+  storeBytes: number;
+  connected: boolean;
+  mode: 'memory' | 'sf';
+}
+
+/** How often acknowledged segments are released (trim) while the sender runs. */
+const MAINTENANCE_INTERVAL_MS = 50;
+/** Longest sleep of a wait for ACKs before it looks again (a safety net under Atomics.waitAsync). */
+const ACK_POLL_MS = 100;
+/** How long close() gives the worker to end before terminating it. */
+const WORKER_EXIT_TIMEOUT_MS = 5000;
+
+/** The worker's script, and the flags it runs with. */
+function workerEntry(): { url: URL; execArgv: string[] | undefined } {
+  if (!import.meta.url.endsWith('.ts')) {
+    return { url: new URL('./worker/main.js', import.meta.url), execArgv: undefined };
+  }
+  // Running from TypeScript sources (this package's tests): the worker runs the
+  // built dist/, which must resolve its dependencies to their dist/ as well, so
+  // the `source` export condition the test runner adds is dropped.
+  const execArgv: string[] = [];
+  const inherited = process.execArgv;
+  for (let i = 0; i < inherited.length; i++) {
+    const arg = inherited[i]!;
+    if (arg === '--conditions' || arg === '-C') i++;
+    else if (!arg.startsWith('--conditions=')) execArgv.push(arg);
+  }
+  return { url: new URL('../dist/worker/main.js', import.meta.url), execArgv };
+}
+
+/**
+ * A QWP sender. The row API buffers rows on the caller's thread; a flush
+ * (auto or explicit) encodes them into QWP frames and appends them to the
+ * buffer (shared memory, or with `sf_dir` mmap'd files that survive a
+ * crash); one worker thread per sender sends them in order over a
+ * WebSocket, maps the server's acknowledgements back and reconnects and
+ * replays after any failure.
+ *
+ * ```ts
+ * const sender = await Sender.fromConfig('ws::addr=localhost:9000;');
+ * sender.table('trades').symbol('sym', 'ETH-USD').floatColumn('px', 2615.5).at(Date.now(), 'ms');
+ * await sender.flush();
+ * await sender.close();
+ * ```
+ */
+export class Sender extends RowWriter implements TransactionHost {
+  private readonly settings: SenderSettings;
+  private readonly store: FrameStore;
+  private readonly publisher: Publisher;
+  private readonly status = new StatusBlock();
+  private readonly emitter = new EventEmitter();
+  private readonly worker: Worker;
+  private readonly started: Promise<void>;
+  private workerEnded: Promise<void>;
+  private terminal: Error | null = null;
+  private closing = false;
+  private closed: Promise<void> | null = null;
+  private rowsInBatch = 0;
+  /** Row count at which the byte trigger next measures the batch. */
+  private nextBytesCheck = 1;
+  private stalls = 0;
+  private draining = false;
+  private waits = 0;
+  private transaction_: Transaction | null = null;
+  private flushTimer: NodeJS.Timeout | null = null;
+  private readonly maintenanceTimer: NodeJS.Timeout;
+  private syncTimer: NodeJS.Timeout | null = null;
+
+  private constructor(settings: SenderSettings, options: SenderOptions) {
+    super();
+    this.settings = settings;
+    for (const [event, listener] of Object.entries(options.on ?? {})) {
+      if (listener !== undefined) this.emitter.on(event, listener as (...a: unknown[]) => void);
+    }
+    const onStoreError = (err: Error) => this.report(err);
+    this.store =
+      settings.sfDir === undefined
+        ? new MemoryFrameStore(settings.segmentSize, settings.maxTotalBytes, onStoreError)
+        : openSlotStore(settings, options.files, onStoreError);
+    try {
+      this.publisher = new Publisher(
+        this.store,
+        (segment) => this.announce(segment),
+        DEFAULT_FRAME_BUDGET,
+        settings.durability === 'append' ? () => this.store.sync() : null,
+      );
+      const init: WorkerInit = {
+        wire: { ...settings.wire, localMaxBatchSize: this.store.maxPayload },
+        control: this.store.control.buffer,
+        status: this.status.buffer,
+        segments: this.store.announceAll(),
+        symbols: [...this.store.recoveredSymbols],
+      };
+      const entry = workerEntry();
+      this.worker = new Worker(entry.url, { workerData: init, execArgv: entry.execArgv });
+    } catch (err) {
+      this.store.close();
+      throw err;
+    }
+    this.worker.unref();
+    let connected: () => void = () => {};
+    let failed: (err: Error) => void = () => {};
+    this.started = new Promise<void>((resolve, reject) => {
+      connected = resolve;
+      failed = reject;
+    });
+    this.started.catch(() => {}); // observed by fromConfig; also latched as `terminal`
+    if (settings.wire.initialConnect === 'async') connected();
+    this.worker.on('message', (m: FromWorker) => this.onWorkerMessage(m, connected, failed));
+    this.workerEnded = new Promise<void>((resolve) => {
+      this.worker.once('exit', () => resolve());
+    });
+    this.worker.on('error', (err) => {
+      const e = new WorkerError(`the I/O worker failed: ${reasonOf(err)}`, { cause: err });
+      this.latch(e);
+      failed(e);
+    });
+    this.worker.once('exit', (code) => {
+      if (!this.closing && this.terminal === null) {
+        const e = new WorkerError(`the I/O worker exited unexpectedly (code ${code})`);
+        this.latch(e);
+        failed(e);
+      }
+    });
+    this.maintenanceTimer = setInterval(() => this.maintain(), MAINTENANCE_INTERVAL_MS);
+    this.maintenanceTimer.unref();
+    if (settings.durability === 'periodic' && this.store.mode === 'sf') {
+      this.syncTimer = setInterval(() => this.syncQuietly(), settings.syncIntervalMs);
+      this.syncTimer.unref();
+    }
+  }
+
+  /**
+   * Creates a sender from a `ws::` / `wss::` connect string. Unless
+   * `initial_connect_retry=async`, resolves once the first connection is
+   * up (or rejects when it cannot be made); configuration errors reject
+   * before any I/O.
+   */
+  static async fromConfig(conf: string, options: SenderOptions = {}): Promise<Sender> {
+    const settings = resolveSettings(parseConnectString(conf));
+    const sender = new Sender(settings, options);
+    try {
+      await sender.started;
+    } catch (err) {
+      await sender.close().catch(() => {}); // the connect failure is what the caller needs
+      throw err;
+    }
+    return sender;
+  }
+
+  /** Creates a sender from the `QDB_CLIENT_CONF` environment variable. */
+  static fromEnv(options: SenderOptions = {}): Promise<Sender> {
+    const conf = process.env.QDB_CLIENT_CONF;
+    if (conf === undefined || conf.length === 0) {
+      throw new SenderStateError('QDB_CLIENT_CONF is not set');
+    }
+    return Sender.fromConfig(conf, options);
+  }
+
+  // ---- events ----
+
+  on<E extends keyof SenderEvents>(event: E, listener: (...args: SenderEvents[E]) => void): this {
+    this.emitter.on(event, listener as (...a: unknown[]) => void);
+    return this;
+  }
+
+  once<E extends keyof SenderEvents>(event: E, listener: (...args: SenderEvents[E]) => void): this {
+    this.emitter.once(event, listener as (...a: unknown[]) => void);
+    return this;
+  }
+
+  off<E extends keyof SenderEvents>(event: E, listener: (...args: SenderEvents[E]) => void): this {
+    this.emitter.off(event, listener as (...a: unknown[]) => void);
+    return this;
+  }
+
+  // ---- flushing and waiting ----
+
+  /**
+   * Encodes the buffered rows and appends them to the buffer (on disk in
+   * SF mode; msynced first with `sf_durability=flush`). Resolves with the
+   * FSN of the last frame published so far (-1 when none), to pass to
+   * {@link acknowledged}. Waits only when the buffer is full, up to
+   * `sf_append_deadline_millis`.
+   */
+  async flush(): Promise<number> {
+    this.checkOpen('flush()');
+    if (this.transaction_ !== null) {
+      throw new SenderStateError('flush() on the sender inside a transaction: use tx.flush()');
+    }
+    if (this.rowInProgress) {
+      throw new SenderStateError('flush() while a row is unfinished: end it with at() or atNow()');
+    }
+    this.publishNow();
+    await this.waitForRoom();
+    if (this.settings.durability === 'flush') this.store.sync();
+    return this.publisher.lastFsn;
+  }
+
+  /**
+   * Flushes, then waits until the server has acknowledged every frame
+   * published so far. Rejects with SenderTimeoutError after `timeoutMs`
+   * (nothing is lost: the frames stay buffered and keep being sent).
+   */
+  async drain(timeoutMs = 30_000): Promise<void> {
+    await this.flush();
+    await this.waitForAck(this.publisher.commitFsn, timeoutMs, 'drain()');
+  }
+
+  /** Resolves once the server has acknowledged every frame up to `fsn` (a value flush() returned). */
+  async acknowledged(fsn: number, timeoutMs = 30_000): Promise<void> {
+    if (!Number.isSafeInteger(fsn)) {
+      throw new SenderStateError(`acknowledged(${fsn}): pass an FSN that flush() returned`);
+    }
+    if (fsn > this.publisher.lastFsn) {
+      throw new SenderStateError(
+        `acknowledged(${fsn}): only FSNs up to ${this.publisher.lastFsn} were published`,
+      );
+    }
+    await this.waitForAck(fsn, timeoutMs, `acknowledged(${fsn})`);
+  }
+
+  /**
+   * Discards rows written but not yet flushed (and the symbols only they
+   * used). Frames already published are not affected.
+   */
+  reset(): this {
+    this.publisher.batch.clear();
+    this.forgetRow();
+    this.batchEmptied();
+    return this;
+  }
+
+  /**
+   * Runs `fn` with a transaction: every row written through `tx` reaches
+   * the server as one group that commits all or nothing. When `fn` throws,
+   * nothing of it is sent and the error is rethrown. While it runs, the
+   * sender's own row API refuses rows (write through `tx`).
+   */
+  async transaction<T>(fn: (tx: Transaction) => Promise<T> | T): Promise<T> {
+    this.checkOpen('transaction()');
+    if (this.transaction_ !== null) throw new TransactionError('transactions do not nest');
+    if (this.rowInProgress) {
+      throw new SenderStateError('transaction() while a row is unfinished: end it first');
+    }
+    this.publishNow();
+    this.publisher.beginTransaction(
+      Math.max(0, this.settings.maxTotalBytes - 2 * this.settings.segmentSize),
+    );
+    const tx = new Transaction(this);
+    this.transaction_ = tx;
+    let result: T;
+    try {
+      result = await fn(tx);
+      this.checkOpen('transaction commit');
+      this.publisher.publish();
+      this.publisher.commitTransaction();
+    } catch (err) {
+      this.publisher.abortTransaction();
+      throw err;
+    } finally {
+      tx.end();
+      this.transaction_ = null;
+      this.batchEmptied();
+    }
+    if (this.publisher.queuedFrames > 0) await this.waitForRoom();
+    if (this.settings.durability === 'flush') this.store.sync();
+    return result;
+  }
+
+  /** Counters and positions. */
+  stats(): SenderStats {
+    const control = this.store.control;
+    return {
+      ...this.status.snapshot(),
+      publishedFsn: control.publishedFsn,
+      ackedFsn: control.ackedFsn,
+      bufferedRows: this.rowsInBatch,
+      queuedFrames: this.publisher.queuedFrames,
+      backpressureStalls: this.stalls,
+      storeBytes: this.store.totalBytes,
+      connected: this.status.state === ConnectionState.CONNECTED,
+      mode: this.store.mode,
+    };
+  }
+
+  /**
+   * Flushes, waits up to `close_flush_timeout_millis` for acknowledgements
+   * (no wait when it is <= 0), stops the worker and releases the buffer (in
+   * SF mode the slot, with whatever is not acknowledged still in it).
+   * Rejects with DataLossError in memory mode when frames were never
+   * acknowledged, and with the terminal error if there was one. Idempotent.
+   */
+  close(): Promise<void> {
+    this.closed ??= this.shutdown();
+    return this.closed;
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
+  // ---- RowWriter / TransactionHost ----
+
+  protected beginRow(table: string): TableBuffer {
+    if (this.transaction_ !== null) {
+      throw new SenderStateError(
+        'rows on the sender inside a transaction: write them through the tx object',
+      );
+    }
+    return this.rowTable(table);
+  }
+
+  protected endRow(): void {
+    this.afterRow();
+  }
+
+  /** @internal */
+  beginTransactionRow(table: string): TableBuffer {
+    return this.rowTable(table);
+  }
+
+  /** @internal */
+  endTransactionRow(): void {
+    this.afterRow();
+  }
+
+  /** @internal */
+  flushTransaction(): void {
+    this.checkOpen('tx.flush()');
+    this.publishNow();
+  }
+
+  private rowTable(table: string): TableBuffer {
+    this.checkOpen('table()');
+    if (this.publisher.queuedByteCount > this.settings.maxQueuedBytes) {
+      throw new BackpressureError(
+        `the buffer is full and ${this.publisher.queuedByteCount} encoded bytes wait for room (over max_buf_size ${this.settings.maxQueuedBytes}): await flush() to wait for acknowledgements`,
+        this.status.state === ConnectionState.CONNECTED,
+        this.publisher.queuedFrames,
+      );
+    }
+    return this.publisher.batch.table(table);
+  }
+
+  private afterRow(): void {
+    const rows = ++this.rowsInBatch;
+    const s = this.settings;
+    if (rows === 1 && s.autoFlushIntervalMs > 0) this.armFlushTimer();
+    if (s.autoFlushRows > 0 && rows >= s.autoFlushRows) {
+      this.publishNow();
+    } else if (s.autoFlushBytes > 0 && rows >= this.nextBytesCheck) {
+      this.checkBytes(rows, s.autoFlushBytes);
+    }
+  }
+
+  /**
+   * The byte trigger. Measuring the batch walks every column, so it runs
+   * only as often as needed to stop within twice the threshold: the next
+   * check comes after half the rows that would fill the rest at the
+   * average row size so far (every row when rows are huge).
+   */
+  private checkBytes(rows: number, threshold: number): void {
+    const bytes = this.publisher.batch.maxEncodedBytes();
+    if (bytes >= threshold) {
+      this.publishNow();
+      return;
+    }
+    const perRow = Math.max(1, bytes / rows);
+    this.nextBytesCheck = rows + Math.max(1, Math.floor((threshold - bytes) / (2 * perRow)));
+  }
+
+  // ---- internals ----
+
+  /** Encodes and appends the buffered rows now (sync); frames that do not fit wait in the queue. */
+  private publishNow(): void {
+    this.batchEmptied();
+    this.flushTimer?.close();
+    this.publisher.publish();
+    if (this.publisher.queuedFrames > 0) this.startBackgroundDrain();
+  }
+
+  /** The row buffers were emptied (published, reset or discarded). */
+  private batchEmptied(): void {
+    this.rowsInBatch = 0;
+    this.nextBytesCheck = 1;
+  }
+
+  private armFlushTimer(): void {
+    if (this.flushTimer === null) {
+      this.flushTimer = setTimeout(() => this.onFlushTimer(), this.settings.autoFlushIntervalMs);
+      this.flushTimer.unref();
+    } else {
+      this.flushTimer.refresh();
+    }
+  }
+
+  private onFlushTimer(): void {
+    if (this.closing || this.terminal !== null || this.rowsInBatch === 0) return;
+    if (this.rowInProgress) {
+      this.flushTimer?.refresh(); // a row is half-written: try again later
+      return;
+    }
+    try {
+      this.publishNow();
+    } catch (err) {
+      this.report(err as Error);
+    }
+  }
+
+  /** Keeps moving queued frames into the buffer as ACKs free room, without a deadline. */
+  private startBackgroundDrain(): void {
+    if (this.draining) return;
+    this.draining = true;
+    this.stalls++;
+    this.emitter.emit('backpressure', {
+      queuedFrames: this.publisher.queuedFrames,
+      connected: this.status.state === ConnectionState.CONNECTED,
+    });
+    void (async () => {
+      try {
+        while (!this.closing && this.terminal === null) {
+          const epoch = this.status.ackEpoch;
+          this.store.maintain();
+          if (this.publisher.drainQueue()) return;
+          await this.status.waitForAckChange(epoch, ACK_POLL_MS);
+        }
+      } catch (err) {
+        this.report(err as Error);
+      } finally {
+        this.draining = false;
+      }
+    })();
+  }
+
+  /** Waits until no frame waits for room, up to `sf_append_deadline_millis`. */
+  private async waitForRoom(): Promise<void> {
+    if (this.publisher.queuedFrames === 0) return;
+    const deadline = Date.now() + this.settings.appendDeadlineMs;
+    await this.holding(async () => {
+      for (;;) {
+        this.throwIfTerminal();
+        const epoch = this.status.ackEpoch;
+        this.store.maintain();
+        if (this.publisher.drainQueue()) return;
+        const left = deadline - Date.now();
+        if (left <= 0) {
+          const connected = this.status.state === ConnectionState.CONNECTED;
+          throw new BackpressureError(
+            `the buffer stayed full for ${this.settings.appendDeadlineMs} ms (sf_append_deadline_millis) with ${this.publisher.queuedFrames} frame(s) waiting; the server ${connected ? 'is connected but acknowledges too slowly' : 'is not connected'}. Nothing was dropped: the frames stay queued`,
+            connected,
+            this.publisher.queuedFrames,
+          );
+        }
+        await this.status.waitForAckChange(epoch, Math.min(left, ACK_POLL_MS));
+      }
+    });
+  }
+
+  /** Waits until the acked FSN reaches `fsn`. */
+  private async waitForAck(fsn: number, timeoutMs: number, what: string): Promise<void> {
+    const control = this.store.control;
+    if (control.ackedFsn >= fsn) return;
+    const deadline = Date.now() + timeoutMs;
+    await this.holding(async () => {
+      for (;;) {
+        const epoch = this.status.ackEpoch;
+        if (control.ackedFsn >= fsn) return;
+        this.throwIfTerminal();
+        const left = deadline - Date.now();
+        if (left <= 0) {
+          throw new SenderTimeoutError(
+            `${what} timed out after ${timeoutMs} ms: acknowledged through FSN ${control.ackedFsn}, waiting for ${fsn}; nothing was lost, the frames stay buffered`,
+          );
+        }
+        await this.status.waitForAckChange(epoch, Math.min(left, ACK_POLL_MS));
+      }
+    });
+  }
+
+  /** Keeps the process alive (the worker ref'd) while `wait` runs: a pending promise alone does not. */
+  private async holding<T>(wait: () => Promise<T>): Promise<T> {
+    if (this.waits++ === 0) this.worker.ref();
+    try {
+      return await wait();
+    } finally {
+      if (--this.waits === 0) this.worker.unref();
+    }
+  }
+
+  private maintain(): void {
+    try {
+      this.store.maintain();
+    } catch (err) {
+      this.report(err as Error);
+    }
+  }
+
+  private syncQuietly(): void {
+    try {
+      this.store.sync();
+    } catch (err) {
+      this.report(err as Error);
+    }
+  }
+
+  private announce(segment: SegmentAnnouncement): void {
+    const message: ToWorker = { type: 'segment', segment };
+    this.worker.postMessage(message);
+  }
+
+  private onWorkerMessage(
+    m: FromWorker,
+    connected: () => void,
+    failed: (err: Error) => void,
+  ): void {
+    switch (m.type) {
+      case 'connected':
+        this.publisher.setFrameBudget(m.info.maxBatchSize);
+        this.emitter.emit(m.info.first ? 'connected' : 'reconnected', m.info);
+        if (m.info.first) connected();
+        return;
+      case 'disconnected':
+        this.emitter.emit('disconnected', { reason: m.reason, willRetry: m.willRetry });
+        return;
+      case 'incident':
+        this.report(fromWireError(m.error));
+        return;
+      case 'connect-failed': {
+        const err = fromWireError(m.error);
+        this.latch(err, false);
+        failed(err);
+        return;
+      }
+      case 'fatal': {
+        const err = fromWireError(m.error);
+        this.latch(err);
+        failed(err);
+        return;
+      }
+      case 'stopped':
+        return;
+    }
+  }
+
+  /** Latches a terminal error: every later call rethrows it. */
+  private latch(err: Error, emit = true): void {
+    if (this.terminal !== null) return;
+    this.terminal = err;
+    if (emit) this.report(err);
+  }
+
+  /** Sends an error to the `error` listeners, or to a process warning when there is none. */
+  private report(err: Error): void {
+    if (this.emitter.listenerCount('error') > 0) this.emitter.emit('error', err);
+    else process.emitWarning(err);
+  }
+
+  private throwIfTerminal(): void {
+    if (this.terminal !== null) throw this.terminal;
+  }
+
+  private checkOpen(what: string): void {
+    if (this.closing) throw new SenderClosedError(what);
+    this.throwIfTerminal();
+  }
+
+  private async shutdown(): Promise<void> {
+    const failures: unknown[] = [];
+    if (this.transaction_ !== null) this.publisher.abortTransaction();
+    this.closing = true;
+    if (this.terminal === null) {
+      try {
+        if (!this.rowInProgress) this.publisher.publish();
+        this.batchEmptied();
+        await this.waitForRoom();
+        const timeout = this.settings.closeFlushTimeoutMs;
+        if (timeout > 0) {
+          await this.waitForAck(this.publisher.commitFsn, timeout, 'close()').catch((err) => {
+            if (!(err instanceof SenderTimeoutError)) throw err;
+          });
+        }
+      } catch (err) {
+        failures.push(err);
+      }
+    }
+    await this.stopWorker();
+    clearInterval(this.maintenanceTimer);
+    if (this.syncTimer !== null) clearInterval(this.syncTimer);
+    this.flushTimer?.close();
+    const acked = this.store.control.ackedFsn;
+    const unacked = this.publisher.commitFsn - acked;
+    try {
+      this.store.maintain();
+      if (this.store.mode === 'sf' && this.settings.durability !== 'memory') this.store.sync();
+      this.store.close();
+    } catch (err) {
+      failures.push(err);
+    }
+    if (this.terminal !== null) throw this.terminal;
+    if (this.store.mode === 'memory' && unacked > 0) {
+      throw new DataLossError(
+        `closed with ${unacked} frame(s) the server never acknowledged (acked through FSN ${acked} of ${this.publisher.commitFsn}); in memory mode they are lost. Raise close_flush_timeout_millis, or use sf_dir to keep them on disk`,
+        unacked,
+        failures.length > 0 ? { cause: failures[0] } : undefined,
+      );
+    }
+    if (failures.length > 0) throw failures[0];
+  }
+
+  private async stopWorker(): Promise<void> {
+    const stop: ToWorker = { type: 'stop' };
+    this.worker.ref();
+    this.worker.postMessage(stop);
+    let timer: NodeJS.Timeout | undefined;
+    const ended = await Promise.race([
+      this.workerEnded.then(() => true),
+      new Promise<boolean>((resolve) => {
+        timer = setTimeout(() => resolve(false), WORKER_EXIT_TIMEOUT_MS);
+      }),
+    ]);
+    clearTimeout(timer);
+    if (!ended) await this.worker.terminate();
+  }
+}
+
+function openSlotStore(
+  settings: SenderSettings,
+  files: FilesFacade | undefined,
+  onError: (err: Error) => void,
+): FrameStore {
+  try {
+    return new SlotFrameStore({
+      sfDir: settings.sfDir!,
+      senderId: settings.senderId,
+      segmentSize: settings.segmentSize,
+      maxTotalBytes: settings.maxTotalBytes,
+      onError,
+      files,
+    });
+  } catch (err) {
+    if (err instanceof SenderError) throw err;
+    const code = (err as { code?: unknown }).code;
+    if (code === 'ERR_QWP_FILES_ADDON_LOAD' || (err as Error).name === 'AddonLoadError') {
+      throw new StoreAndForwardUnavailableError(
+        `sf_dir is set but store-and-forward cannot run here: ${reasonOf(err)}`,
+        { cause: err },
+      );
+    }
+    throw err;
+  }
+}
