@@ -270,8 +270,16 @@ export class Sender extends RowWriter implements TransactionHost {
    * (nothing is lost: the frames stay buffered and keep being sent).
    */
   async drain(timeoutMs = 30_000): Promise<void> {
-    await this.flush();
-    await this.waitForAck(this.publisher.commitFsn, timeoutMs, 'drain()');
+    const deadline = Date.now() + timeoutMs;
+    this.checkOpen('drain()');
+    if (this.rowInProgress) {
+      throw new SenderStateError('drain() while a row is unfinished: end it with at() or atNow()');
+    }
+    if (this.transaction_ === null) this.publishNow();
+    // The whole wait, room for the last frames included, counts against timeoutMs.
+    await this.waitForRoom(deadline, 'drain()');
+    if (this.settings.durability === 'flush') this.store.sync();
+    await this.waitForAck(this.publisher.commitFsn, deadline - Date.now(), 'drain()');
   }
 
   /** Resolves once the server has acknowledged every frame up to `fsn` (a value flush() returned). */
@@ -500,21 +508,28 @@ export class Sender extends RowWriter implements TransactionHost {
     })();
   }
 
-  /** Waits until no frame waits for room, up to `sf_append_deadline_millis`. */
-  private async waitForRoom(): Promise<void> {
+  /**
+   * Waits until no frame waits for room: up to `sf_append_deadline_millis`,
+   * or until `deadline` for a wait with its own timeout (drain).
+   */
+  private async waitForRoom(deadline?: number, what?: string): Promise<void> {
     if (this.publisher.queuedFrames === 0) return;
-    const deadline = Date.now() + this.settings.appendDeadlineMs;
+    const limit = deadline ?? Date.now() + this.settings.appendDeadlineMs;
     await this.holding(async () => {
       for (;;) {
         this.throwIfTerminal();
         const epoch = this.status.ackEpoch;
         this.store.maintain();
         if (this.publisher.drainQueue()) return;
-        const left = deadline - Date.now();
+        const left = limit - Date.now();
         if (left <= 0) {
           const connected = this.status.state === ConnectionState.CONNECTED;
+          const waited =
+            deadline === undefined
+              ? `${this.settings.appendDeadlineMs} ms (sf_append_deadline_millis)`
+              : `the time given to ${what}`;
           throw new BackpressureError(
-            `the buffer stayed full for ${this.settings.appendDeadlineMs} ms (sf_append_deadline_millis) with ${this.publisher.queuedFrames} frame(s) waiting; the server ${connected ? 'is connected but acknowledges too slowly' : 'is not connected'}. Nothing was dropped: the frames stay queued`,
+            `the buffer stayed full for ${waited} with ${this.publisher.queuedFrames} frame(s) waiting; the server ${connected ? 'is connected but acknowledges too slowly' : 'is not connected'}. Nothing was dropped: the frames stay queued`,
             connected,
             this.publisher.queuedFrames,
           );
@@ -636,19 +651,22 @@ export class Sender extends RowWriter implements TransactionHost {
     const failures: unknown[] = [];
     if (this.transaction_ !== null) this.publisher.abortTransaction();
     this.closing = true;
+    const timeout = Math.max(0, this.settings.closeFlushTimeoutMs);
+    const deadline = Date.now() + timeout;
     if (this.terminal === null) {
       try {
+        // An unfinished row is dropped: it has no timestamp and no end.
         if (!this.rowInProgress) this.publisher.publish();
         this.batchEmptied();
-        await this.waitForRoom();
-        const timeout = this.settings.closeFlushTimeoutMs;
+        await this.waitForRoom(deadline, 'close()');
         if (timeout > 0) {
-          await this.waitForAck(this.publisher.commitFsn, timeout, 'close()').catch((err) => {
-            if (!(err instanceof SenderTimeoutError)) throw err;
-          });
+          await this.waitForAck(this.publisher.commitFsn, deadline - Date.now(), 'close()');
         }
       } catch (err) {
-        failures.push(err);
+        // Running out of time is reported below as what it costs; anything else as itself.
+        if (!(err instanceof SenderTimeoutError || err instanceof BackpressureError)) {
+          failures.push(err);
+        }
       }
     }
     await this.stopWorker();
@@ -657,6 +675,7 @@ export class Sender extends RowWriter implements TransactionHost {
     this.flushTimer?.close();
     const acked = this.store.control.ackedFsn;
     const unacked = this.publisher.commitFsn - acked;
+    const queued = this.publisher.queuedFrames;
     try {
       this.store.maintain();
       if (this.store.mode === 'sf' && this.settings.durability !== 'memory') this.store.sync();
@@ -665,10 +684,18 @@ export class Sender extends RowWriter implements TransactionHost {
       failures.push(err);
     }
     if (this.terminal !== null) throw this.terminal;
-    if (this.store.mode === 'memory' && unacked > 0) {
+    const lost = queued + (this.store.mode === 'memory' ? Math.max(0, unacked) : 0);
+    if (lost > 0) {
+      const parts: string[] = [];
+      if (queued > 0) parts.push(`${queued} frame(s) never found room in the buffer`);
+      if (this.store.mode === 'memory' && unacked > 0) {
+        parts.push(
+          `${unacked} frame(s) were never acknowledged (acked through FSN ${acked} of ${this.publisher.commitFsn}) and memory mode keeps nothing`,
+        );
+      }
       throw new DataLossError(
-        `closed with ${unacked} frame(s) the server never acknowledged (acked through FSN ${acked} of ${this.publisher.commitFsn}); in memory mode they are lost. Raise close_flush_timeout_millis, or use sf_dir to keep them on disk`,
-        unacked,
+        `closed with data lost: ${parts.join('; ')}. Raise close_flush_timeout_millis${this.store.mode === 'memory' ? ', or use sf_dir to keep unacknowledged frames on disk' : ' or sf_max_total_bytes'}`,
+        lost,
         failures.length > 0 ? { cause: failures[0] } : undefined,
       );
     }
