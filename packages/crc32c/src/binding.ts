@@ -5,9 +5,9 @@ import { Crc32cLoadError, Crc32cRangeError, Crc32cTypeError } from './errors.js'
 /** Bytes a range checksum can read: any buffer or view over one. */
 export type ByteSource = ArrayBuffer | SharedArrayBuffer | ArrayBufferView;
 
-/** One CRC32C kernel as the addon exposes it. */
+/** One CRC32C kernel: the addon's, or the JavaScript one. */
 export interface Crc32cImplementation {
-  /** 'portable', 'sse4.2', 'avx2+vpclmulqdq', 'sse4.2+vpclmulqdq' or 'armv8-crc'. */
+  /** 'js', 'portable', 'sse4.2', 'avx2+vpclmulqdq', 'sse4.2+vpclmulqdq' or 'armv8-crc'. */
   readonly name: string;
   /** CRC32C of `data`, continuing from `initial` (a previous result, default 0). */
   crc32c(data: Uint8Array, initial?: number): number;

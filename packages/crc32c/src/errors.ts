@@ -1,7 +1,8 @@
 /**
  * Errors @qwp/crc32c throws. The native binding raises these (it receives the
- * classes at load), so every bad argument surfaces as one of them with a
- * stable `code` and a message naming the argument at fault.
+ * classes at load) and so does the JavaScript kernel, so every bad argument
+ * surfaces as one of them with a stable `code` and a message naming the
+ * argument at fault.
  */
 
 /** Codes carried by this package's errors. */
@@ -31,7 +32,11 @@ export class Crc32cRangeError extends RangeError {
   }
 }
 
-/** The native addon could not be found or loaded for this platform. */
+/**
+ * The native addon could not be found or loaded for this platform. Never
+ * thrown by an import: nativeLoadError() returns it, and the 'js' kernel
+ * computes every CRC instead.
+ */
 export class Crc32cLoadError extends Error {
   readonly code = Crc32cErrorCode.load;
 

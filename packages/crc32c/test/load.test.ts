@@ -38,7 +38,9 @@ function inWorker(): Promise<{ names: string[]; checks: number[]; big: number[];
 
 describe('loading', () => {
   it('loads and computes inside worker_threads, several at once and again after exit', async () => {
-    const expectedBig = implementations()[0]!.crc32cRange(
+    // The workers load the addon only: every kernel but 'js'.
+    const native = implementations().filter((k) => k.name !== 'js');
+    const expectedBig = native[0]!.crc32cRange(
       Uint8Array.from({ length: 100000 }, (_, i) => (i * 7) & 0xff),
       1,
       99999,
@@ -46,9 +48,9 @@ describe('loading', () => {
     for (let round = 0; round < 2; round++) {
       const reports = await Promise.all([inWorker(), inWorker()]);
       for (const r of reports) {
-        expect(r.names).toEqual(implementations().map((i) => i.name));
-        expect(r.checks).toEqual(implementations().map(() => 0xe3069283));
-        expect(r.big).toEqual(implementations().map(() => expectedBig));
+        expect(r.names).toEqual(native.map((i) => i.name));
+        expect(r.checks).toEqual(native.map(() => 0xe3069283));
+        expect(r.big).toEqual(native.map(() => expectedBig));
         expect(r.thrown).toBe('ERR_CRC32C_OUT_OF_RANGE');
       }
     }
@@ -56,16 +58,20 @@ describe('loading', () => {
     expect(implementations().at(-1)!.crc32c(Buffer.from('123456789'))).toBe(0xe3069283);
   });
 
-  describe('QWP_CRC32C_PORTABLE', () => {
+  describe('QWP_CRC32C_PORTABLE and QWP_CRC32C_JS', () => {
     afterEach(() => {
       vi.unstubAllEnvs();
       vi.resetModules();
     });
 
-    // A fresh copy of the module reads the variable again; the addon stays loaded.
+    // A fresh copy of the module reads the variables again; the addon stays loaded.
     // Returns the name it reports and the kernel whose functions it exports.
-    async function loadedDefault(value: string | undefined): Promise<[string, string]> {
+    async function loadedDefault(
+      value: string | undefined,
+      js: string | undefined = undefined,
+    ): Promise<[string, string]> {
       vi.stubEnv('QWP_CRC32C_PORTABLE', value);
+      vi.stubEnv('QWP_CRC32C_JS', js);
       vi.resetModules();
       const fresh = await import('../src/index.js');
       const used = fresh
@@ -80,12 +86,28 @@ describe('loading', () => {
       expect(await loadedDefault(undefined)).toEqual([fastest, fastest]);
       expect(await loadedDefault('0')).toEqual([fastest, fastest]);
     });
+
+    it("QWP_CRC32C_JS=1 makes 'js' the default, over QWP_CRC32C_PORTABLE too; the addon still loads", async () => {
+      const fastest = implementations().at(-1)!.name;
+      expect(await loadedDefault(undefined, '1')).toEqual(['js', 'js']);
+      expect(await loadedDefault('1', '1')).toEqual(['js', 'js']);
+      expect(await loadedDefault(undefined, '0')).toEqual([fastest, fastest]);
+      vi.stubEnv('QWP_CRC32C_JS', '1');
+      vi.resetModules();
+      const fresh = await import('../src/index.js');
+      expect(fresh.nativeLoadError()).toBeUndefined();
+      expect(fresh.implementations().map((k) => k.name)).toEqual(
+        implementations().map((k) => k.name),
+      );
+      expect(fresh.crc32c(Buffer.from('123456789'))).toBe(0xe3069283);
+    });
   });
 
   it('implementation() names the kernel in use here', () => {
     const names = implementations().map((i) => i.name);
     expect(names).toContain(implementation());
-    if (process.env.QWP_CRC32C_PORTABLE === '1') expect(implementation()).toBe('portable');
+    if (process.env.QWP_CRC32C_JS === '1') expect(implementation()).toBe('js');
+    else if (process.env.QWP_CRC32C_PORTABLE === '1') expect(implementation()).toBe('portable');
     else expect(implementation()).toBe(names.at(-1));
   });
 });

@@ -27,7 +27,7 @@ function run(cmd: string, args: string[], cwd: string, timeout: number): string 
     encoding: 'utf8',
     timeout,
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, QWP_CRC32C_PORTABLE: undefined },
+    env: { ...process.env, QWP_CRC32C_PORTABLE: undefined, QWP_CRC32C_JS: undefined },
   });
 }
 
@@ -118,17 +118,18 @@ describe('packed tarball', () => {
       [
         '--input-type=module',
         '-e',
-        "import { crc32c, crc32cRange, implementation, selfCheck } from '@qwp/crc32c';" +
+        "import { crc32c, crc32cRange, implementation, nativeLoadError, selfCheck } from '@qwp/crc32c';" +
           "const b = Buffer.from('123456789');" +
           'console.log(JSON.stringify({ crc: crc32c(b), range: crc32cRange(b.buffer, b.byteOffset, 9),' +
-          ' impl: implementation(), ok: selfCheck().ok }));',
+          ' impl: implementation(), ok: selfCheck().ok, loadError: nativeLoadError()?.message ?? null }));',
       ],
       app,
       20_000,
     );
     const r = JSON.parse(esm.trim().split('\n').at(-1)!);
-    expect(r).toMatchObject({ crc: 0xe3069283, range: 0xe3069283, ok: true });
-    expect(typeof r.impl).toBe('string');
+    // The prebuild loaded: no fallback to the 'js' kernel.
+    expect(r).toMatchObject({ crc: 0xe3069283, range: 0xe3069283, ok: true, loadError: null });
+    expect(r.impl).not.toBe('js');
 
     // The package is ESM only: require() works where Node can load ESM
     // synchronously (20.19+), and fails with ERR_REQUIRE_ESM before that.

@@ -43,11 +43,11 @@ describe('check values', () => {
 });
 
 describe('implementation selection', () => {
-  it('lists portable first and uses the last (fastest) kernel by default', () => {
+  it("lists 'js' first, then the addon's portable kernel, and uses the last (fastest) by default", () => {
     const all = implementations();
-    expect(all[0]!.name).toBe('portable');
-    expect(portable.name).toBe('portable');
-    if (process.env.QWP_CRC32C_PORTABLE !== '1') {
+    expect(all.map((k) => k.name).slice(0, 2)).toEqual(['js', 'portable']);
+    expect(portable).toBe(all[1]);
+    if (process.env.QWP_CRC32C_PORTABLE !== '1' && process.env.QWP_CRC32C_JS !== '1') {
       expect(implementation()).toBe(all[all.length - 1]!.name);
     }
   });

@@ -136,7 +136,7 @@ async function run(options: SuiteOptions): Promise<SuiteResult> {
   const roundMs = options.quick ? 8 : 40;
   const notes: string[] = [
     'Machine: 2 cores shared by the benchmark and everything else (no server in this suite).',
-    `Ours: @qwp/crc32c default kernel '${implementation()}'; other kernels listed for reference (all called through one shared closure, so their small-size figures carry some extra call overhead).`,
+    `Ours: @qwp/crc32c default kernel '${implementation()}'; other kernels listed for reference (all called through one shared closure, so their small-size figures carry some extra call overhead). 'js' is the pure-JavaScript kernel every call runs where the addon cannot load.`,
     `Each figure: median of ${rounds} rounds of ~${roundMs} ms, contenders interleaved per round; ns/op is process CPU time (user+sys) per call including the JS->native call, so time descheduled by other load is excluded; GB/s = 10^9 bytes/s.`,
     'Every peer is checked to give our CRC on several lengths before it is timed.',
   ];
