@@ -13,7 +13,9 @@ function toFileStat(st: fs.Stats): FileStat {
 }
 
 /**
- * The real file system: synchronous node:fs calls plus the addon. It keeps
+ * The real file system: synchronous node:fs calls plus the addon (mmap,
+ * munmap, msync, madvise, fallocate, tryLock, unlock, fsyncDir, pageSize;
+ * where it cannot load, those throw AddonLoadError and the rest work). It keeps
  * the path each fd was opened with, and the path each mapping was made from,
  * so an error from an fd-based call or a call on a mapping (an EIO from
  * msync) names the file.

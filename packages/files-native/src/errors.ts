@@ -53,7 +53,11 @@ export class InvalidStateError extends Error {
   readonly code = 'ERR_INVALID_STATE';
 }
 
-/** No compiled addon for this platform could be found or loaded; `cause` says why. */
+/**
+ * No compiled addon for this platform could be found or loaded; `cause` says
+ * why. Thrown by the first call that needs the addon (and every later one),
+ * never by the import; `loadNative()` throws it on demand.
+ */
 export class AddonLoadError extends Error {
   readonly code = 'ERR_QWP_FILES_LOAD';
 }

@@ -41,31 +41,82 @@ export interface MappingStats {
 }
 
 const require = createRequire(import.meta.url);
-const nodeGypBuild = require('node-gyp-build') as { path(dir: string): string };
 // src/ (tests) and dist/ (published) both sit one level below the package root.
 const packageRoot = fileURLToPath(new URL('..', import.meta.url));
 
-function loadAddon(): { path: string; binding: Binding } {
-  try {
-    const path = nodeGypBuild.path(packageRoot);
-    // node-gyp-build(dir) is require(path(dir)): load the file found here
-    // rather than search prebuilds/ and build/ a second time.
-    return { path, binding: require(path) as Binding };
-  } catch (err) {
-    throw new AddonLoadError(
-      `@qwp/files-native: no loadable native build for ${process.platform}-${process.arch} under ${packageRoot}; ` +
-        'install a C toolchain and run `npx node-gyp rebuild` in the package',
-      { cause: err },
-    );
+// The addon loads at the first call that needs it, not at import, so code
+// that never maps a file (the sender's memory mode) runs where it cannot load.
+/** The loaded addon; null until a call needs it, and for good once loading failed. */
+let binding: Binding | null = null;
+let loadedPath = '';
+let PAGE_SIZE = 0;
+/** Why loading failed, once it has. */
+let loadFailure: AddonLoadError | undefined;
+const REASON =
+  `no loadable native build for ${process.platform}-${process.arch} under ${packageRoot}; ` +
+  'install a C toolchain and run `npx node-gyp rebuild` in the package';
+
+/**
+ * Loads the addon on first use and returns it. Throws an AddonLoadError
+ * when it cannot load, then and at every later call (it is tried once);
+ * `what` names the call that needed it.
+ */
+function load(what?: string): Binding {
+  if (binding !== null) return binding;
+  if (loadFailure === undefined) {
+    try {
+      const nodeGypBuild = require('node-gyp-build') as { path(dir: string): string };
+      const path = nodeGypBuild.path(packageRoot);
+      // node-gyp-build(dir) is require(path(dir)): load the file found here
+      // rather than search prebuilds/ and build/ a second time.
+      const loaded = require(path) as Binding;
+      PAGE_SIZE = loaded.pageSize();
+      loadedPath = path;
+      binding = loaded;
+      return loaded;
+    } catch (err) {
+      loadFailure = new AddonLoadError(`@qwp/files-native: ${REASON}`, { cause: err });
+    }
   }
+  // A fresh error per call, so its stack shows the caller.
+  const message =
+    what === undefined
+      ? loadFailure.message
+      : `@qwp/files-native: ${what} needs the native addon, but there is ${REASON}`;
+  throw new AddonLoadError(message, { cause: loadFailure.cause });
 }
 
-const addon = loadAddon();
-/** Absolute path of the compiled addon that was loaded (a prebuild or build/Release). */
-export const addonPath: string = addon.path;
-const binding = addon.binding;
+/**
+ * Loads the addon now if it is not loaded yet; throws AddonLoadError (code
+ * ERR_QWP_FILES_LOAD, naming the platform and the package directory, the
+ * loader's error as `cause`) when it cannot load. Call it before relying on
+ * mmap, fallocate, tryLock, fsyncDir, … to fail early with a clear reason.
+ */
+export function loadNative(): void {
+  if (binding === null) load();
+}
 
-const PAGE_SIZE = binding.pageSize();
+/**
+ * Why the addon cannot load (the AddonLoadError `loadNative` would throw),
+ * or undefined when it loads. Tries to load it if no call has yet.
+ */
+export function nativeLoadError(): AddonLoadError | undefined {
+  if (binding === null && loadFailure === undefined) {
+    try {
+      load();
+    } catch {
+      // Kept in loadFailure, returned below.
+    }
+  }
+  return loadFailure;
+}
+
+/** Absolute path of the compiled addon (a prebuild or build/Release); loads it, or throws AddonLoadError. */
+export function addonPath(): string {
+  if (binding === null) load('addonPath');
+  return loadedPath;
+}
+
 const ADVICE: Record<Advice, number> = {
   normal: 0,
   random: 1,
@@ -76,6 +127,7 @@ const ADVICE: Record<Advice, number> = {
 
 /** Size of a virtual-memory page in bytes; mmap offsets must be multiples of it. */
 export function pageSize(): number {
+  if (PAGE_SIZE === 0) load('pageSize');
   return PAGE_SIZE;
 }
 
@@ -103,8 +155,9 @@ export function mmap(fd: number, offset: number, length: number, mode: MapMode):
       `The value of "length" is out of range. It must be <= ${bufferConstants.MAX_LENGTH}. Received ${length}`,
     );
   }
+  const addon = binding ?? load('mmap');
   try {
-    return binding.mmap(fd, offset, length, mode === 'rw');
+    return addon.mmap(fd, offset, length, mode === 'rw');
   } catch (err) {
     throw fromAddon(err);
   }
@@ -116,8 +169,9 @@ export function mmap(fd: number, offset: number, length: number, mode: MapMode):
  * @param buf an ArrayBuffer returned by `mmap`
  */
 export function munmap(buf: ArrayBuffer): void {
+  const addon = binding ?? load('munmap');
   try {
-    binding.munmap(buf);
+    addon.munmap(buf);
   } catch (err) {
     throw fromAddon(err);
   }
@@ -128,8 +182,9 @@ export function munmap(buf: ArrayBuffer): void {
  * @param sync true: MS_SYNC (wait for the write-back); false: MS_ASYNC
  */
 export function msync(buf: ArrayBuffer, offset: number, length: number, sync: boolean): void {
+  const addon = binding ?? load('msync');
   try {
-    binding.msync(buf, offset, length, sync);
+    addon.msync(buf, offset, length, sync);
   } catch (err) {
     throw fromAddon(err);
   }
@@ -144,8 +199,9 @@ export function madvise(buf: ArrayBuffer, offset: number, length: number, advice
       `The argument 'advice' must be one of ${Object.keys(ADVICE).join(', ')}. Received ${describeReceived(advice)}`,
     );
   }
+  const addon = binding ?? load('madvise');
   try {
-    binding.madvise(buf, offset, length, value);
+    addon.madvise(buf, offset, length, value);
   } catch (err) {
     throw fromAddon(err);
   }
@@ -156,8 +212,9 @@ export function madvise(buf: ArrayBuffer, offset: number, length: number, advice
  * file if needed, so a full disk fails here (ENOSPC) and not later as SIGBUS.
  */
 export function fallocate(fd: number, offset: number, length: number): void {
+  const addon = binding ?? load('fallocate');
   try {
-    binding.fallocate(fd, offset, length);
+    addon.fallocate(fd, offset, length);
   } catch (err) {
     throw fromAddon(err);
   }
@@ -165,8 +222,9 @@ export function fallocate(fd: number, offset: number, length: number): void {
 
 /** flock(2) LOCK_EX | LOCK_NB: true when taken, false when another holder has it. */
 export function tryLock(fd: number): boolean {
+  const addon = binding ?? load('tryLock');
   try {
-    return binding.tryLock(fd);
+    return addon.tryLock(fd);
   } catch (err) {
     throw fromAddon(err);
   }
@@ -174,8 +232,9 @@ export function tryLock(fd: number): boolean {
 
 /** flock(2) LOCK_UN. */
 export function unlock(fd: number): void {
+  const addon = binding ?? load('unlock');
   try {
-    binding.unlock(fd);
+    addon.unlock(fd);
   } catch (err) {
     throw fromAddon(err);
   }
@@ -183,8 +242,9 @@ export function unlock(fd: number): void {
 
 /** fsync(2) of a directory, so a create, rename or unlink inside it is durable. */
 export function fsyncDir(path: string): void {
+  const addon = binding ?? load('fsyncDir');
   try {
-    binding.fsyncDir(path);
+    addon.fsyncDir(path);
   } catch (err) {
     throw fromAddon(err);
   }
@@ -192,5 +252,5 @@ export function fsyncDir(path: string): void {
 
 /** Counters of mappings made and released in this process (for tests and leak checks). */
 export function mappingStats(): MappingStats {
-  return binding.stats();
+  return (binding ?? load('mappingStats')).stats();
 }

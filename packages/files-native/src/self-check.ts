@@ -16,8 +16,9 @@ function pattern(i: number): number {
 /**
  * Proves the addon works on this machine: maps a fresh temp file read-write,
  * writes a pattern, unmaps (checking the buffer is then empty), maps it again
- * read-only and reads the pattern back. Never throws; a failure is reported
- * in `details` with the error's code and message.
+ * read-only and reads the pattern back. Never throws; a failure (an addon
+ * that cannot load included) is reported in `details` with the error's code
+ * and message.
  */
 export function selfCheck(): SelfCheckResult {
   const dir = mkdtempSync(join(tmpdir(), 'qwp-files-self-check-'));
@@ -44,7 +45,7 @@ export function selfCheck(): SelfCheckResult {
     munmap(reread.buffer as ArrayBuffer);
     return {
       ok: true,
-      details: `mapped, wrote, unmapped and re-read ${length} bytes (page size ${page}) with ${addonPath}`,
+      details: `mapped, wrote, unmapped and re-read ${length} bytes (page size ${page}) with ${addonPath()}`,
     };
   } catch (err) {
     const e = err as Error & { code?: string };

@@ -14,11 +14,11 @@ describe('the loaded addon', () => {
         .filter((f) => f.endsWith('.c') || f.endsWith('.h'))
         .map((f) => join('src', f)),
     ];
-    const built = statSync(addonPath).mtimeMs;
+    const built = statSync(addonPath()).mtimeMs;
     const newer = sources.filter((f) => statSync(join(packageRoot, f)).mtimeMs > built);
     expect(
       newer,
-      `${addonPath} is older than these; run \`pnpm run build\` in the package`,
+      `${addonPath()} is older than these; run \`pnpm run build\` in the package`,
     ).toEqual([]);
   });
 });

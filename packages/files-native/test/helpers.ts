@@ -36,7 +36,7 @@ export function compiledCopy(root: string): void {
 /** Copies the loaded addon into `root`/build/Release, where a local build puts it. */
 export function addLocalBuild(root: string): void {
   mkdirSync(join(root, 'build', 'Release'), { recursive: true });
-  copyFileSync(addonPath, join(root, 'build', 'Release', 'files_native.node'));
+  copyFileSync(addonPath(), join(root, 'build', 'Release', 'files_native.node'));
 }
 
 /**

@@ -64,7 +64,7 @@ describe('the packed tarball', () => {
         view.set([1, 2, 3]);
         munmap(view.buffer);
         closeSync(fd);
-        console.log(JSON.stringify({ addonPath, selfCheck: selfCheck().ok, after: view.length }));
+        console.log(JSON.stringify({ addonPath: addonPath(), selfCheck: selfCheck().ok, after: view.length }));
       `;
       const out = JSON.parse(run(process.execPath, ['--input-type=module', '-e', script], app));
       expect(out.selfCheck).toBe(true);
