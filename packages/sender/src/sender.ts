@@ -1,13 +1,13 @@
 import { EventEmitter } from 'node:events';
 import { Worker } from 'node:worker_threads';
-import type { FilesFacade } from '@qwp/files-native';
+import { nativeLoadError as nativeCrc32cLoadError } from '@qwp/crc32c';
+import { type FilesFacade, nativeLoadError as nativeFilesError } from '@qwp/files-native';
 import { parseConnectString, type TableBuffer } from '@qwp/qwp-wire';
 import {
   BackpressureError,
   DataLossError,
   reasonOf,
   SenderClosedError,
-  SenderError,
   SenderStateError,
   SenderTimeoutError,
   StoreAndForwardUnavailableError,
@@ -723,24 +723,27 @@ function openSlotStore(
   files: FilesFacade | undefined,
   onError: (err: Error) => void,
 ): FrameStore {
-  try {
-    return new SlotFrameStore({
-      sfDir: settings.sfDir!,
-      senderId: settings.senderId,
-      segmentSize: settings.segmentSize,
-      maxTotalBytes: settings.maxTotalBytes,
-      onError,
-      files,
-    });
-  } catch (err) {
-    if (err instanceof SenderError) throw err;
-    const code = (err as { code?: unknown }).code;
-    if (code === 'ERR_QWP_FILES_ADDON_LOAD' || (err as Error).name === 'AddonLoadError') {
-      throw new StoreAndForwardUnavailableError(
-        `sf_dir is set but store-and-forward cannot run here: ${reasonOf(err)}`,
-        { cause: err },
-      );
-    }
-    throw err;
-  }
+  if (files === undefined) requireNativeAddons(settings.sfDir!);
+  return new SlotFrameStore({
+    sfDir: settings.sfDir!,
+    senderId: settings.senderId,
+    segmentSize: settings.segmentSize,
+    maxTotalBytes: settings.maxTotalBytes,
+    onError,
+    files,
+  });
+}
+
+/**
+ * SF mode maps files and checks every frame on disk: it needs both addons,
+ * and says so at construction rather than fall back to less durability.
+ */
+function requireNativeAddons(sfDir: string): void {
+  const missing: Error[] = [];
+  for (const err of [nativeFilesError(), nativeCrc32cLoadError()]) if (err) missing.push(err);
+  if (missing.length === 0) return;
+  throw new StoreAndForwardUnavailableError(
+    `sf_dir=${sfDir} needs the native addons, which cannot load on ${process.platform}-${process.arch}: ${missing.map((e) => e.message).join('; ')}. Install a prebuild for this platform or a C toolchain, or leave sf_dir unset for memory mode`,
+    { cause: missing[0] },
+  );
 }

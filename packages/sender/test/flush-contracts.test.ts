@@ -28,7 +28,7 @@ describe('flush, drain, acknowledged, close', () => {
   });
 
   it('drain() resolves once everything published is acknowledged', async () => {
-    const s = await server({ faults: { delayAcks: 100 } });
+    const s = await server({ faults: { ackDelayMs: 100 } });
     const snd = await sender(confFor(s, 'auto_flush=off;'));
     writeTrades(snd, 0, 100);
     await snd.drain(5000);
