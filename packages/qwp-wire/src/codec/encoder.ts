@@ -1,4 +1,4 @@
-import { QwpBatchSizeError } from '../errors.js';
+import { QwpBatchSizeError, QwpError } from '../errors.js';
 import { ByteWriter } from './byte-writer.js';
 import type { ColumnBuffer } from './column-buffer.js';
 import {
@@ -83,6 +83,7 @@ export class QwpEncoder {
    * rows (only delta-only frames, which commit nothing, may precede it).
    */
   encodeEach(tables: Iterable<TableBuffer>, sink: FrameSink, deferCommit = false): void {
+    this.checkWatermark();
     const list: TableBuffer[] = [];
     for (const t of tables) if (t.rowCount > 0) list.push(t);
     if (this.tryWhole(list, sink, deferCommit)) return;
@@ -111,9 +112,20 @@ export class QwpEncoder {
 
   /** An empty message with FLAG_DEFER_COMMIT clear: commits deferred rows. */
   encodeCommit(): Uint8Array {
+    this.checkWatermark();
     this.beginMessage();
     this.writeDelta(this.sentSymbols, this.sentSymbols);
     return this.finishMessage(0).slice();
+  }
+
+  /** A dictionary truncated below the watermark would make a delta of negative length. */
+  private checkWatermark(): void {
+    if (this.sentSymbols > this.dict.size) {
+      throw new QwpError(
+        'ERR_QWP_SYMBOL_DICTIONARY',
+        `the symbol dictionary holds ${this.dict.size} symbols, fewer than the ${this.sentSymbols} already sent on this connection (truncated below sentSymbols without resetConnection())`,
+      );
+    }
   }
 
   // ---- message framing ----
@@ -298,7 +310,8 @@ export function writeTableBlock(
     w.lengthPrefixed(c.nameUtf8);
     w.u8(c.type);
   }
-  const whole = to === t.rowCount;
+  // A half-written row's values sit past the last completed row's: never sent.
+  const whole = to === t.rowCount && !t.hasOpenRow;
   for (let i = 0; i < cols.length; i++) writeColumn(w, cols[i]!, from, to, whole, gorilla);
 }
 

@@ -3,11 +3,12 @@ import { encodeUtf8, isWellFormed } from './validation.js';
 
 /**
  * The sending side's global symbol dictionary: string -> id, ids assigned
- * sequentially from 0 in first-use order and kept for the life of the
- * sender (a store-and-forward sender persists it, since stored frames refer
- * to ids). Each distinct string is UTF-8 encoded once, here. Which ids have
- * crossed the current connection is the encoder's watermark, not this
- * object's.
+ * sequentially from 0 and kept for the life of the sender (a
+ * store-and-forward sender persists it, since stored frames refer to ids).
+ * The row API assigns a new symbol its id when the row using it is
+ * completed, so the dictionary holds exactly the symbols of completed rows.
+ * Each distinct string is UTF-8 encoded once, here. Which ids have crossed
+ * the current connection is the encoder's watermark, not this object's.
  */
 export class GlobalSymbolDictionary {
   private readonly ids = new Map<string, number>();
@@ -31,6 +32,26 @@ export class GlobalSymbolDictionary {
   /** The id of `value` or undefined, without assigning. */
   peek(value: string): number | undefined {
     return this.ids.get(value);
+  }
+
+  /**
+   * Drops ids `size` and above, so the next new symbol gets id `size`.
+   * For forgetting symbols no frame has carried (e.g. after clearing a
+   * batch, down to the encoder's `sentSymbols`): no buffered row may still
+   * refer to a dropped id. Throws for a size that is not an integer in
+   * `[0, size]`.
+   */
+  truncate(size: number): void {
+    const n = this.symbols.length;
+    if (!Number.isInteger(size) || size < 0 || size > n) {
+      throw new QwpError(
+        'ERR_QWP_SYMBOL_DICTIONARY',
+        `cannot truncate the symbol dictionary to ${size}: it holds ${n} symbols`,
+      );
+    }
+    for (let id = size; id < n; id++) this.ids.delete(this.symbols[id]!);
+    this.symbols.length = size;
+    this.utf8.length = size;
   }
 
   private add(value: string): number {

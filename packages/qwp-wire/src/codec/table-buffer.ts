@@ -62,6 +62,16 @@ export class TableBuffer {
   private rowOpen = false;
   /** Reused while measuring a nested array's shape. */
   private readonly shapeScratch: number[] = [];
+  /**
+   * Symbols the open row uses that the dictionary does not hold yet: the
+   * column, the value slot (holding -1 until then) and the string. They get
+   * their ids when the row ends, so a discarded row leaves no id behind,
+   * whatever other tables' rows did meanwhile.
+   */
+  private readonly pendingColumns: ColumnBuffer[] = [];
+  private readonly pendingSlots: number[] = [];
+  private readonly pendingValues: string[] = [];
+  private pendingCount = 0;
 
   /** `name` must already be validated (see tableNameProblem). */
   constructor(name: string, symbols: GlobalSymbolDictionary) {
@@ -75,23 +85,21 @@ export class TableBuffer {
     const c = this.column(name, ColumnType.SYMBOL, value);
     if (value == null) return this.putNull(c);
     if (typeof value !== 'string') this.fail(c.name, value, 'expected a string');
-    let id = this.symbols.peek(value);
-    if (id === undefined) {
-      // Checked once per distinct symbol, when it enters the dictionary.
-      if (!isWellFormed(value)) this.fail(c.name, value, 'string has a lone UTF-16 surrogate');
-      if (this.symbols.size >= Limits.MAX_SYMBOL_DICTIONARY_SIZE) {
-        // The server refuses a delta past this size on a connection, and a
-        // reconnect's catch-up resends the whole dictionary.
-        this.fail(
-          c.name,
-          value,
-          `symbol dictionary is full (${Limits.MAX_SYMBOL_DICTIONARY_SIZE} distinct symbols, the server's limit)`,
-        );
-      }
-      id = this.symbols.idOf(value);
-    }
+    const id = this.symbols.peek(value);
     c.reserve();
-    c.i32[c.valueCount++] = id;
+    if (id === undefined) {
+      // Checked once per distinct symbol, until it enters the dictionary.
+      if (!isWellFormed(value)) this.fail(c.name, value, 'string has a lone UTF-16 surrogate');
+      if (this.newSymbols(value) > 0) this.failFull(c.name, value);
+      const n = this.pendingCount;
+      this.pendingColumns[n] = c;
+      this.pendingSlots[n] = c.valueCount;
+      this.pendingValues[n] = value;
+      this.pendingCount = n + 1;
+      c.i32[c.valueCount++] = -1;
+    } else {
+      c.i32[c.valueCount++] = id;
+    }
     c.lastRow = this.rowCount;
     return this;
   }
@@ -386,9 +394,10 @@ export class TableBuffer {
     return this.rowOpen;
   }
 
-  /** Discards the half-written row, if any. */
+  /** Discards the half-written row, if any (its new symbols never get an id). */
   discardRow(): void {
     const row = this.rowCount;
+    this.pendingCount = 0;
     for (const c of this.columns) c.undo(row);
     while (this.columns.length > this.rowStartColumns) {
       const c = this.columns.pop()!;
@@ -412,11 +421,13 @@ export class TableBuffer {
     this.cursor = 0;
     this.rowStartColumns = 0;
     this.rowOpen = false;
+    this.pendingCount = 0;
   }
 
   // ---- internals ----
 
   private endRow(): void {
+    if (this.pendingCount !== 0) this.assignPendingSymbols();
     const row = this.rowCount;
     const cols = this.columns;
     for (let i = 0; i < cols.length; i++) {
@@ -497,6 +508,51 @@ export class TableBuffer {
     if (c === undefined || c.name !== name) c = this.byName.get(name);
     if (c !== undefined && isTimestampType(c.type)) return c.type;
     return unit === 'ns' ? ColumnType.TIMESTAMP_NANOS : ColumnType.TIMESTAMP;
+  }
+
+  /**
+   * How many symbols would take the dictionary past the server's limit if
+   * the open row's new ones (and `extra`, if given) were added now; 0 when
+   * they fit. Exact only when close to the limit: it is checked per new
+   * symbol, and the open row's duplicates are counted once there.
+   */
+  private newSymbols(extra?: string): number {
+    const dict = this.symbols;
+    const limit = Limits.MAX_SYMBOL_DICTIONARY_SIZE;
+    const n = this.pendingCount;
+    if (dict.size + n + (extra === undefined ? 0 : 1) <= limit) return 0;
+    const values = this.pendingValues;
+    let fresh = 0;
+    for (let i = 0; i <= n; i++) {
+      const v = i < n ? values[i]! : extra;
+      if (v === undefined || dict.peek(v) !== undefined) continue;
+      let seen = false;
+      for (let j = 0; j < i && !seen; j++) seen = values[j] === v;
+      if (!seen) fresh++;
+    }
+    return Math.max(0, dict.size + fresh - limit);
+  }
+
+  /** Gives the open row's new symbols their ids, in the order the row used them. */
+  private assignPendingSymbols(): void {
+    const n = this.pendingCount;
+    // Another table's row may have filled the dictionary since symbol() checked.
+    if (this.newSymbols() > 0) this.failFull(this.pendingColumns[0]!.name, this.pendingValues[0]);
+    const dict = this.symbols;
+    for (let i = 0; i < n; i++) {
+      this.pendingColumns[i]!.i32[this.pendingSlots[i]!] = dict.idOf(this.pendingValues[i]!);
+    }
+    this.pendingCount = 0;
+  }
+
+  private failFull(column: string, value: unknown): never {
+    // The server refuses a delta past this size on a connection, and a
+    // reconnect's catch-up resends the whole dictionary.
+    return this.fail(
+      column,
+      value,
+      `symbol dictionary is full (${Limits.MAX_SYMBOL_DICTIONARY_SIZE} distinct symbols, the server's limit)`,
+    );
   }
 
   private putNull(c: ColumnBuffer): this {
