@@ -17,8 +17,13 @@ import type { GlobalSymbolDictionary } from './global-symbol-dictionary.js';
 import { writeGorilla } from './gorilla-encoder.js';
 import type { TableBuffer } from './table-buffer.js';
 
-/** Receives one encoded frame, a view valid until the call returns. */
-export type FrameSink = (frame: Uint8Array) => void;
+/**
+ * Receives one encoded frame, a view valid until the call returns. Symbol
+ * ids `[deltaStart, deltaEnd)` are new in this frame (its dictionary delta;
+ * equal when it has none): a store-and-forward sender persists exactly those
+ * strings (`dict.symbols[id]`, `dict.utf8[id]`) before it stores the frame.
+ */
+export type FrameSink = (frame: Uint8Array, deltaStart: number, deltaEnd: number) => void;
 
 /** The sink of a dry run: the frames are only measured. */
 const discardFrame: FrameSink = () => {};
@@ -173,7 +178,11 @@ export class QwpEncoder {
       writeTableBlock(this.w, t, 0, t.rowCount, this.gorilla);
       if (this.w.pos > this.maxBatchSize) return false;
     }
-    sink(this.finishMessage(deferCommit ? FLAG_DEFER_COMMIT : 0, list.length));
+    sink(
+      this.finishMessage(deferCommit ? FLAG_DEFER_COMMIT : 0, list.length),
+      this.sentSymbols,
+      dictEnd,
+    );
     this.sentSymbols = dictEnd;
     return true;
   }
@@ -202,7 +211,7 @@ export class QwpEncoder {
       }
       this.beginMessage();
       this.writeDelta(id, stop);
-      sink(this.finishMessage(FLAG_DEFER_COMMIT));
+      sink(this.finishMessage(FLAG_DEFER_COMMIT), id, stop);
       this.sentSymbols = stop;
       id = stop;
     }
@@ -221,7 +230,11 @@ export class QwpEncoder {
       tablesInFrame = 0;
     };
     const close = (last: boolean): void => {
-      sink(this.finishMessage(last && !deferCommit ? 0 : FLAG_DEFER_COMMIT, tablesInFrame));
+      sink(
+        this.finishMessage(last && !deferCommit ? 0 : FLAG_DEFER_COMMIT, tablesInFrame),
+        this.sentSymbols,
+        frameDictEnd,
+      );
       this.sentSymbols = frameDictEnd;
     };
     open();

@@ -229,3 +229,69 @@ describe('GlobalSymbolDictionary.truncate', () => {
     expect(enc.encode(batch.tables())).toHaveLength(1);
   });
 });
+
+describe('FrameSink: the symbol delta range of each frame', () => {
+  /** Each frame's range next to what the decoder reads in its delta section. */
+  function ranges(
+    batch: QwpBatch,
+    enc: QwpEncoder,
+    server: SymbolDictionary,
+  ): { range: [number, number]; delta: [number, number] }[] {
+    const out: { range: [number, number]; delta: [number, number] }[] = [];
+    enc.encodeEach(batch.tables(), (frame, start, end) => {
+      const d = decodeMessage(frame, server, { maxBatchSize: enc.maxBatchSize }).symbolDelta!;
+      out.push({ range: [start, end], delta: [d.start, d.start + d.entries.length] });
+    });
+    return out;
+  }
+
+  it('one frame: the new ids; a frame without new symbols: an empty range at the watermark', () => {
+    const batch = new QwpBatch();
+    const enc = new QwpEncoder(batch.symbols);
+    const server = new SymbolDictionary();
+    batch.table('t').symbol('s', 'a').symbol('u', 'b').atNow();
+    expect(ranges(batch, enc, server)).toEqual([{ range: [0, 2], delta: [0, 2] }]);
+    batch.clear();
+    batch.table('t').symbol('s', 'b').atNow();
+    expect(ranges(batch, enc, server)).toEqual([{ range: [2, 2], delta: [2, 2] }]);
+  });
+
+  it('split frames and delta-only frames: contiguous ranges that match each delta', () => {
+    const batch = new QwpBatch();
+    const t = batch.table('t');
+    for (let i = 0; i < 60; i++)
+      t.symbol('s', `sym-${i}-${'x'.repeat(20)}`)
+        .longColumn('n', i)
+        .atNow();
+    const enc = new QwpEncoder(batch.symbols, { maxBatchSize: 400 });
+    const out = ranges(batch, enc, new SymbolDictionary());
+    expect(out.length).toBeGreaterThan(3);
+    let next = 0;
+    for (const { range, delta } of out) {
+      expect(range).toEqual(delta);
+      expect(range[0]).toBe(next);
+      next = range[1];
+    }
+    expect(next).toBe(60);
+  });
+
+  it('a frame the sink refused is handed out again with the same range', () => {
+    const batch = new QwpBatch();
+    const enc = new QwpEncoder(batch.symbols);
+    batch.table('t').symbol('s', 'a').atNow();
+    const seen: [number, number][] = [];
+    expect(() =>
+      enc.encodeEach(batch.tables(), (_f, start, end) => {
+        seen.push([start, end]);
+        throw new Error('ring full');
+      }),
+    ).toThrow('ring full');
+    enc.encodeEach(batch.tables(), (_f, start, end) => {
+      seen.push([start, end]);
+    });
+    expect(seen).toEqual([
+      [0, 1],
+      [0, 1],
+    ]);
+  });
+});
