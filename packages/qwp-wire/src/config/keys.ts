@@ -73,9 +73,10 @@ export const INGRESS_KEYS: Readonly<Record<string, KeySpec>> = {
     patternText: "letters, digits, '_' and '-' only (no path separators, '.' or spaces)",
     default: 'default',
   },
+  // The spec's vocabulary; what each value does is the sender's (see SfDurability).
   sf_durability: {
     kind: 'enum',
-    values: { memory: 'memory', periodic: 'periodic', append: 'append' },
+    values: { memory: 'memory', periodic: 'periodic', flush: 'flush', append: 'append' },
     default: 'memory',
   },
   sf_sync_interval_millis: { kind: 'int', min: 1, default: 5000 },

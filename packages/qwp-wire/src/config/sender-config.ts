@@ -16,8 +16,16 @@ import { readValue } from './values.js';
 
 /** `initial_connect_retry`: fail fast, retry blocking, or retry in the background. */
 export type InitialConnectRetry = 'off' | 'on' | 'async';
-/** `sf_durability` modes. */
-export type SfDurability = 'memory' | 'periodic' | 'append';
+/**
+ * `sf_durability`: when stored frames are synced to stable storage.
+ * `memory` never (the page cache: a process crash loses nothing in SF mode,
+ * a host crash may); `periodic` in the background every
+ * `sf_sync_interval_millis`; `flush` before `flush()` (and the closing
+ * flush) resolves; `append` after every frame appended (the spec's meaning;
+ * the reference clients refuse it at build time). All but `memory` need
+ * `sf_dir`.
+ */
+export type SfDurability = 'memory' | 'periodic' | 'flush' | 'append';
 /** Canonical values of the reserved `on_*_error` policy keys. */
 export type ErrorPolicy = 'halt' | 'retry' | 'auto' | 'retriable_other';
 
@@ -225,7 +233,10 @@ export class SenderConfig {
         throw conflict('drain_orphans', 'on needs sf_dir (orphan slots live on disk)');
       }
       if (this.sfDurability !== 'memory') {
-        throw conflict('sf_durability', `'${this.sfDurability}' needs sf_dir`);
+        throw conflict(
+          'sf_durability',
+          `'${this.sfDurability}' needs sf_dir (without it frames live in process memory, with no file to sync)`,
+        );
       }
     }
     if (keys.has('sf_sync_interval_millis') && this.sfDurability !== 'periodic') {

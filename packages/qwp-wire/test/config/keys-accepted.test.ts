@@ -140,10 +140,25 @@ describe('contradictory keys', () => {
     ['ws::addr=h;drain_orphans=on;', 'drain_orphans', /needs sf_dir/],
     ['ws::addr=h;sf_durability=periodic;', 'sf_durability', /needs sf_dir/],
     ['ws::addr=h;sf_durability=append;', 'sf_durability', /needs sf_dir/],
+    ['ws::addr=h;sf_durability=flush;', 'sf_durability', /needs sf_dir.*no file to sync/],
+    [
+      'ws::addr=h;sf_dir=/d;sf_durability=flush;sf_sync_interval_millis=9;',
+      'sf_sync_interval_millis',
+      /periodic/,
+    ],
     ['ws::addr=h;sf_dir=/d;sf_sync_interval_millis=100;', 'sf_sync_interval_millis', /periodic/],
   ])('%s is rejected naming %s', (input, key, problem) => {
     expectReject(input, 'ERR_QWP_CONFIG_CONFLICT', key, problem);
   });
+
+  test.each(['memory', 'periodic', 'flush', 'append'])(
+    'sf_durability=%s is read with sf_dir (the spec vocabulary)',
+    (mode) => {
+      expect(parseConnectString(`ws::addr=h;sf_dir=/d;sf_durability=${mode};`).sfDurability).toBe(
+        mode,
+      );
+    },
+  );
 
   test('the same keys are fine together when consistent', () => {
     const c = parseConnectString(

@@ -150,11 +150,11 @@ const CASES: KeyCase[] = [
   },
   {
     key: 'sf_durability',
-    good: 'append',
+    good: 'flush',
     field: 'sfDurability',
-    expected: 'append',
-    bad: 'flush',
-    problem: /not one of memory, periodic, append/,
+    expected: 'flush',
+    bad: 'fsync',
+    problem: /not one of memory, periodic, flush, append/,
     prefix: BASE + SF,
   },
   {
