@@ -114,33 +114,38 @@ export class QwpDecodeError extends QwpError {
 }
 
 /**
- * The row API refused a value, name or type. Names the table, the column
- * (undefined for table-level problems) and the value; the rows already
- * buffered are intact and the half-written row has been discarded.
+ * The row API or `appendColumns` refused a value, name or type. Names the
+ * table, the column (undefined for table-level problems), the value and,
+ * for `appendColumns`, the row index within the call where there is one;
+ * the rows already buffered are intact, the half-written row (or the whole
+ * call) has been discarded.
  */
 export class QwpInvalidValueError extends QwpError {
   declare readonly code: 'ERR_QWP_INVALID_VALUE';
   readonly table: string;
   readonly column: string | undefined;
   readonly value: unknown;
+  /** Index of the refused row within an `appendColumns` call; undefined otherwise. */
+  readonly row: number | undefined;
 
   constructor(
     table: string,
     column: string | undefined,
     value: unknown,
     problem: string,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; row?: number },
   ) {
-    const where =
-      column === undefined ? `table '${table}'` : `table '${table}', column '${column}'`;
+    let where = column === undefined ? `table '${table}'` : `table '${table}', column '${column}'`;
+    if (options?.row !== undefined) where += `, row ${options.row}`;
     super(
       'ERR_QWP_INVALID_VALUE',
       `${where}: ${problem} (value: ${describeValue(value)})`,
-      options,
+      options?.cause === undefined ? undefined : { cause: options.cause },
     );
     this.table = table;
     this.column = column;
     this.value = value;
+    this.row = options?.row;
   }
 }
 
@@ -161,11 +166,12 @@ export class QwpBatchSizeError extends QwpError {
 }
 
 function describeValue(value: unknown): string {
+  if (ArrayBuffer.isView(value))
+    return `${value.constructor.name}(${(value as Uint8Array).length ?? value.byteLength})`;
   if (typeof value === 'string') {
     return JSON.stringify(value.length > 64 ? `${value.slice(0, 64)}…` : value);
   }
   if (typeof value === 'bigint') return `${value}n`;
-  if (value instanceof Uint8Array) return `Uint8Array(${value.length})`;
   if (Array.isArray(value)) return `array(${value.length})`;
   return String(value);
 }

@@ -57,6 +57,7 @@ export class ColumnBuffer {
 
   // Fixed storage: one ArrayBuffer seen through several views.
   u8: Uint8Array;
+  u16: Uint16Array;
   i32: Int32Array;
   f64: Float64Array;
   i64: BigInt64Array;
@@ -79,6 +80,11 @@ export class ColumnBuffer {
   /** valuesBefore() memo: `memoNulls` null rows lie in rows `[0, memoRow)`. */
   private memoRow = 0;
   private memoNulls = 0;
+  /** What mark() saw. */
+  private markValues = 0;
+  private markData = 0;
+  private markNulls = 0;
+  private markLastRow = -1;
 
   constructor(name: string, type: ColumnTypeCode) {
     this.name = name;
@@ -98,6 +104,7 @@ export class ColumnBuffer {
     const cap = this.varWidth ? 0 : INITIAL_VALUES;
     this.capacity = cap;
     this.u8 = new Uint8Array(0);
+    this.u16 = new Uint16Array(0);
     this.i32 = new Int32Array(0);
     this.f64 = new Float64Array(0);
     this.i64 = new BigInt64Array(0);
@@ -114,6 +121,7 @@ export class ColumnBuffer {
     const u8 = new Uint8Array(buf);
     u8.set(this.u8.subarray(0, this.valueCount * this.width));
     this.u8 = u8;
+    this.u16 = new Uint16Array(buf);
     this.i32 = new Int32Array(buf);
     this.f64 = new Float64Array(buf);
     this.i64 = new BigInt64Array(buf);
@@ -124,6 +132,15 @@ export class ColumnBuffer {
   /** Makes room for one more fixed-width value. */
   reserve(): void {
     if (this.valueCount === this.capacity) this.allocate(this.capacity * 2);
+  }
+
+  /** Makes room for `n` more fixed-width values. */
+  reserveMany(n: number): void {
+    const need = this.valueCount + n;
+    if (need <= this.capacity) return;
+    let cap = Math.max(this.capacity * 2, INITIAL_VALUES);
+    while (cap < need) cap *= 2;
+    this.allocate(cap);
   }
 
   /** Makes room for one more variable value of up to `n` bytes. */
@@ -166,7 +183,35 @@ export class ColumnBuffer {
 
   /** Marks rows `0..rows-1` null: a column that first appears after `rows` rows. */
   backfill(rows: number): void {
-    for (let row = 0; row < rows; row++) this.appendNull(row);
+    if (rows > 0) this.appendNulls(0, rows);
+  }
+
+  /** Records rows `[from, to)` null (a run of rows this column has no value in). */
+  appendNulls(from: number, to: number): void {
+    this.lastRow = to - 1;
+    if (this.sentinel) {
+      const n = to - from;
+      this.reserveMany(n);
+      this.u8.fill(0, this.valueCount * this.width, (this.valueCount + n) * this.width);
+      this.valueCount += n;
+      return;
+    }
+    this.reserveNullRows(to);
+    const bits = this.nulls;
+    let r = from;
+    for (; r < to && (r & 7) !== 0; r++) bits[r >>> 3]! |= 1 << (r & 7);
+    if (r + 8 <= to) {
+      bits.fill(0xff, r >>> 3, to >>> 3);
+      r = to & ~7;
+    }
+    for (; r < to; r++) bits[r >>> 3]! |= 1 << (r & 7);
+    this.nullCount += to - from;
+  }
+
+  /** Makes the null bitmap cover rows `[0, rows)`. */
+  reserveNullRows(rows: number): void {
+    const bytes = (rows + 7) >>> 3;
+    if (bytes > this.nulls.length) this.growNulls(bytes);
   }
 
   private growNulls(minBytes: number): void {
@@ -197,6 +242,34 @@ export class ColumnBuffer {
     }
     this.valueCount--;
     if (this.varWidth) this.dataLen = this.offsets[this.valueCount]!;
+  }
+
+  /** Saves the counts that {@link rollback} restores. */
+  mark(): void {
+    this.markValues = this.valueCount;
+    this.markData = this.dataLen;
+    this.markNulls = this.nullCount;
+    this.markLastRow = this.lastRow;
+  }
+
+  /**
+   * Back to the state {@link mark} saw, when the table had `rows` rows: the
+   * values stored since are forgotten and null bits of rows `rows` and
+   * later cleared.
+   */
+  rollback(rows: number): void {
+    if (this.nullCount !== this.markNulls) {
+      const bits = this.nulls;
+      const at = rows >>> 3;
+      if (at < bits.length) {
+        bits[at]! &= (1 << (rows & 7)) - 1;
+        bits.fill(0, at + 1);
+      }
+    }
+    this.valueCount = this.markValues;
+    this.dataLen = this.markData;
+    this.nullCount = this.markNulls;
+    this.lastRow = this.markLastRow;
   }
 
   /** Empties the column for the next batch, keeping its memory. */

@@ -22,13 +22,20 @@
  *   encodeDurableAckResponse([{ name, seqTxn }]), decodeResponse(bytes)
  *   (DURABLE_ACK / LOCAL_DURABLE_ACK may carry bytes past the spec layout).
  * - Encoding: see encoder.ts / table-buffer.ts (row API, symbol dictionary,
- *   split frames, catch-up frames).
+ *   split frames, catch-up frames) and columnar.ts (appendColumns inputs).
  */
 
 export { QwpBatch } from './batch.js';
 export { ByteReader } from './byte-reader.js';
 export { ByteWriter } from './byte-writer.js';
 export { ColumnBuffer } from './column-buffer.js';
+export type {
+  AppendColumnsOptions,
+  ColumnarColumn,
+  DictionaryIndices,
+  DictionaryValues,
+  StringValues,
+} from './columnar.js';
 export {
   ColumnType,
   type ColumnTypeCode,

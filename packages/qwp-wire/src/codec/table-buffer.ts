@@ -1,6 +1,25 @@
 import { QwpInvalidValueError } from '../errors.js';
 import { ColumnBuffer } from './column-buffer.js';
 import {
+  type AppendColumnsOptions,
+  COLUMNAR_TYPES,
+  type ColumnarColumn,
+  countNulls,
+  type DictionaryValues,
+  isInt64Type,
+  type StringValues,
+  scaleBig,
+  type TimestampUnit,
+  UNIT_NANOS,
+  valuesLength,
+  valuesProblem,
+  writeFixed,
+  writeInt64,
+  writeSymbolDictionary,
+  writeSymbolStrings,
+  writeVarchar,
+} from './columnar.js';
+import {
   ColumnType,
   type ColumnTypeCode,
   columnTypeName,
@@ -12,8 +31,7 @@ import type { GlobalSymbolDictionary } from './global-symbol-dictionary.js';
 import { columnNameProblem, encodeUtf8, isWellFormed } from './validation.js';
 import { ipv4FromString, uuidToWire, wordsToWire } from './values.js';
 
-/** Units accepted by `at()` and `timestampColumn()`. */
-export type TimestampUnit = 'ns' | 'us' | 'ms' | 's';
+export type { TimestampUnit };
 
 /** A nested JS array of numbers (or bigints for LONG_ARRAY), or an explicit shape + flat values. */
 export type ArrayInput =
@@ -22,13 +40,6 @@ export type ArrayInput =
 
 const TWO32 = 4294967296;
 const TWO63 = 2 ** 63;
-// A Map, not an object literal: a unit such as 'toString' must not find an inherited member.
-const UNIT_NANOS: ReadonlyMap<string, number> = new Map([
-  ['ns', 1],
-  ['us', 1e3],
-  ['ms', 1e6],
-  ['s', 1e9],
-]);
 
 /**
  * Column buffers of one table, filled one row at a time:
@@ -72,6 +83,10 @@ export class TableBuffer {
   private readonly pendingSlots: number[] = [];
   private readonly pendingValues: string[] = [];
   private pendingCount = 0;
+  /** appendColumns scratch: names seen in the call, and dictionary index -> global id. */
+  private readonly callNames = new Set<string>();
+  private localIds = new Int32Array(0);
+  private readonly target = { table: '', row0: 0, n: 0 };
 
   /** `name` must already be validated (see tableNameProblem). */
   constructor(name: string, symbols: GlobalSymbolDictionary) {
@@ -381,6 +396,44 @@ export class TableBuffer {
     this.endRow();
   }
 
+  /**
+   * Appends rows given column by column, after the rows already buffered:
+   *
+   *   table.appendColumns(
+   *     [
+   *       { name: 'sym', type: 'SYMBOL', values: ['ETH-USD', 'BTC-USD'] },
+   *       { name: 'px', type: 'DOUBLE', values: new Float64Array([2615.5, 64210.25]) },
+   *     ],
+   *     { timestamps: new BigInt64Array([t0, t1]), unit: 'ns' },
+   *   );
+   *
+   * Each column is `{ name, type, values, nulls? }` (see ColumnarColumn for
+   * the array each type takes); `nulls` is one byte per row, non-zero =
+   * null. A table column left out is null in these rows. Fixed-width
+   * values without nulls are copied with one `set` per column; SYMBOL
+   * strings cost a dictionary lookup per row, dictionary-encoded ones an
+   * array lookup. Without `options.rowCount` every array has the same
+   * length, the row count; with it, each holds at least that many rows and
+   * the rest is ignored.
+   *
+   * A bad call (a row is half-written, a length, array or unit that does
+   * not fit, an unsupported or conflicting type, a bad name, a string with
+   * a lone surrogate, an index outside the dictionary, an integer outside
+   * int64, a full symbol dictionary) throws QwpInvalidValueError naming
+   * table, column and the row index within the call where there is one,
+   * and leaves the table and the symbol dictionary as they were.
+   */
+  appendColumns(columns: readonly ColumnarColumn[], options: AppendColumnsOptions = {}): this {
+    let n: number;
+    try {
+      n = this.checkColumnar(columns, options);
+    } finally {
+      this.callNames.clear();
+    }
+    if (n > 0) this.writeColumnar(columns, options, n);
+    return this;
+  }
+
   /** Upper bound of this table's encoded block in bytes (for byte-based auto-flush). */
   maxEncodedBytes(): number {
     // Name length, row count and column count: at most 5 varint bytes each.
@@ -425,6 +478,208 @@ export class TableBuffer {
   }
 
   // ---- internals ----
+
+  /** Throws a QwpInvalidValueError without touching the buffered rows. */
+  private refuse(column: string | undefined, value: unknown, problem: string): never {
+    throw new QwpInvalidValueError(this.name, column, value, problem);
+  }
+
+  /** Validates an appendColumns call without changing anything; returns its row count. */
+  private checkColumnar(columns: readonly ColumnarColumn[], options: AppendColumnsOptions): number {
+    if (this.rowOpen) {
+      this.refuse(
+        undefined,
+        undefined,
+        'a row is half-written: end it (at/atNow) or discardRow() first',
+      );
+    }
+    if (!Array.isArray(columns)) this.refuse(undefined, columns, 'columns must be an array');
+    if (typeof options !== 'object' || options === null) {
+      this.refuse(undefined, options, 'options must be an object');
+    }
+    const explicit = options.rowCount;
+    if (explicit !== undefined && (!Number.isSafeInteger(explicit) || explicit < 0)) {
+      this.refuse(undefined, explicit, 'rowCount must be a non-negative integer');
+    }
+    let n = explicit ?? -1;
+    const fits = (len: number): boolean => (explicit === undefined ? len === n : len >= n);
+    const ts = options.timestamps;
+    if (ts !== undefined) {
+      if (!(ts instanceof BigInt64Array || ts instanceof Float64Array)) {
+        this.refuse('', ts, 'timestamps must be a BigInt64Array or Float64Array');
+      }
+      if (!UNIT_NANOS.has(options.unit as string)) {
+        this.refuse('', options.unit, 'timestamps need a unit: ns, us, ms or s');
+      }
+    } else if (options.unit !== undefined) {
+      this.refuse('', options.unit, 'unit is given without timestamps');
+    }
+    if (columns.length === 0 && ts === undefined) {
+      this.refuse(undefined, undefined, 'nothing to append: no columns and no timestamps');
+    }
+    const names = this.callNames;
+    let added = 0;
+    for (const spec of columns) {
+      if (typeof spec !== 'object' || spec === null) {
+        this.refuse(undefined, spec, 'a column must be an object { name, type, values, nulls? }');
+      }
+      const name = spec.name;
+      if (name === '') {
+        this.refuse('', spec, 'the designated timestamp goes in options.timestamps');
+      }
+      if (names.has(name)) this.refuse(name, spec, 'column given twice in one call');
+      names.add(name);
+      const type = COLUMNAR_TYPES.get(spec.type);
+      if (type === undefined) {
+        const other = typeof spec.type === 'string' && Object.hasOwn(ColumnType, spec.type);
+        this.refuse(
+          name,
+          spec.type,
+          other
+            ? `appendColumns does not take ${spec.type} columns (use the row API)`
+            : 'unknown column type (expected a name like DOUBLE, LONG, SYMBOL)',
+        );
+      }
+      const existing = this.byName.get(name);
+      if (existing === undefined) {
+        const problem = columnNameProblem(name);
+        if (problem !== null) this.refuse(String(name), spec, problem);
+        added++;
+      } else if (existing.type !== type) {
+        this.refuse(
+          name,
+          spec.type,
+          `column is ${columnTypeName(existing.type)}, not ${columnTypeName(type)}`,
+        );
+      }
+      const problem = valuesProblem(type, spec.values);
+      if (problem !== null) this.refuse(name, spec.values, problem);
+      const len = valuesLength(spec.values);
+      if (n < 0) n = len;
+      if (!fits(len)) this.refuse(name, spec.values, `has ${len} rows, not ${n}`);
+      const nulls = spec.nulls;
+      if (nulls !== undefined && !(nulls instanceof Uint8Array && fits(nulls.length))) {
+        this.refuse(
+          name,
+          nulls,
+          `nulls must be a Uint8Array of ${n} bytes (one per row, non-zero = null)`,
+        );
+      }
+      if (isTimestampType(type)) {
+        const unit = (spec as { unit?: unknown }).unit;
+        if (unit !== undefined && !UNIT_NANOS.has(unit as string)) {
+          this.refuse(name, unit, 'unit must be ns, us, ms or s');
+        }
+      } else if ((spec as { unit?: unknown }).unit !== undefined) {
+        this.refuse(
+          name,
+          (spec as { unit?: unknown }).unit,
+          `a ${columnTypeName(type)} column takes no unit`,
+        );
+      }
+    }
+    if (ts !== undefined) {
+      if (n < 0) n = ts.length;
+      if (!fits(ts.length)) this.refuse('', ts, `has ${ts.length} rows, not ${n}`);
+      if (!this.byName.has('')) added++;
+    }
+    if (this.columns.length + added > Limits.MAX_COLUMNS_PER_TABLE) {
+      this.refuse(
+        undefined,
+        added,
+        `table would have more than ${Limits.MAX_COLUMNS_PER_TABLE} columns`,
+      );
+    }
+    return n;
+  }
+
+  /** Writes a checked appendColumns call; on a refused value restores everything and rethrows. */
+  private writeColumnar(
+    columns: readonly ColumnarColumn[],
+    options: AppendColumnsOptions,
+    n: number,
+  ): void {
+    const row0 = this.rowCount;
+    const dictMark = this.symbols.size;
+    const colMark = this.columns.length;
+    for (let i = 0; i < colMark; i++) this.columns[i]!.mark();
+    const t = this.target;
+    t.table = this.name;
+    t.row0 = row0;
+    t.n = n;
+    try {
+      for (const spec of columns) {
+        const type = COLUMNAR_TYPES.get(spec.type)!;
+        const c = this.byName.get(spec.name) ?? this.addColumn(spec.name, type, undefined);
+        const mask = spec.nulls;
+        const nulls = countNulls(mask, n);
+        if (type === ColumnType.VARCHAR) {
+          writeVarchar(t, c, spec.values as StringValues, mask);
+        } else if (type === ColumnType.SYMBOL) {
+          if (Array.isArray(spec.values)) {
+            writeSymbolStrings(t, c, spec.values as StringValues, mask, this.symbols);
+          } else {
+            const dict = spec.values as DictionaryValues;
+            writeSymbolDictionary(
+              t,
+              c,
+              dict,
+              mask,
+              this.symbols,
+              this.localScratch(dict.dictionary.length),
+            );
+          }
+        } else if (isInt64Type(type)) {
+          const own =
+            type === ColumnType.TIMESTAMP_NANOS ? 1 : type === ColumnType.TIMESTAMP ? 1e3 : 1;
+          const unit = (spec as { unit?: TimestampUnit }).unit;
+          const from = unit === undefined ? own : UNIT_NANOS.get(unit)!;
+          writeInt64(t, c, spec.values as BigInt64Array | Float64Array, from, own, mask, nulls);
+        } else {
+          writeFixed(t, c, spec.values as ArrayBufferView, mask, nulls);
+        }
+      }
+      const ts = options.timestamps;
+      if (ts !== undefined) {
+        const unit = options.unit!;
+        let c = this.byName.get('');
+        if (c === undefined) {
+          c = this.addColumn(
+            '',
+            unit === 'ns' ? ColumnType.TIMESTAMP_NANOS : ColumnType.TIMESTAMP,
+            undefined,
+          );
+        }
+        const own = c.type === ColumnType.TIMESTAMP_NANOS ? 1 : 1e3;
+        writeInt64(t, c, ts, UNIT_NANOS.get(unit)!, own, undefined, 0);
+      }
+      const last = row0 + n - 1;
+      for (const c of this.columns) if (c.lastRow !== last) c.appendNulls(row0, row0 + n);
+    } catch (err) {
+      for (let i = 0; i < colMark; i++) this.columns[i]!.rollback(row0);
+      while (this.columns.length > colMark) {
+        const c = this.columns.pop()!;
+        this.byName.delete(c.name);
+        c.clear();
+        this.pool.set(c.name, c);
+      }
+      this.symbols.truncate(dictMark);
+      throw err;
+    }
+    this.rowCount = row0 + n;
+    this.rowStartColumns = this.columns.length;
+    this.cursor = 0;
+  }
+
+  /** Scratch for `size` dictionary entries, kept between calls. */
+  private localScratch(size: number): Int32Array {
+    if (this.localIds.length < size) {
+      let cap = Math.max(64, this.localIds.length * 2);
+      while (cap < size) cap *= 2;
+      this.localIds = new Int32Array(cap);
+    }
+    return this.localIds;
+  }
 
   private endRow(): void {
     if (this.pendingCount !== 0) this.assignPendingSymbols();
@@ -762,14 +1017,6 @@ export class TableBuffer {
     c.lastRow = this.rowCount;
     return this;
   }
-}
-
-/** v * from / to with floor division (exact BigInt). */
-function scaleBig(v: bigint, fromNanos: number, toNanos: number): bigint {
-  if (fromNanos >= toNanos) return v * BigInt(fromNanos / toNanos);
-  const d = BigInt(toNanos / fromNanos);
-  const q = v / d;
-  return v % d !== 0n && v < 0n ? q - 1n : q;
 }
 
 /** Writes one array element as float64 or int64; false if it is the wrong kind. */
