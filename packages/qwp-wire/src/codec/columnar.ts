@@ -443,6 +443,15 @@ export function writeSymbolDictionary(
   let nulls = 0;
   for (let i = 0; i < n; i++) {
     const k = indices[i]!;
+    // The common row: an index inside the dictionary to an entry already
+    // resolved, not masked. A negative index fails the unsigned compare.
+    if (k >>> 0 < size && (mask === undefined || mask[i] === 0)) {
+      const id = local[k]!;
+      if (id >= 0) {
+        ids[v++] = id;
+        continue;
+      }
+    }
     let id = NULL_ENTRY;
     if (k >= 0 && (mask === undefined || mask[i] === 0)) {
       if (k >= size) refuse(t, c, i, k, `dictionary index outside the ${size}-entry dictionary`);

@@ -8,6 +8,9 @@ import type { ByteWriter } from './byte-writer.js';
 
 const TWO32 = 4294967296;
 
+/** Deltas below 2^52 in magnitude (high words within 2^20) are exact as doubles. */
+const HI_LIMIT = 1 << 20;
+
 /**
  * Writes values `[from, to)` (at least 2) Gorilla-encoded: the first two in
  * full, then the bit stream padded to a byte. Returns false, with the writer
@@ -16,6 +19,86 @@ const TWO32 = 4294967296;
  */
 export function writeGorilla(w: ByteWriter, words: Int32Array, from: number, to: number): boolean {
   const start = w.pos;
+  w.i64Parts(words[2 * from + 1]!, words[2 * from]!);
+  w.i64Parts(words[2 * from + 3]!, words[2 * from + 2]!);
+  if (to - from < 3) return true;
+  w.ensure(Math.ceil(((to - from - 2) * 36) / 8) + 8);
+  const buf = w.buf;
+  let pos = w.pos;
+  // Pending bits (fewer than 8 between values), LSB-first.
+  let acc = 0;
+  let accBits = 0;
+  // The previous value's halves and delta. A delta is computed in doubles,
+  // exact while the high words differ by less than 2^20 (every real
+  // cadence); a larger one goes to the exact path below.
+  let pLo = words[2 * from + 2]! >>> 0;
+  let pHi = words[2 * from + 3]!;
+  let hd = pHi - words[2 * from + 1]!;
+  if (hd <= -HI_LIMIT || hd >= HI_LIMIT) return writeGorillaExact(w, words, from, to, start);
+  let pd = hd * TWO32 + (pLo - (words[2 * from]! >>> 0));
+  for (let i = from + 2; i < to; i++) {
+    const lo = words[2 * i]! >>> 0;
+    const hi = words[2 * i + 1]!;
+    hd = hi - pHi;
+    if (hd <= -HI_LIMIT || hd >= HI_LIMIT) return writeGorillaExact(w, words, from, to, start);
+    const d = hd * TWO32 + (lo - pLo);
+    // Exact when it fits int32; a larger one (rounded or not) is refused.
+    const dod = d - pd;
+    pd = d;
+    pLo = lo;
+    pHi = hi;
+    if (dod === 0) {
+      accBits += 1;
+    } else if (dod >= -64 && dod <= 63) {
+      acc |= (0b01 | ((dod & 0x7f) << 2)) << accBits;
+      accBits += 9;
+    } else if (dod >= -256 && dod <= 255) {
+      acc |= (0b011 | ((dod & 0x1ff) << 3)) << accBits;
+      accBits += 12;
+    } else if (dod >= -2048 && dod <= 2047) {
+      acc |= (0b0111 | ((dod & 0xfff) << 4)) << accBits;
+      accBits += 16;
+    } else if (dod >= -2147483648 && dod <= 2147483647) {
+      // 4-bit prefix, then the 32-bit value in two 16-bit halves (keeps acc in 32 bits).
+      acc |= (0b1111 | ((dod & 0xffff) << 4)) << accBits;
+      accBits += 20;
+      while (accBits >= 8) {
+        buf[pos++] = acc;
+        acc >>>= 8;
+        accBits -= 8;
+      }
+      acc |= ((dod >>> 16) & 0xffff) << accBits;
+      accBits += 16;
+    } else {
+      w.pos = start;
+      return false;
+    }
+    // At most 7 + 16 bits are pending here: two byte writes at most.
+    if (accBits >= 8) {
+      buf[pos++] = acc;
+      acc >>>= 8;
+      accBits -= 8;
+      if (accBits >= 8) {
+        buf[pos++] = acc;
+        acc >>>= 8;
+        accBits -= 8;
+      }
+    }
+  }
+  if (accBits > 0) buf[pos++] = acc;
+  w.pos = pos;
+  return true;
+}
+
+/** writeGorilla on int32 halves throughout: any int64 deltas, slower. */
+function writeGorillaExact(
+  w: ByteWriter,
+  words: Int32Array,
+  from: number,
+  to: number,
+  start: number,
+): boolean {
+  w.pos = start;
   w.i64Parts(words[2 * from + 1]!, words[2 * from]!);
   w.i64Parts(words[2 * from + 3]!, words[2 * from + 2]!);
   if (to - from < 3) return true;

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { decodeMessage, QwpBatch, QwpEncoder, SymbolDictionary } from '../../src/index.js';
+import { LONG, mulberry32, SEED } from '../seed.js';
 
 /** Timestamps whose delta-of-deltas are `dods` after a first delta of 1000. */
 function series(dods: bigint[], start = 1_700_000_000_000_000n): bigint[] {
@@ -73,6 +74,31 @@ describe('Gorilla timestamps', () => {
   it('wraps across the int64 range like the server (negative and huge values)', () => {
     const ts = [-(2n ** 63n), -(2n ** 63n) + 5n, -(2n ** 63n) + 7n, 2n ** 63n - 1n];
     expect(roundTrip(ts).values).toEqual(ts);
+  });
+
+  it('a cadence of 2^55 with small delta-of-deltas still compresses (deltas past 2^52)', () => {
+    const ts = series([0n, 3n, -3n, 0n], 0n).map((v, i) => v + BigInt(i) * 2n ** 55n);
+    const { values, encoding } = roundTrip(ts);
+    expect(encoding).toBe(1);
+    expect(values).toEqual(ts);
+  });
+
+  it('seeded series: jitter, int32-edge dods and huge jumps anywhere round-trip', () => {
+    const rnd = mulberry32(SEED);
+    for (let run = 0; run < (LONG ? 2000 : 200); run++) {
+      const ts: bigint[] = [BigInt(Math.floor(rnd() * 2 ** 53)) * (rnd() < 0.5 ? -1n : 1n)];
+      let delta = BigInt(Math.floor(rnd() * 1e6));
+      const n = 3 + Math.floor(rnd() * 60);
+      for (let i = 1; i < n; i++) {
+        const pick = rnd();
+        if (pick < 0.05) delta = BigInt(Math.floor(rnd() * 2 ** 60)) * (rnd() < 0.5 ? -1n : 1n);
+        else if (pick < 0.1) delta += rnd() < 0.5 ? I32_MAX : I32_MIN;
+        else if (pick < 0.15) delta += rnd() < 0.5 ? I32_MAX + 1n : I32_MIN - 1n;
+        else delta += BigInt(Math.floor(rnd() * 4096) - 2048);
+        ts.push(BigInt.asIntN(64, ts[i - 1]! + delta));
+      }
+      expect(roundTrip(ts).values).toEqual(ts);
+    }
   });
 
   it('1 and 2 values: plain and Gorilla-without-stream', () => {

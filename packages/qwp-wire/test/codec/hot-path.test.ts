@@ -1,6 +1,6 @@
 import { GCProfiler } from 'node:v8';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { QwpBatch, QwpEncoder } from '../../src/index.js';
+import { type ColumnarColumn, QwpBatch, QwpEncoder } from '../../src/index.js';
 
 const SYMBOLS = ['BTC-USD', 'ETH-USD', 'SOL-USD', 'XRP-USD', 'ADA-USD', 'DOT-USD', 'LTC-USD'];
 
@@ -116,6 +116,50 @@ describe('hot path allocation', () => {
     const minor = gcs.filter((gc) => gc.gcType === 'Scavenge');
     // 16 bytes per row would be 32 MB here: several scavenges. Per-batch
     // bookkeeping may cause one.
+    expect(minor.length).toBeLessThanOrEqual(2);
+  });
+
+  it('appendColumns and encodeEach allocate nothing per row (no young-generation GC over 2M rows)', () => {
+    const rows = 10_000;
+    const dictionary = [...SYMBOLS];
+    const indices = Uint8Array.from({ length: rows }, (_, i) => i % SYMBOLS.length);
+    const strings = Array.from(indices, (k) => SYMBOLS[k]!);
+    const px = Float64Array.from({ length: rows }, (_, i) => i / 8);
+    const qty = BigInt64Array.from({ length: rows }, (_, i) => BigInt(i));
+    const ms = Float64Array.from({ length: rows }, (_, i) => 1_700_000_000_000 + i);
+    const nulls = Uint8Array.from({ length: rows }, (_, i) => (i % 7 === 0 ? 1 : 0));
+    const ts = BigInt64Array.from(
+      { length: rows },
+      (_, i) => 1_700_000_000_000_000_000n + BigInt(i) * 1000n,
+    );
+    // Every per-row path: block copies, a masked column, a Float64Array
+    // converted per row, both symbol forms, the designated timestamp.
+    const columns: ColumnarColumn[] = [
+      { name: 'sym', type: 'SYMBOL', values: { dictionary, indices } },
+      { name: 'venue', type: 'SYMBOL', values: strings },
+      { name: 'px', type: 'DOUBLE', values: px, nulls },
+      { name: 'qty', type: 'LONG', values: qty },
+      { name: 'at_ms', type: 'TIMESTAMP', values: ms, unit: 'ms' },
+    ];
+    const options = { timestamps: ts, unit: 'ns' } as const;
+    const batch = new QwpBatch();
+    const enc = new QwpEncoder(batch.symbols);
+    const sink = (): void => {};
+    const fillAndEncode = (): void => {
+      batch.table('trades').appendColumns(columns, options);
+      enc.encodeEach(batch.tables(), sink);
+      batch.clear();
+    };
+    for (let b = 0; b < 20; b++) fillAndEncode();
+    const profiler = new GCProfiler();
+    profiler.start();
+    let gcs: { gcType: string }[];
+    try {
+      for (let b = 0; b < 200; b++) fillAndEncode();
+    } finally {
+      gcs = profiler.stop().statistics;
+    }
+    const minor = gcs.filter((gc) => gc.gcType === 'Scavenge');
     expect(minor.length).toBeLessThanOrEqual(2);
   });
 });
