@@ -1,5 +1,11 @@
 import { createBuffer, type SenderBuffer, SenderOptions } from '@questdb/nodejs-client';
-import { decodeMessage, QwpBatch, QwpEncoder, SymbolDictionary } from '@qwp/qwp-wire';
+import {
+  type ColumnarColumn,
+  decodeMessage,
+  QwpBatch,
+  QwpEncoder,
+  SymbolDictionary,
+} from '@qwp/qwp-wire';
 import { fmt } from '../report.js';
 import type { Suite, SuiteOptions, SuiteResult } from '../suite.js';
 
@@ -51,6 +57,33 @@ function fill(batch: QwpBatch, d: Inputs): void {
       .doubleColumn('px', d.px[i]!)
       .at(d.tsNs[i]!, 'ns');
   }
+}
+
+/** The same rows as columns: symbols as strings, or dictionary-encoded (Arrow style). */
+interface Columns {
+  strings: ColumnarColumn[];
+  dictionary: ColumnarColumn[];
+  tsNs: BigInt64Array;
+}
+
+function columns(d: Inputs): Columns {
+  const px: ColumnarColumn = { name: 'px', type: 'DOUBLE', values: Float64Array.from(d.px) };
+  const qty: ColumnarColumn = {
+    name: 'qty',
+    type: 'LONG',
+    values: BigInt64Array.from(d.qty, (q) => BigInt(q)),
+  };
+  const indices = Uint8Array.from(d.sym, (s) => SYMBOLS.indexOf(s));
+  return {
+    // The row API case's column order: sym, qty, px, then the designated timestamp.
+    strings: [{ name: 'sym', type: 'SYMBOL', values: d.sym }, qty, px],
+    dictionary: [
+      { name: 'sym', type: 'SYMBOL', values: { dictionary: SYMBOLS, indices } },
+      qty,
+      px,
+    ],
+    tsNs: BigInt64Array.from(d.tsNs),
+  };
 }
 
 /** The same rows through @questdb/nodejs-client's ILP buffer (protocol v2: binary doubles). */
@@ -113,6 +146,42 @@ export const encodeSuite: Suite = {
     const fullRate = measure(runs, batches, rowApiAndEncode);
     const rowRate = measure(runs, batches, rowApiOnly);
 
+    // encodeEach with a sink that copies each frame into a buffer kept
+    // across batches: the sender's path into its store-and-forward ring,
+    // without the ring. encode() instead returns a fresh copy per frame.
+    const ring = new Uint8Array(1 << 20);
+    let sinkBytes = 0;
+    const sink = (frame: Uint8Array) => {
+      ring.set(frame);
+      sinkBytes = frame.length;
+    };
+    const rowApiIntoSink = () => {
+      fill(batch, d);
+      enc.encodeEach(batch.tables(), sink);
+      batch.clear();
+    };
+    const cols = columns(d);
+    const tsOptions = { timestamps: cols.tsNs, unit: 'ns' } as const;
+    let columnarBytes = 0;
+    const columnar = (input: ColumnarColumn[], how: 'encode' | 'sink' | 'none') => () => {
+      batch.table('trades').appendColumns(input, tsOptions);
+      if (how === 'encode') columnarBytes = enc.encode(batch.tables())[0]!.length;
+      else if (how === 'sink') enc.encodeEach(batch.tables(), sink);
+      batch.clear();
+    };
+    for (let i = 0; i < 20; i++) {
+      rowApiIntoSink();
+      columnar(cols.strings, 'sink')();
+      columnar(cols.dictionary, 'sink')();
+      columnar(cols.dictionary, 'encode')();
+    }
+    const rowSinkRate = measure(runs, batches, rowApiIntoSink);
+    const colStringsRate = measure(runs, batches, columnar(cols.strings, 'sink'));
+    const colDictRate = measure(runs, batches, columnar(cols.dictionary, 'sink'));
+    const colDictEncodeRate = measure(runs, batches, columnar(cols.dictionary, 'encode'));
+    const colStringsOnly = measure(runs, batches, columnar(cols.strings, 'none'));
+    const colDictOnly = measure(runs, batches, columnar(cols.dictionary, 'none'));
+
     fill(batch, d);
     enc.resetConnection();
     const [frame] = enc.encode(batch.tables());
@@ -136,7 +205,29 @@ export const encodeSuite: Suite = {
 
     const rows: (string | number)[][] = [
       ['row API + encode', fmt(fullRate / 1e6), fmt(frameBytes / BATCH_ROWS, 1)],
+      [
+        'row API + encodeEach (sink copies)',
+        fmt(rowSinkRate / 1e6),
+        fmt(sinkBytes / BATCH_ROWS, 1),
+      ],
       ['row API only', fmt(rowRate / 1e6), '-'],
+      [
+        'appendColumns, symbols string[] + encodeEach (sink copies)',
+        fmt(colStringsRate / 1e6),
+        fmt(sinkBytes / BATCH_ROWS, 1),
+      ],
+      [
+        'appendColumns, symbols dictionary-encoded + encodeEach (sink copies)',
+        fmt(colDictRate / 1e6),
+        fmt(sinkBytes / BATCH_ROWS, 1),
+      ],
+      [
+        'appendColumns, symbols dictionary-encoded + encode',
+        fmt(colDictEncodeRate / 1e6),
+        fmt(columnarBytes / BATCH_ROWS, 1),
+      ],
+      ['appendColumns only, symbols string[]', fmt(colStringsOnly / 1e6), '-'],
+      ['appendColumns only, symbols dictionary-encoded', fmt(colDictOnly / 1e6), '-'],
       [
         'encode only (buffered batch -> frame)',
         fmt(encodeRate / 1e6),
@@ -158,7 +249,9 @@ export const encodeSuite: Suite = {
       notes: [
         `${BATCH_ROWS}-row batches, ${SYMBOLS.length} distinct symbols, Gorilla on, timestamps as bigint ns (1 µs cadence with jitter); median of ${runs} runs x ${batches} batches (decode and peer: a tenth of the batches)`,
         'Single thread, no I/O; the machine has 2 cores shared by producer and server (no server runs in this suite).',
-        'Target: >= 5 M rows/s for the row API + encode. The peer builds ILP text (protocol v2, binary doubles) for HTTP; it is measured filling its buffer and copying it out, the same work as ours minus the wire format.',
+        'appendColumns takes the same rows as columns: sym as string[] or { dictionary, indices: Uint8Array }, qty BigInt64Array, px Float64Array, timestamps BigInt64Array (ns).',
+        'encode() returns a fresh copy of each frame; encodeEach hands a view to a sink, here one that copies it into a 1 MiB buffer kept across batches (the sender copies into its ring the same way).',
+        'Target: >= 5 M rows/s for the row API + encode; the columnar path must stay well above the sender end-to-end target of 20 M rows/s. The peer builds ILP text (protocol v2, binary doubles) for HTTP; it is measured filling its buffer and copying it out, the same work as ours minus the wire format.',
       ],
       columns: ['operation', 'M rows/s', 'wire bytes/row'],
       rows,
@@ -167,6 +260,12 @@ export const encodeSuite: Suite = {
         frameBytes: frame!.length,
         fullRate,
         rowRate,
+        rowSinkRate,
+        colStringsRate,
+        colDictRate,
+        colDictEncodeRate,
+        colStringsOnly,
+        colDictOnly,
         encodeRate,
         decodeRate,
         ilpRate,
