@@ -4,6 +4,8 @@ import { UsageError } from './io.js';
 const USAGE = `usage: qwp <command> [options]
 
 commands:
+  demo [--rows N]                    stream rows through a store-and-forward sender while the
+                                     server restarts and the producer is killed; count the loss
   decode [FILE|-] [--hex] [--json]   print one QWP message: header, symbols, tables, rows
   serve [--port 9000] [...]          run a local QWP ingest test server
   sf inspect PATH [--json]           show a store-and-forward slot, segment or dictionary
@@ -11,6 +13,7 @@ commands:
 
 // Each command loads only when named, so `qwp decode` never pays for the server.
 const commands: Record<string, () => Promise<Command>> = {
+  demo: async () => (await import('./commands/demo.js')).demo,
   decode: async () => (await import('./commands/decode.js')).decode,
   serve: async () => (await import('./commands/serve.js')).serve,
   'sf inspect': async () => (await import('./commands/sf-inspect.js')).sfInspect,

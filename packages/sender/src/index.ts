@@ -16,7 +16,12 @@ export {
   UndeliverableFrameError,
   WorkerError,
 } from './errors.js';
-export type { ArrayInput, TimestampUnit } from './row-writer.js';
+export type {
+  AppendColumnsOptions,
+  ArrayInput,
+  ColumnarColumn,
+  TimestampUnit,
+} from './row-writer.js';
 export { RowWriter } from './row-writer.js';
 export {
   Sender,

@@ -1,7 +1,13 @@
-import type { ArrayInput, TableBuffer, TimestampUnit } from '@qwp/qwp-wire';
+import type {
+  AppendColumnsOptions,
+  ArrayInput,
+  ColumnarColumn,
+  TableBuffer,
+  TimestampUnit,
+} from '@qwp/qwp-wire';
 import { SenderStateError } from './errors.js';
 
-export type { ArrayInput, TimestampUnit };
+export type { AppendColumnsOptions, ArrayInput, ColumnarColumn, TimestampUnit };
 
 /**
  * The row API, shared by the sender and a transaction: `table()` starts a
@@ -15,8 +21,8 @@ export abstract class RowWriter {
 
   /** Checks the writer can take a row and returns the table's buffer. */
   protected abstract beginRow(table: string): TableBuffer;
-  /** A row was completed. */
-  protected abstract endRow(): void;
+  /** `count` rows were completed. */
+  protected abstract endRows(count: number): void;
 
   /** Starts a row in `table`. */
   table(name: string): this {
@@ -219,14 +225,39 @@ export abstract class RowWriter {
   at(timestamp: number | bigint | Date, unit: TimestampUnit = 'us'): void {
     this.row().at(timestamp, unit);
     this.current = null;
-    this.endRow();
+    this.endRows(1);
   }
 
   /** Ends the row without a designated timestamp: the server assigns its clock. */
   atNow(): void {
     this.row().atNow();
     this.current = null;
-    this.endRow();
+    this.endRows(1);
+  }
+
+  /**
+   * Appends rows given as columns (typed arrays, string arrays, dictionary
+   * encoded symbols, optional null masks) without per-row calls: fixed-width
+   * columns are copied in one block. `options.timestamps` (with its `unit`)
+   * are the designated timestamps; left out, the server assigns them. A bad
+   * input throws QwpInvalidValueError (table, column, row) and adds nothing.
+   *
+   * ```ts
+   * sender.columns('trades', [
+   *   { name: 'sym', type: 'SYMBOL', values: { dictionary: ['BTC-USD', 'ETH-USD'], indices } },
+   *   { name: 'px', type: 'DOUBLE', values: prices },          // Float64Array
+   *   { name: 'qty', type: 'LONG', values: quantities },       // BigInt64Array
+   * ], { timestamps, unit: 'us' });                            // BigInt64Array
+   * ```
+   */
+  columns(table: string, columns: readonly ColumnarColumn[], options?: AppendColumnsOptions): this {
+    this.table(table);
+    const t = this.current!;
+    this.current = null;
+    const before = t.rowCount;
+    t.appendColumns(columns, options);
+    this.endRows(t.rowCount - before);
+    return this;
   }
 
   /** Forgets the table of an unfinished row (its values are discarded by the caller). */

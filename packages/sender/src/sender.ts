@@ -300,7 +300,7 @@ export class Sender extends RowWriter implements TransactionHost {
    * used). Frames already published are not affected.
    */
   reset(): this {
-    this.publisher.batch.clear();
+    this.publisher.discardRows();
     this.forgetRow();
     this.batchEmptied();
     return this;
@@ -386,8 +386,8 @@ export class Sender extends RowWriter implements TransactionHost {
     return this.rowTable(table);
   }
 
-  protected endRow(): void {
-    this.afterRow();
+  protected endRows(count: number): void {
+    this.afterRows(count);
   }
 
   /** @internal */
@@ -396,8 +396,8 @@ export class Sender extends RowWriter implements TransactionHost {
   }
 
   /** @internal */
-  endTransactionRow(): void {
-    this.afterRow();
+  endTransactionRows(count: number): void {
+    this.afterRows(count);
   }
 
   /** @internal */
@@ -418,10 +418,12 @@ export class Sender extends RowWriter implements TransactionHost {
     return this.publisher.batch.table(table);
   }
 
-  private afterRow(): void {
-    const rows = ++this.rowsInBatch;
+  private afterRows(count: number): void {
+    if (count === 0) return;
+    this.rowsInBatch += count;
+    const rows = this.rowsInBatch;
     const s = this.settings;
-    if (rows === 1 && s.autoFlushIntervalMs > 0) this.armFlushTimer();
+    if (rows === count && s.autoFlushIntervalMs > 0) this.armFlushTimer();
     if (s.autoFlushRows > 0 && rows >= s.autoFlushRows) {
       this.publishNow();
     } else if (s.autoFlushBytes > 0 && rows >= this.nextBytesCheck) {

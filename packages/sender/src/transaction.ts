@@ -5,7 +5,7 @@ import { RowWriter } from './row-writer.js';
 /** What a transaction needs from its sender. */
 export interface TransactionHost {
   beginTransactionRow(table: string): TableBuffer;
-  endTransactionRow(): void;
+  endTransactionRows(count: number): void;
   flushTransaction(): void;
 }
 
@@ -44,8 +44,8 @@ export class Transaction extends RowWriter {
     return this.host.beginTransactionRow(table);
   }
 
-  protected endRow(): void {
-    this.host.endTransactionRow();
+  protected endRows(count: number): void {
+    this.host.endTransactionRows(count);
   }
 
   private check(): void {

@@ -29,9 +29,13 @@ export class Publisher {
   private queuedBytes = 0;
   /** Frames of the open transaction, or null outside one. */
   private held: Uint8Array[] | null = null;
+  /** Which held frames introduce symbols. */
+  private heldDeltas: boolean[] = [];
   private heldBytes = 0;
+  private heldLimit = 0;
   private heldFromSymbols = 0;
-  private readonly sink = (frame: Uint8Array): void => this.take(frame);
+  private readonly sink = (frame: Uint8Array, deltaStart: number, deltaEnd: number): void =>
+    this.take(frame, deltaEnd > deltaStart);
 
   constructor(
     private readonly store: FrameStore,
@@ -77,9 +81,17 @@ export class Publisher {
     if (this.batch.rowCount === 0) return;
     try {
       this.encoder.encodeEach(this.batch.tables(), this.sink, this.held !== null);
-    } finally {
       this.batch.clear();
+    } catch (err) {
+      this.discardRows();
+      throw err;
     }
+  }
+
+  /** Drops the buffered rows and the symbols only they used (none was published). */
+  discardRows(): void {
+    this.batch.clear();
+    this.batch.symbols.truncate(this.encoder.sentSymbols);
   }
 
   /** Appends queued frames while they fit; true once the queue is empty. */
@@ -100,12 +112,11 @@ export class Publisher {
   beginTransaction(maxBytes: number): void {
     if (this.held !== null) throw new TransactionError('transactions do not nest');
     this.held = [];
+    this.heldDeltas = [];
     this.heldBytes = 0;
     this.heldLimit = maxBytes;
     this.heldFromSymbols = this.encoder.sentSymbols;
   }
-
-  private heldLimit = 0;
 
   /**
    * Publishes the transaction's frames, the last one committing. The
@@ -117,18 +128,18 @@ export class Publisher {
     this.held = null;
     if (frames.length === 0) return;
     frames[frames.length - 1]![5]! &= ~FLAG_DEFER_COMMIT;
-    for (const f of frames) this.store_(f);
+    for (let i = 0; i < frames.length; i++) this.store_(frames[i]!, this.heldDeltas[i]!);
   }
 
   /** Drops the transaction's frames and rows, and forgets the symbols only they used. */
   abortTransaction(): void {
     this.held = null;
-    this.batch.clear();
     this.encoder.sentSymbols = this.heldFromSymbols;
+    this.discardRows();
   }
 
   /** The sink of encodeEach: a view of the encoder's scratch, valid during the call. */
-  private take(frame: Uint8Array): void {
+  private take(frame: Uint8Array, hasDelta: boolean): void {
     const held = this.held;
     if (held !== null) {
       this.heldBytes += frame.length;
@@ -138,14 +149,15 @@ export class Publisher {
         );
       }
       held.push(frame.slice());
+      this.heldDeltas.push(hasDelta);
       return;
     }
-    this.store_(frame);
+    this.store_(frame, hasDelta);
   }
 
   /** Persists a frame's new symbols, then appends it or queues a copy. */
-  private store_(frame: Uint8Array): void {
-    persistDelta(this.store, frame);
+  private store_(frame: Uint8Array, hasDelta: boolean): void {
+    if (hasDelta) persistDelta(this.store, frame);
     if (this.queueHead === this.queue.length && this.append(frame) >= 0) return;
     this.queue.push(frame.slice());
     this.queuedBytes += frame.length;
