@@ -120,6 +120,8 @@ export class Sender extends RowWriter implements TransactionHost {
   private readonly started: Promise<void>;
   private workerEnded: Promise<void>;
   private terminal: Error | null = null;
+  /** True until the first connection (fromConfig() is waiting for it, unless async). */
+  private awaitingStart = true;
   private closing = false;
   private closed: Promise<void> | null = null;
   private rowsInBatch = 0;
@@ -172,7 +174,10 @@ export class Sender extends RowWriter implements TransactionHost {
       failed = reject;
     });
     this.started.catch(() => {}); // observed by fromConfig; also latched as `terminal`
-    if (settings.wire.initialConnect === 'async') connected();
+    if (settings.wire.initialConnect === 'async') {
+      this.awaitingStart = false;
+      connected();
+    }
     this.worker.on('message', (m: FromWorker) => this.onWorkerMessage(m, connected, failed));
     this.workerEnded = new Promise<void>((resolve) => {
       this.worker.once('exit', () => resolve());
@@ -600,6 +605,7 @@ export class Sender extends RowWriter implements TransactionHost {
   ): void {
     switch (m.type) {
       case 'connected':
+        this.awaitingStart = false;
         this.publisher.setFrameBudget(m.info.maxBatchSize);
         this.emitter.emit(m.info.first ? 'connected' : 'reconnected', m.info);
         if (m.info.first) connected();
@@ -618,7 +624,8 @@ export class Sender extends RowWriter implements TransactionHost {
       }
       case 'fatal': {
         const err = fromWireError(m.error);
-        this.latch(err);
+        // Before the first connection fromConfig() rejects with it: no second report.
+        this.latch(err, this.awaitingStart === false);
         failed(err);
         return;
       }
