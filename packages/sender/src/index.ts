@@ -1,3 +1,4 @@
+export { type Listeners, SenderBuilder } from './builder.js';
 export {
   AuthError,
   BackpressureError,

@@ -3,6 +3,7 @@ import { Worker } from 'node:worker_threads';
 import { nativeLoadError as nativeCrc32cLoadError } from '@qwp/crc32c';
 import { type FilesFacade, nativeLoadError as nativeFilesError } from '@qwp/files-native';
 import { parseConnectString, type TableBuffer } from '@qwp/qwp-wire';
+import { SenderBuilder } from './builder.js';
 import {
   BackpressureError,
   DataLossError,
@@ -220,8 +221,19 @@ export class Sender extends RowWriter implements TransactionHost {
     return sender;
   }
 
+  /**
+   * A builder: typed setters for the connect-string keys (starting from
+   * `conf` when given) and listeners attached before the first connection.
+   */
+  static builder(conf?: string): SenderBuilder<Sender, SenderEvents> {
+    return new SenderBuilder<Sender, SenderEvents>(
+      (c, on) => Sender.fromConfig(c, { on: on as SenderOptions['on'] }),
+      conf,
+    );
+  }
+
   /** Creates a sender from the `QDB_CLIENT_CONF` environment variable. */
-  static fromEnv(options: SenderOptions = {}): Promise<Sender> {
+  static async fromEnv(options: SenderOptions = {}): Promise<Sender> {
     const conf = process.env.QDB_CLIENT_CONF;
     if (conf === undefined || conf.length === 0) {
       throw new SenderStateError('QDB_CLIENT_CONF is not set');

@@ -195,6 +195,7 @@ describe('rows and tables', () => {
     const snd = await sender(confFor(s, 'auto_flush=off;'));
     expect(() => snd.intColumn('x', 1)).toThrow(SenderStateError);
     expect(() => snd.atNow()).toThrow(/table/);
+    expect(() => snd.table('t').atNow()).toThrow(/no columns/);
     snd.table('t').intColumn('x', 1);
     expect(() => snd.table('u')).toThrow(/unfinished/);
     await expect(snd.flush()).rejects.toThrow(/unfinished/);
