@@ -4,6 +4,9 @@ import { encodeSuite } from './encode.js';
 import { mmapSuite } from './mmap.js';
 import { segmentAppendSuite } from './segment-append.js';
 import { segmentReopenSuite } from './segment-reopen.js';
+import { senderSuite } from './sender.js';
+import { senderLatencySuite } from './sender-latency.js';
+import { senderRssSuite } from './sender-rss.js';
 import { testServerSuite } from './test-server.js';
 
 /** Every suite, in the order `bench` runs them. Each issue adds its own. */
@@ -14,4 +17,7 @@ export const suites: Suite[] = [
   segmentAppendSuite,
   segmentReopenSuite,
   testServerSuite,
+  senderSuite,
+  senderLatencySuite,
+  senderRssSuite,
 ];
