@@ -1,3 +1,5 @@
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { fmt } from '../report.js';
 import { slope } from '../stats.js';
 import type { Suite, SuiteOptions, SuiteResult } from '../suite.js';
@@ -7,11 +9,7 @@ import {
   FLUSH_ROWS,
   loadNote,
   loadNow,
-  openQwp,
-  type QwpBuffer,
-  qwpRow,
   startQwpServer,
-  trades,
 } from './sender-peers.js';
 
 /*
@@ -22,20 +20,52 @@ import {
 
 const MIB = 2 ** 20;
 
-interface Sample {
+/** One memoryUsage() reading after `rows` rows. */
+export interface RssSample {
   rows: number;
   rss: number;
   heapUsed: number;
   external: number;
 }
 
-function sample(rows: number): Sample {
-  const m = process.memoryUsage();
-  return { rows, rss: m.rss, heapUsed: m.heapUsed, external: m.external };
+/** What sender-rss-child.js prints. */
+export interface RssRun {
+  seconds: number;
+  storeBytes: number;
+  /** After connecting, before the first row. */
+  start: RssSample;
+  samples: RssSample[];
+}
+
+/** Runs sender-rss-child.js against the server on `port` and parses its result line. */
+function runChild(
+  port: number,
+  kind: 'memory' | 'sf',
+  rows: number,
+  every: number,
+): Promise<RssRun> {
+  const script = fileURLToPath(new URL('./sender-rss-child.js', import.meta.url));
+  return new Promise((resolve, reject) => {
+    execFile(
+      process.execPath,
+      [script, String(port), kind, String(rows), String(every)],
+      { timeout: 300_000, maxBuffer: 16 * MIB },
+      (err, stdout, stderr) => {
+        if (err !== null) {
+          reject(
+            new Error(`sender-rss-child ${kind} failed: ${err.message}; ${stderr}`, { cause: err }),
+          );
+          return;
+        }
+        const lines = stdout.trim().split('\n');
+        resolve(JSON.parse(lines[lines.length - 1]!) as RssRun);
+      },
+    );
+  });
 }
 
 /** RSS growth in MiB per 10 M rows over `samples`. */
-function growth(samples: Sample[]): number {
+function growth(samples: RssSample[]): number {
   return (
     slope(
       samples.map((s) => s.rows),
@@ -55,38 +85,14 @@ export const senderRssSuite: Suite = {
     const rows = options.quick ? 1_048_576 : 20_000_000;
     // Flushes between samples: ~16 samples in quick mode, ~76 in a full run.
     const sampleEvery = options.quick ? 1 : 4;
-    const d = trades();
-    const buffers: QwpBuffer[] = [{ kind: 'memory' }, { kind: 'sf', durability: 'memory' }];
+    const modes: ('memory' | 'sf')[] = ['memory', 'sf'];
     const server = await startQwpServer();
-    const results: {
-      buffer: string;
-      seconds: number;
-      storeBytes: number;
-      start: Sample;
-      samples: Sample[];
-    }[] = [];
+    const results: ({ buffer: string } & RssRun)[] = [];
     try {
-      for (const b of buffers) {
-        const { sender, close } = await openQwp(server.port, b);
-        try {
-          const start = sample(0);
-          const samples: Sample[] = [];
-          const t0 = process.hrtime.bigint();
-          let flushes = 0;
-          for (let i = 0; i < rows; ) {
-            const end = Math.min(rows, i + FLUSH_ROWS);
-            for (; i < end; i++) qwpRow(sender, d, i);
-            await sender.flush();
-            if (++flushes % sampleEvery === 0) samples.push(sample(i));
-          }
-          await sender.drain(120_000);
-          const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
-          samples.push(sample(rows));
-          const storeBytes = sender.stats().storeBytes;
-          results.push({ buffer: bufferLabel(b), seconds, storeBytes, start, samples });
-        } finally {
-          await close();
-        }
+      for (const kind of modes) {
+        const run = await runChild(server.port, kind, rows, sampleEvery);
+        const buffer = bufferLabel(kind === 'sf' ? { kind, durability: 'memory' } : { kind });
+        results.push({ buffer, ...run });
       }
     } finally {
       await server.close();
@@ -115,8 +121,8 @@ export const senderRssSuite: Suite = {
     return {
       suite: 'sender-rss',
       notes: [
-        `${rows} trades rows per mode through the row API, an explicit flush() every ${FLUSH_ROWS} rows, drain() at the end; process.memoryUsage() sampled every ${sampleEvery} flushes (${sampleEvery * FLUSH_ROWS} rows) and after the drain. One run per mode (it is one long run). RSS is the whole process: producer, I/O worker thread, the sender's buffer (memory mode: SharedArrayBuffer segments, up to sf_max_total_bytes, 128 MiB by default; SF: mapped segment files), and whatever suites ran before in the same process ("before": after connecting, before the first row).`,
-        '"buffer MiB at end": stats().storeBytes after the drain, what the sender\'s buffer holds (segments kept for reuse included).',
+        `${rows} trades rows per mode through the row API, an explicit flush() every ${FLUSH_ROWS} rows, drain() at the end; process.memoryUsage() sampled every ${sampleEvery} flushes (${sampleEvery * FLUSH_ROWS} rows) and after the drain. One run per mode (it is one long run). Each mode runs in a fresh Node process (sender-rss-child.js): in the bench process, earlier suites' heap makes V8 collect more often, which hides growth. RSS is that whole process: producer, I/O worker thread and the sender's buffer (memory mode: SharedArrayBuffer segments, at most sf_max_total_bytes = 128 MiB by default; SF: mapped segment files); "before" is after connecting, before the first row.`,
+        '"buffer MiB at end": stats().storeBytes after the drain, the bytes the sender\'s buffer holds.',
         'Goal: flat, i.e. slope ~0 after the buffer is warm. Slope = least-squares MiB of RSS per 10 M rows, over the second half of the samples and over all of them.',
         `Server: \`qwp serve --mode throughput\` (${server.mode}) in a child process (its memory is not counted).`,
         CORES_NOTE,
@@ -140,7 +146,7 @@ export const senderRssSuite: Suite = {
       data: {
         rows,
         flushRows: FLUSH_ROWS,
-        sampleEvery: sampleEvery,
+        sampleEvery,
         serverMode: server.mode,
         results,
       },
