@@ -37,10 +37,12 @@ function startChild(script: string, args: string[], ready: RegExp): Promise<Chil
     let out = '';
     const timer = setTimeout(() => {
       kill();
+      process.off('exit', kill);
       reject(new Error(`${script} did not report listening within ${START_TIMEOUT_MS} ms`));
     }, START_TIMEOUT_MS);
     const onExit = (code: number | null) => {
       clearTimeout(timer);
+      process.off('exit', kill);
       reject(new Error(`${script} exited (code ${code}) before listening; stdout: ${out}`));
     };
     child.once('exit', onExit);
