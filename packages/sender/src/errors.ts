@@ -13,6 +13,8 @@ export type SenderErrorCode =
   | 'ERR_QWP_SENDER_OPTIONS'
   | 'ERR_QWP_BACKPRESSURE'
   | 'ERR_QWP_SERVER_REJECTED'
+  | 'ERR_QWP_POISON_FRAME'
+  | 'ERR_QWP_DURABLE_ACK'
   | 'ERR_QWP_CONNECT'
   | 'ERR_QWP_AUTH'
   | 'ERR_QWP_PROTOCOL'
@@ -81,27 +83,77 @@ export class BackpressureError extends SenderError {
   }
 }
 
-/** The server answered a frame with an error status; the sender stopped (terminal). */
+/**
+ * The server answered a frame with an error status. Terminal (the sender
+ * stopped, every frame kept) when its `policy` is `terminal`; otherwise
+ * reported through the `error` event while the sender reconnects and
+ * replays.
+ */
 export class ServerRejectedError extends SenderError {
   declare readonly code: 'ERR_QWP_SERVER_REJECTED';
   /** QWP status code (SCHEMA_MISMATCH 3, PARSE_ERROR 5, WRITE_ERROR 9, ...). */
   readonly status: number;
   /** Name of the status, e.g. `WRITE_ERROR`. */
   readonly statusName: string;
-  /** FSN of the rejected frame, or -1 when the rejection named a catch-up frame. */
+  /** FSN of the rejected frame, or -1 when the rejection named a symbol catch-up frame. */
   readonly fsn: number;
   /** The server's own message. */
   readonly serverMessage: string;
+  /** `schema`, `parse`, `internal`, `security`, `write`, `not-writable`, `dictionary-gap` or `unknown`. */
+  readonly category: string;
+  /** What the sender did: `terminal`, `retriable` (reconnect, replay) or `retriable-other` (another endpoint). */
+  readonly policy: string;
 
-  constructor(status: number, statusName: string, fsn: number, serverMessage: string) {
+  constructor(
+    status: number,
+    statusName: string,
+    fsn: number,
+    serverMessage: string,
+    category = 'unknown',
+    policy = 'terminal',
+  ) {
     super(
       'ERR_QWP_SERVER_REJECTED',
-      `server rejected ${fsn >= 0 ? `frame ${fsn}` : 'a symbol catch-up frame'} with ${statusName} (0x${status.toString(16).padStart(2, '0')}): ${serverMessage}`,
+      `server rejected ${fsn >= 0 ? `frame ${fsn}` : 'a symbol catch-up frame'} with ${statusName} (0x${status.toString(16).padStart(2, '0')}): ${serverMessage}${policy === 'terminal' ? '' : ` (${policy}: reconnecting and replaying)`}`,
     );
     this.status = status;
     this.statusName = statusName;
     this.fsn = fsn;
     this.serverMessage = serverMessage;
+    this.category = category;
+    this.policy = policy;
+  }
+}
+
+/**
+ * A frame the server kept refusing (or that kept killing the connection)
+ * across `max_frame_rejections` attempts over at least
+ * `poison_min_escalation_window_millis`: terminal, the frame stays stored.
+ */
+export class PoisonFrameError extends SenderError {
+  declare readonly code: 'ERR_QWP_POISON_FRAME';
+  readonly fsn: number;
+  readonly strikes: number;
+
+  /** Use {@link PoisonFrameError.describe} for the message. */
+  constructor(fsn: number, strikes: number, message: string) {
+    super('ERR_QWP_POISON_FRAME', message);
+    this.fsn = fsn;
+    this.strikes = strikes;
+  }
+
+  /** The message for a frame `fsn` refused `strikes` times in `windowMs` or more, last for `lastReason`. */
+  static describe(fsn: number, strikes: number, windowMs: number, lastReason: string): string {
+    return `frame ${fsn} failed ${strikes} times over ${windowMs} ms or more with no progress (last: ${lastReason}); the sender stopped, the frame stays stored`;
+  }
+}
+
+/** `request_durable_ack=on` but the server does not confirm it (no `X-QWP-Durable-Ack: enabled`). */
+export class DurableAckError extends SenderError {
+  declare readonly code: 'ERR_QWP_DURABLE_ACK';
+
+  constructor(message: string) {
+    super('ERR_QWP_DURABLE_ACK', message);
   }
 }
 

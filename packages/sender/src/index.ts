@@ -4,6 +4,8 @@ export {
   BackpressureError,
   ConnectError,
   DataLossError,
+  DurableAckError,
+  PoisonFrameError,
   ProtocolError,
   SenderClosedError,
   SenderError,

@@ -4,6 +4,7 @@ import { nativeLoadError as nativeCrc32cLoadError } from '@qwp/crc32c';
 import { type FilesFacade, nativeLoadError as nativeFilesError } from '@qwp/files-native';
 import { parseConnectString, type TableBuffer } from '@qwp/qwp-wire';
 import { SenderBuilder } from './builder.js';
+import { ErrorInbox } from './error-inbox.js';
 import {
   BackpressureError,
   DataLossError,
@@ -47,6 +48,8 @@ export interface SenderEvents {
   reconnected: [ConnectedInfo];
   /** The connection was lost; `willRetry` is false only when the sender stops. */
   disconnected: [{ reason: string; willRetry: boolean }];
+  /** A reconnect went to another endpoint than the last connection's (`host:port` each). */
+  failover: [{ from: string; to: string; info: ConnectedInfo }];
   /** The buffer is full: frames wait for acknowledgements to make room. */
   backpressure: [{ queuedFrames: number; connected: boolean }];
   /** A terminal error (also rethrown by the next call) or a reported incident. Without a listener: a process warning. */
@@ -65,6 +68,8 @@ export interface SenderStats extends WireCounters {
   queuedFrames: number;
   /** Times the buffer was full and frames had to wait. */
   backpressureStalls: number;
+  /** Errors dropped because the error inbox (error_inbox_capacity) was full. */
+  errorsDropped: number;
   /** Bytes the buffer holds (memory, or on disk with sf_dir). */
   storeBytes: number;
   connected: boolean;
@@ -117,6 +122,9 @@ export class Sender extends RowWriter implements TransactionHost {
   private readonly publisher: Publisher;
   private readonly status = new StatusBlock();
   private readonly emitter = new EventEmitter();
+  private readonly inbox: ErrorInbox;
+  /** Endpoint of the last connection, to tell a failover from a reconnect. */
+  private lastEndpoint: string | undefined;
   private readonly worker: Worker;
   private readonly started: Promise<void>;
   private workerEnded: Promise<void>;
@@ -139,6 +147,9 @@ export class Sender extends RowWriter implements TransactionHost {
   private constructor(settings: SenderSettings, options: SenderOptions) {
     super();
     this.settings = settings;
+    this.inbox = new ErrorInbox(settings.config.errorInboxCapacity, (err) =>
+      this.emitter.listenerCount('error') > 0 ? this.emitter.emit('error', err) : false,
+    );
     for (const [event, listener] of Object.entries(options.on ?? {})) {
       if (listener !== undefined) this.emitter.on(event, listener as (...a: unknown[]) => void);
     }
@@ -370,6 +381,7 @@ export class Sender extends RowWriter implements TransactionHost {
       bufferedRows: this.rowsInBatch,
       queuedFrames: this.publisher.queuedFrames,
       backpressureStalls: this.stalls,
+      errorsDropped: this.inbox.dropped,
       storeBytes: this.store.totalBytes,
       connected: this.status.state === ConnectionState.CONNECTED,
       mode: this.store.mode,
@@ -616,12 +628,19 @@ export class Sender extends RowWriter implements TransactionHost {
     failed: (err: Error) => void,
   ): void {
     switch (m.type) {
-      case 'connected':
+      case 'connected': {
         this.awaitingStart = false;
         this.publisher.setFrameBudget(m.info.maxBatchSize);
+        const endpoint = `${m.info.host}:${m.info.port}`;
+        const previous = this.lastEndpoint;
+        this.lastEndpoint = endpoint;
         this.emitter.emit(m.info.first ? 'connected' : 'reconnected', m.info);
+        if (previous !== undefined && previous !== endpoint) {
+          this.emitter.emit('failover', { from: previous, to: endpoint, info: m.info });
+        }
         if (m.info.first) connected();
         return;
+      }
       case 'disconnected':
         this.emitter.emit('disconnected', { reason: m.reason, willRetry: m.willRetry });
         return;
@@ -653,10 +672,9 @@ export class Sender extends RowWriter implements TransactionHost {
     if (emit) this.report(err);
   }
 
-  /** Sends an error to the `error` listeners, or to a process warning when there is none. */
+  /** Sends an error to the `error` listeners (through the bounded inbox), or to a process warning when there is none. */
   private report(err: Error): void {
-    if (this.emitter.listenerCount('error') > 0) this.emitter.emit('error', err);
-    else process.emitWarning(err);
+    this.inbox.push(err);
   }
 
   private throwIfTerminal(): void {

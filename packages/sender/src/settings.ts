@@ -108,6 +108,17 @@ export function resolveSettings(config: SenderConfig): SenderSettings {
       reconnectMaxBackoffMs: config.reconnectMaxBackoffMs,
       reconnectMaxDurationMs: config.reconnectMaxDurationMs,
       initialConnect: initial === 'on' ? ('sync' as const) : initial,
+      policies: { ...config.errorPolicies },
+      maxFrameRejections: config.maxFrameRejections,
+      poisonWindowMs: config.poisonMinEscalationWindowMs,
+      durableAck: config.requestDurableAck,
+      durableKeepaliveMs: config.durableAckKeepaliveIntervalMs,
+      retryRefusals:
+        initial === 'async'
+          ? ('always' as const)
+          : config.sfDir !== undefined
+            ? ('after-first-connection' as const)
+            : ('never' as const),
     },
   });
 }

@@ -5,6 +5,8 @@
 import {
   AuthError,
   ConnectError,
+  DurableAckError,
+  PoisonFrameError,
   ProtocolError,
   SenderError,
   type SenderErrorCode,
@@ -20,6 +22,16 @@ export interface SegmentAnnouncement {
   path?: string;
   /** Memory mode: the segment itself. */
   buffer?: SharedArrayBuffer;
+}
+
+/** `on_<category>_error` / `on_server_error` as the connect string gave them (`halt`, `retry`, `retriable_other`, `auto`). */
+export interface PolicyOverrides {
+  server?: string | undefined;
+  schema?: string | undefined;
+  parse?: string | undefined;
+  internal?: string | undefined;
+  security?: string | undefined;
+  write?: string | undefined;
 }
 
 /** One endpoint from `addr`. */
@@ -48,6 +60,21 @@ export interface WireSettings {
   initialConnect: 'off' | 'sync' | 'async';
   /** Frame budget before the first connect and the cap on any server's advertised one. */
   localMaxBatchSize: number;
+  /** `on_*_error` overrides, as the connect string gave them. */
+  policies: PolicyOverrides;
+  /** max_frame_rejections and poison_min_escalation_window_millis. */
+  maxFrameRejections: number;
+  poisonWindowMs: number;
+  /** request_durable_ack: trim only on DURABLE_ACK. */
+  durableAck: boolean;
+  /** PING this often while durable confirmations are pending and nothing is sent; <= 0: never. */
+  durableKeepaliveMs: number;
+  /**
+   * Keep retrying, rather than stop, when an endpoint refuses the credentials
+   * or durable ACK after the first connection (SF mode), or from the start
+   * (background start: initial_connect_retry=async).
+   */
+  retryRefusals: 'never' | 'after-first-connection' | 'always';
 }
 
 /** workerData of the I/O worker. */
@@ -74,8 +101,11 @@ export interface WireError {
   name: string;
   code: string;
   message: string;
-  /** ServerRejectedError fields. */
+  /** ServerRejectedError fields (fsn also PoisonFrameError's). */
   status?: number;
+  category?: string;
+  policy?: string;
+  strikes?: number;
   statusName?: string;
   fsn?: number;
   serverMessage?: string;
@@ -126,6 +156,11 @@ export function toWireError(err: unknown): WireError {
     out.statusName = err.statusName;
     out.fsn = err.fsn;
     out.serverMessage = err.serverMessage;
+    out.category = err.category;
+    out.policy = err.policy;
+  } else if (err instanceof PoisonFrameError) {
+    out.fsn = err.fsn;
+    out.strikes = err.strikes;
   } else if (err instanceof AuthError) {
     out.httpStatus = err.httpStatus;
   } else if (err instanceof UndeliverableFrameError) {
@@ -140,7 +175,18 @@ export function toWireError(err: unknown): WireError {
 export function fromWireError(w: WireError): SenderError {
   switch (w.code) {
     case 'ERR_QWP_SERVER_REJECTED':
-      return new ServerRejectedError(w.status!, w.statusName!, w.fsn!, w.serverMessage!);
+      return new ServerRejectedError(
+        w.status!,
+        w.statusName!,
+        w.fsn!,
+        w.serverMessage!,
+        w.category,
+        w.policy,
+      );
+    case 'ERR_QWP_POISON_FRAME':
+      return new PoisonFrameError(w.fsn!, w.strikes!, w.message);
+    case 'ERR_QWP_DURABLE_ACK':
+      return new DurableAckError(w.message);
     case 'ERR_QWP_AUTH':
       return new AuthError(w.message, w.httpStatus!);
     case 'ERR_QWP_UNDELIVERABLE':

@@ -46,6 +46,8 @@ export interface WireCounters {
   framesReplayed: number;
   /** Connections made after the first one. */
   reconnects: number;
+  /** Connections made (successful attempts). */
+  connections: number;
   /** Connection attempts, successful or not. */
   connectAttempts: number;
   /** Highest FSN written to a socket, -1 before the first. */
@@ -137,6 +139,7 @@ export class StatusBlock {
       bytesSent: c[Counter.BytesSent]!,
       framesReplayed: c[Counter.FramesReplayed]!,
       reconnects: c[Counter.Reconnects]!,
+      connections: c[Counter.Connections]!,
       connectAttempts: c[Counter.ConnectAttempts]!,
       sentFsn: c[Counter.SentFsn]!,
       catchUpFrames: c[Counter.CatchUpFrames]!,

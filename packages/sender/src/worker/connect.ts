@@ -18,14 +18,14 @@ export interface OpenConnection {
 
 /** A failed connect attempt, classified for the endpoint walk. */
 export class ConnectAttemptError extends Error {
-  readonly outcome: AttemptOutcome;
+  readonly outcome: AttemptOutcome | 'durable-ack-refused';
   /** HTTP status of a refused upgrade, or 0 for a transport failure. */
   readonly httpStatus: number;
   readonly endpoint: Endpoint;
 
   constructor(
     endpoint: Endpoint,
-    outcome: AttemptOutcome,
+    outcome: AttemptOutcome | 'durable-ack-refused',
     httpStatus: number,
     message: string,
     cause?: unknown,
@@ -59,6 +59,7 @@ export function openConnection(endpoint: Endpoint, wire: WireSettings): Promise<
     'X-QWP-Client-Id': wire.clientId,
   };
   if (wire.authorization !== undefined) headers.Authorization = wire.authorization;
+  if (wire.durableAck) headers['X-QWP-Request-Durable-Ack'] = 'true';
   return new Promise((resolve, reject) => {
     let settled = false;
     let upgrade: IncomingMessage | undefined;
@@ -105,6 +106,18 @@ export function openConnection(endpoint: Endpoint, wire: WireSettings): Promise<
             'transport-error',
             101,
             `server selected QWP version ${versionText}; this client speaks version ${VERSION}`,
+          ),
+        );
+        return;
+      }
+      const durable = res === undefined ? undefined : header(res, 'x-qwp-durable-ack');
+      if (wire.durableAck && durable?.toLowerCase() !== 'enabled') {
+        fail(
+          new ConnectAttemptError(
+            endpoint,
+            'durable-ack-refused',
+            101,
+            'request_durable_ack=on but the server did not answer X-QWP-Durable-Ack: enabled (durable ACK needs QuestDB Enterprise with replication)',
           ),
         );
         return;

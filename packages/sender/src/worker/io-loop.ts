@@ -1,10 +1,12 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { FilesFacade } from '@qwp/files-native';
-import { decodeResponse, HostTracker, ReconnectBackoff, Status, statusName } from '@qwp/qwp-wire';
+import { decodeResponse, HostTracker, ReconnectBackoff, statusName } from '@qwp/qwp-wire';
 import { ControlBlock, FrameReader } from '@qwp/segment-log';
 import {
   AuthError,
   ConnectError,
+  DurableAckError,
+  PoisonFrameError,
   ProtocolError,
   reasonOf,
   ServerRejectedError,
@@ -20,6 +22,9 @@ import {
 import { ConnectionState, StatusBlock } from '../shared/status.js';
 import { AckTracker } from './ack-tracker.js';
 import { ConnectAttemptError, type OpenConnection, openConnection } from './connect.js';
+import { DurableAckTracker } from './durable-acks.js';
+import { categoryOf, policyFor } from './error-policy.js';
+import { PoisonDetector } from './poison.js';
 import { AnnouncedSegments } from './segment-source.js';
 import { SymbolMirror } from './symbol-mirror.js';
 
@@ -60,6 +65,14 @@ export class IoLoop {
   private maxBatchSize: number;
   /** Resolves a wait of the loop early: a new segment, a stop, a lost connection. */
   private wake: (() => void) | null = null;
+  private readonly poison: PoisonDetector;
+  private readonly durable: DurableAckTracker | null;
+  /** Data frames sent on the current connection (a close before any is no strike). */
+  private framesOnConnection = 0;
+  /** Frames sent since the last keepalive tick. */
+  private sentSinceTick = 0;
+  private keepalive: NodeJS.Timeout | null = null;
+  private terminal: Error | null = null;
 
   constructor(
     private readonly init: WorkerInit,
@@ -81,6 +94,8 @@ export class IoLoop {
       maxMs: init.wire.reconnectMaxBackoffMs,
     });
     this.maxBatchSize = init.wire.localMaxBatchSize;
+    this.poison = new PoisonDetector(init.wire.maxFrameRejections, init.wire.poisonWindowMs);
+    this.durable = init.wire.durableAck ? new DurableAckTracker() : null;
   }
 
   /** A message from the producer. */
@@ -127,6 +142,17 @@ export class IoLoop {
       const pick = this.hosts.next();
       if (pick.kind === 'round-end') {
         const initial = !this.everConnected;
+        if (
+          initial &&
+          this.durable !== null &&
+          pick.roleRejects > 0 &&
+          pick.transportErrors === 0 &&
+          wire.retryRefusals !== 'always'
+        ) {
+          throw new DurableAckError(
+            `request_durable_ack=on but every endpoint refused a write connection by role (${last?.message ?? 'no primary'}); durable ACK needs a writable primary`,
+          );
+        }
         let remaining: number | undefined;
         if (initial && wire.initialConnect === 'off') return this.giveUp(last);
         if (initial && wire.initialConnect === 'sync') {
@@ -153,10 +179,24 @@ export class IoLoop {
         last = err;
         switch (err.outcome) {
           case 'terminal':
-            throw new AuthError(
-              `authentication refused by ${err.endpoint.host}:${err.endpoint.port} (HTTP ${err.httpStatus}); check username/password or token`,
-              err.httpStatus,
+            this.refused(
+              err,
+              new AuthError(
+                `authentication refused by ${err.endpoint.host}:${err.endpoint.port} (HTTP ${err.httpStatus}); check username/password or token`,
+                err.httpStatus,
+              ),
             );
+            this.hosts.recordTransportError(pick.index);
+            break;
+          case 'durable-ack-refused':
+            this.refused(
+              err,
+              new DurableAckError(
+                `${err.endpoint.host}:${err.endpoint.port}: request_durable_ack=on but the server does not offer durable ACK (no X-QWP-Durable-Ack: enabled); it needs QuestDB Enterprise with replication, or set request_durable_ack=off`,
+              ),
+            );
+            this.hosts.recordTransportError(pick.index);
+            break;
           case 'transient-reject':
             this.hosts.recordRoleReject(pick.index, true);
             break;
@@ -168,6 +208,20 @@ export class IoLoop {
         }
       }
     }
+  }
+
+  /**
+   * An endpoint refused the credentials or durable ACK: cluster-wide, so
+   * terminal, unless this sender keeps retrying refusals (a background start
+   * from the beginning; SF mode once it has connected) so a credential or
+   * capability change on the cluster cannot stop it for good.
+   */
+  private refused(attempt: ConnectAttemptError, error: Error): void {
+    const mode = this.init.wire.retryRefusals;
+    const retry = mode === 'always' || (mode === 'after-first-connection' && this.everConnected);
+    if (!retry) throw error;
+    error.cause = attempt;
+    this.post({ type: 'incident', error: toWireError(error) });
   }
 
   private giveUp(last: ConnectAttemptError | undefined): null {
@@ -207,15 +261,13 @@ export class IoLoop {
     });
     const ws = conn.ws;
     ws.on('message', (data, isBinary) => this.onResponse(conn, data as Buffer, isBinary));
-    ws.on('close', (code, reason) =>
-      this.end(conn, {
-        kind: 'closed',
-        reason: `connection closed (${code}${reason.length > 0 ? ` ${reason.toString()}` : ''})`,
-      }),
-    );
+    ws.on('close', (code, reason) => this.onClose(conn, code, reason.toString()));
     ws.on('error', (err) => this.end(conn, { kind: 'reconnect', error: err }));
 
     this.tracker.reset();
+    this.durable?.reset();
+    this.framesOnConnection = 0;
+    this.startKeepalive(conn);
     for (const frame of this.mirror.catchUpFrames(conn.version, this.maxBatchSize)) {
       ws.send(frame, { binary: true });
       this.tracker.sentWithoutFsn();
@@ -240,6 +292,8 @@ export class IoLoop {
         this.mirror.observe(frame, 0, len);
         const replayed = fsn <= this.status.sentFsn;
         this.tracker.sentFrame(fsn);
+        this.framesOnConnection++;
+        this.sentSinceTick++;
         this.status.countFrame(fsn, len, replayed);
         if (ws.bufferedAmount >= SOCKET_HIGH_WATER) {
           await new Promise<void>((resolve) => ws.send(frame, { binary: true }, () => resolve()));
@@ -286,39 +340,105 @@ export class IoLoop {
           this.incident(conn, err as Error);
           return;
         }
-        if (fsn > this.control.ackedFsn) {
-          this.control.acknowledge(fsn);
-          this.segments.release(fsn);
-          this.status.signalAck();
-        }
+        // Durable ACK: an OK only says "in the WAL"; the trim waits for DURABLE_ACK.
+        this.advance(this.durable === null ? fsn : this.durable.onOk(fsn, response.tables));
         return;
       }
-      case 'error': {
-        const seq = Number(response.sequence);
-        if (response.status === Status.DICTIONARY_GAP) {
-          // The server lost track of our symbols: a new connection re-registers them all.
-          this.incident(
-            conn,
-            new ProtocolError(
-              `server reported DICTIONARY_GAP for sequence ${seq}: ${response.message}`,
-            ),
-          );
-          return;
-        }
-        const fsn = seq >= 0 && seq < this.tracker.sentCount ? this.tracker.fsnAt(seq) : -1;
-        const rejected = new ServerRejectedError(
-          response.status,
-          statusName(response.status),
-          fsn,
-          response.message,
-        );
-        this.fail(conn, rejected);
+      case 'durable-ack':
+        if (this.durable !== null) this.advance(this.durable.onDurableAck(response.tables));
         return;
-      }
+      case 'error':
+        this.onRejection(conn, response.status, Number(response.sequence), response.message);
+        return;
       default:
-        // DURABLE_ACK frames arrive only when requested; this sender does not request them.
+        // LOCAL_DURABLE_ACK: a tier this sender never asks for.
         return;
     }
+  }
+
+  /** The server acknowledged (or made durable) everything through `fsn`. */
+  private advance(fsn: number): void {
+    if (fsn <= this.control.ackedFsn) return;
+    this.control.acknowledge(fsn);
+    this.segments.release(fsn);
+    this.poison.accept(fsn);
+    this.status.signalAck();
+  }
+
+  /**
+   * An error frame: the policy of its category decides. Terminal stops the
+   * sender; retriable reconnects and replays (a strike against the frame,
+   * except for a dictionary gap, which the reconnect's catch-up repairs);
+   * retriable-other reconnects to another endpoint.
+   */
+  private onRejection(conn: OpenConnection, status: number, seq: number, message: string): void {
+    const category = categoryOf(status);
+    const policy = policyFor(category, this.init.wire.policies);
+    const fsn = seq >= 0 && seq < this.tracker.sentCount ? this.tracker.fsnAt(seq) : -1;
+    const rejected = new ServerRejectedError(
+      status,
+      statusName(status),
+      fsn,
+      message,
+      category,
+      policy,
+    );
+    if (policy === 'terminal') {
+      this.fail(conn, rejected);
+      return;
+    }
+    if (policy === 'retriable' && category !== 'dictionary-gap' && fsn >= 0) {
+      if (this.strike(conn, fsn, rejected.message)) return;
+    }
+    this.incident(conn, rejected);
+  }
+
+  /** A strike against `fsn`; when it makes the frame poison, the sender stops (returns true). */
+  private strike(conn: OpenConnection, fsn: number, reason: string): boolean {
+    if (!this.poison.strike(fsn)) return false;
+    const w = this.init.wire;
+    this.fail(
+      conn,
+      new PoisonFrameError(
+        fsn,
+        this.poison.strikeCount,
+        PoisonFrameError.describe(fsn, this.poison.strikeCount, w.poisonWindowMs, reason),
+      ),
+    );
+    return true;
+  }
+
+  /**
+   * The server closed the connection. An abnormal close (not 1000/1001)
+   * after data was sent on it counts as a strike against the frame at the
+   * head of the line: a frame that kills the connection every time must
+   * not loop forever.
+   */
+  private onClose(conn: OpenConnection, code: number, reason: string): void {
+    if (this.conn !== conn) return;
+    const text = `connection closed (${code}${reason.length > 0 ? ` ${reason}` : ''})`;
+    if (code !== 1000 && code !== 1001 && this.framesOnConnection > 0 && !this.stopping) {
+      if (this.strike(conn, this.control.ackedFsn + 1, text)) return;
+    }
+    this.end(conn, { kind: 'closed', reason: text });
+  }
+
+  /** With durable ACK, PING while confirmations are pending and nothing else goes out: the server answers only on inbound traffic. */
+  private startKeepalive(conn: OpenConnection): void {
+    this.stopKeepalive();
+    const every = this.init.wire.durableKeepaliveMs;
+    if (this.durable === null || every <= 0) return;
+    this.sentSinceTick = 0;
+    this.keepalive = setInterval(() => {
+      if (this.conn !== conn) return;
+      if (this.sentSinceTick === 0 && this.durable!.pendingCount > 0) conn.ws.ping();
+      this.sentSinceTick = 0;
+    }, every);
+  }
+
+  private stopKeepalive(): void {
+    if (this.keepalive !== null) clearInterval(this.keepalive);
+    this.keepalive = null;
   }
 
   /** Something wrong but survivable: report it and start over on a new connection. */
@@ -326,8 +446,6 @@ export class IoLoop {
     this.post({ type: 'incident', error: toWireError(error) });
     this.end(conn, { kind: 'reconnect', error });
   }
-
-  private terminal: Error | null = null;
 
   /** A terminal error: stop using the connection; run() reports it. */
   private fail(conn: OpenConnection, error: Error): void {
@@ -339,6 +457,7 @@ export class IoLoop {
     if (this.conn !== conn) return;
     this.ending = ending;
     this.conn = null;
+    this.stopKeepalive();
     conn.ws.removeAllListeners('message');
     conn.ws.on('error', () => {}); // late socket errors after terminate have nowhere to go
     if (ending.kind === 'reconnect') conn.ws.terminate();
