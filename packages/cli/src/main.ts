@@ -7,6 +7,7 @@ commands:
   demo [--rows N]                    stream rows through a store-and-forward sender while the
                                      server restarts and the producer is killed; count the loss
   decode [FILE|-] [--hex] [--json]   print one QWP message: header, symbols, tables, rows
+  send FILE|- --table T [...]        stream a CSV, NDJSON or Parquet file into a table
   serve [--port 9000] [...]          run a local QWP ingest test server
   sf inspect PATH [--json]           show a store-and-forward slot, segment or dictionary
 `;
@@ -15,6 +16,7 @@ commands:
 const commands: Record<string, () => Promise<Command>> = {
   demo: async () => (await import('./commands/demo.js')).demo,
   decode: async () => (await import('./commands/decode.js')).decode,
+  send: async () => (await import('./commands/send.js')).send,
   serve: async () => (await import('./commands/serve.js')).serve,
   'sf inspect': async () => (await import('./commands/sf-inspect.js')).sfInspect,
 };
