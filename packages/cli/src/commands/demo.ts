@@ -6,9 +6,10 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { startTestServer, type TestServer } from '@qwp/test-server';
 import { demoRow, type ProducerReport } from '../demo/rows.js';
-import { bar, bytes, count, StatusLine } from '../demo/status-line.js';
+import { bytes, count } from '../format.js';
 import type { Command } from '../io.js';
 import { UsageError } from '../io.js';
+import { Progress as ProgressLine } from '../progress.js';
 
 const HELP = `usage: qwp demo [--rows N] [--keep]
 
@@ -23,7 +24,11 @@ be 0. Exits 0 when nothing was lost or corrupted, 1 otherwise.
   --keep      keep the slot directory and print its path
 `;
 
-/** Where in the stream (fraction of rows acknowledged) each disruption happens. */
+/**
+ * When each disruption happens: the server restarts once this fraction of
+ * the rows is acknowledged (or right after the kill, if that came first), the
+ * producer is killed once this fraction is in its slot.
+ */
 const SERVER_RESTART_AT = 0.3;
 const PRODUCER_KILL_AT = 0.6;
 /** How long the restarted server stays down. */
@@ -84,7 +89,7 @@ export const demo: Command = async (argv, io) => {
     throw new UsageError(`--rows must be an integer in [10000, 100000000], got '${values.rows}'`);
   }
   const dir = mkdtempSync(join(tmpdir(), 'qwp-demo-'));
-  const status = new StatusLine(io.stdout as NodeJS.WriteStream);
+  const status = new Status(io.stdout);
   const server = await startTestServer({ dedup: { demo: ['id'] }, frameLogLimit: 0 });
   try {
     return await run(server, dir, rows, status);
@@ -95,12 +100,7 @@ export const demo: Command = async (argv, io) => {
   }
 };
 
-async function run(
-  server: TestServer,
-  dir: string,
-  rows: number,
-  status: StatusLine,
-): Promise<number> {
+async function run(server: TestServer, dir: string, rows: number, status: Status): Promise<number> {
   const conf =
     `ws::addr=127.0.0.1:${server.port};sf_dir=${dir};sender_id=demo;` +
     'initial_connect_retry=on;reconnect_initial_backoff_millis=50;reconnect_max_backoff_millis=400;';
@@ -118,40 +118,49 @@ async function run(
   const started = performance.now();
   let restarted = false;
   let killed = false;
-  const draw = () => {
-    const secs = (performance.now() - started) / 1000;
-    status.update(
-      `${bar(p.written / rows)} ${count(p.written)}/${count(rows)} rows  ` +
-        `${(p.written / Math.max(secs, 0.001) / 1e6).toFixed(2)} M rows/s  ` +
-        `acked ${count(p.ackedRows)}  on disk ${bytes(p.storeBytes)}  ` +
-        `${p.connected ? 'connected' : 'disconnected'}  | ${p.phase}`,
-    );
-  };
-  const ticker = setInterval(draw, status.isTty ? 100 : 2000);
+  const secs = () => (performance.now() - started) / 1000;
+  status.start(
+    rows,
+    () =>
+      `${count(p.written)}/${count(rows)} rows  ` +
+      `${(p.written / Math.max(secs(), 0.001) / 1e6).toFixed(2)} M rows/s  ` +
+      `acked ${count(p.ackedRows)}  on disk ${bytes(p.storeBytes)}  ` +
+      `${p.connected ? 'connected' : 'disconnected'}  | ${p.phase}`,
+  );
+  const ticker = setInterval(() => status.update(p.written), 100);
   try {
     let producer = startProducer(conf, 0, rows, p, flushes);
+    // The kill comes first whenever both are due: a producer that wrote
+    // everything is alive only until its last ACK, while the server can
+    // restart any time, even under the new producer.
+    const killDue = () => p.flushedId + 1 >= rows * PRODUCER_KILL_AT;
+    const restartDue = () => killed || p.ackedRows >= rows * SERVER_RESTART_AT;
     const disruptions = (async () => {
-      await waitFor(() => p.ackedRows >= rows * SERVER_RESTART_AT || producer.finished);
-      if (!producer.finished) {
+      while (!(restarted && killed)) {
+        await waitFor(
+          () => producer.finished || (!killed && killDue()) || (!restarted && restartDue()),
+        );
+        if (producer.finished) return;
+        if (!killed && killDue()) {
+          killed = true;
+          status.log(
+            `>> SIGKILL of the producer: ${count(p.written)} rows written, ${count(p.ackedRows)} acknowledged, the rest only on disk`,
+          );
+          await producer.kill();
+          const from = p.flushedId + 1;
+          p.phase = 'new producer: recovering the slot and replaying';
+          status.log(`>> new producer on the same slot, resuming at row ${count(from)}`);
+          producer = startProducer(conf, from, rows, p, flushes);
+          continue;
+        }
         restarted = true;
+        const phase = p.phase;
         p.phase = `server restarting (down ${SERVER_DOWN_MS} ms)`;
         status.log(
           `>> restarting the server: ${count(p.written)} rows written, ${count(p.ackedRows)} acknowledged`,
         );
         await server.restart({ keepRows: true, downMs: SERVER_DOWN_MS });
-        p.phase = 'streaming after the server restart';
-      }
-      await waitFor(() => p.ackedRows >= rows * PRODUCER_KILL_AT || producer.finished);
-      if (!producer.finished) {
-        killed = true;
-        status.log(
-          `>> SIGKILL of the producer: ${count(p.written)} rows written, ${count(p.ackedRows)} acknowledged, the rest only on disk`,
-        );
-        await producer.kill();
-        const from = p.flushedId + 1;
-        p.phase = 'new producer: recovering the slot and replaying';
-        status.log(`>> new producer on the same slot, resuming at row ${count(from)}`);
-        producer = startProducer(conf, from, rows, p, flushes);
+        p.phase = `${phase} (after the server restart)`;
       }
     })();
     await disruptions;
@@ -162,20 +171,50 @@ async function run(
     }
   } finally {
     clearInterval(ticker);
+    status.update(p.written);
+    status.stop();
   }
-  draw();
-  const secs = (performance.now() - started) / 1000;
+  const elapsed = secs();
   const verdict = verify(server, rows);
-  status.done(
+  status.log(
     `\nrows sent       ${count(rows)}\n` +
       `rows committed  ${count(verdict.committed)} (DEDUP view)\n` +
       `rows lost       ${count(verdict.lost)}\n` +
       `rows corrupted  ${count(verdict.corrupted)}\n` +
       `server restarts ${restarted ? 1 : 0}, producer kills ${killed ? 1 : 0}, ` +
-      `${secs.toFixed(1)} s, ${(rows / secs / 1e6).toFixed(2)} M rows/s end to end ` +
+      `${elapsed.toFixed(1)} s, ${(rows / elapsed / 1e6).toFixed(2)} M rows/s end to end ` +
       '(2 CPU cores shared by producer, its I/O thread and the server)',
   );
   return verdict.lost === 0 && verdict.corrupted === 0 ? 0 : 1;
+}
+
+/**
+ * The demo's status line (cli-progress: redrawn on a terminal, a plain line
+ * every 2 s elsewhere) with its event lines printed above it.
+ */
+class Status {
+  private progress: ProgressLine | null = null;
+
+  constructor(private readonly out: NodeJS.WritableStream & { isTTY?: boolean }) {}
+
+  start(total: number, text: () => string): void {
+    this.progress = new ProgressLine(this.out as never, { format: (s) => `[${s.bar}] ${text()}` });
+    this.progress.start(total);
+  }
+
+  update(written: number): void {
+    this.progress?.update(written);
+  }
+
+  log(text: string): void {
+    if (this.progress !== null) this.progress.log(text);
+    else this.out.write(`${text}\n`);
+  }
+
+  stop(): void {
+    this.progress?.stop();
+    this.progress = null;
+  }
 }
 
 interface RunningProducer {
@@ -203,6 +242,7 @@ function startProducer(
     switch (m.type) {
       case 'flushed':
         p.flushedId = Math.max(p.flushedId, m.id);
+        p.written = Math.max(p.written, m.id + 1);
         flushes.push({ fsn: m.fsn, id: m.id });
         return;
       case 'stats': {
