@@ -260,6 +260,13 @@ export abstract class RowWriter {
     return this;
   }
 
+  /** Drops the unfinished row (its values, and any symbol only it used); a no-op between rows. */
+  discardRow(): this {
+    this.current?.discardRow();
+    this.current = null;
+    return this;
+  }
+
   /** Forgets the table of an unfinished row (its values are discarded by the caller). */
   protected forgetRow(): void {
     this.current = null;

@@ -389,14 +389,14 @@ export class Sender extends RowWriter implements TransactionHost {
   }
 
   /**
-   * Flushes, waits up to `close_flush_timeout_millis` for acknowledgements
-   * (no wait when it is <= 0), stops the worker and releases the buffer (in
+   * Flushes, waits up to `timeoutMs` (default `close_flush_timeout_millis`)
+   * for acknowledgements (no wait when it is <= 0), stops the worker and releases the buffer (in
    * SF mode the slot, with whatever is not acknowledged still in it).
    * Rejects with DataLossError in memory mode when frames were never
    * acknowledged, and with the terminal error if there was one. Idempotent.
    */
-  close(): Promise<void> {
-    this.closed ??= this.shutdown();
+  close(options: { timeoutMs?: number } = {}): Promise<void> {
+    this.closed ??= this.shutdown(options.timeoutMs ?? this.settings.closeFlushTimeoutMs);
     return this.closed;
   }
 
@@ -686,11 +686,11 @@ export class Sender extends RowWriter implements TransactionHost {
     this.throwIfTerminal();
   }
 
-  private async shutdown(): Promise<void> {
+  private async shutdown(timeoutMs: number): Promise<void> {
     const failures: unknown[] = [];
     if (this.transaction_ !== null) this.publisher.abortTransaction();
     this.closing = true;
-    const timeout = Math.max(0, this.settings.closeFlushTimeoutMs);
+    const timeout = Math.max(0, timeoutMs);
     const deadline = Date.now() + timeout;
     if (this.terminal === null) {
       try {

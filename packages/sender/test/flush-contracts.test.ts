@@ -68,6 +68,17 @@ describe('flush, drain, acknowledged, close', () => {
     expect(took).toBeLessThan(3000);
   });
 
+  it('close({ timeoutMs }) overrides close_flush_timeout_millis', async () => {
+    const s = await server({ faults: { neverAck: true } });
+    const snd = await Sender.fromConfig(
+      confFor(s, 'auto_flush=off;close_flush_timeout_millis=60000;'),
+    );
+    writeTrades(snd, 0, 1);
+    const t0 = Date.now();
+    await expect(snd.close({ timeoutMs: 100 })).rejects.toBeInstanceOf(DataLossError);
+    expect(Date.now() - t0).toBeLessThan(2000);
+  });
+
   it('close() with close_flush_timeout_millis=0 does not wait', async () => {
     const s = await server({ faults: { neverAck: true } });
     const snd = await Sender.fromConfig(confFor(s, 'auto_flush=off;close_flush_timeout_millis=0;'));
@@ -202,6 +213,18 @@ describe('rows and tables', () => {
     snd.atNow();
     await snd.drain(5000);
     expect(s.rows('t')).toHaveLength(1);
+  });
+
+  it('discardRow() drops only the unfinished row', async () => {
+    const s = await server();
+    const snd = await sender(confFor(s, 'auto_flush=off;'));
+    writeTrades(snd, 0, 2);
+    snd.table('trades').symbol('sym', 'HALF').intColumn('qty', 99);
+    snd.discardRow();
+    expect(snd.rowInProgress).toBe(false);
+    writeTrades(snd, 2, 1);
+    await snd.drain(5000);
+    expect(s.rows('trades').map((r) => r.qty)).toEqual([0n, 1n, 2n]);
   });
 
   it('reset() drops rows not yet flushed', async () => {
