@@ -1,5 +1,6 @@
 import { QwpDecodeError } from '../errors.js';
 import { Status } from './constants.js';
+import { readVarint, VARINT_TRUNCATED, type VarintValue } from './varint.js';
 
 const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
@@ -17,6 +18,8 @@ export class ByteReader {
   pos: number;
   /** Exclusive end of the readable region. */
   end: number;
+  /** Scratch result of the shared varint reader, so a varint read allocates nothing. */
+  private readonly decoded: VarintValue = { value: 0 };
 
   constructor(bytes: Uint8Array, start = 0, end = bytes.length) {
     this.bytes = bytes;
@@ -95,19 +98,13 @@ export class ByteReader {
    */
   varint(what: string): number {
     const start = this.pos;
-    let result = 0;
-    let scale = 1;
-    for (let i = 0; i < 10; i++) {
-      if (this.pos >= this.end) this.fail(`truncated varint ${what}`, start);
-      const b = this.bytes[this.pos++]!;
-      result += (b & 0x7f) * scale;
-      if ((b & 0x80) === 0) {
-        if (result > 0x7fffffff) this.fail(`varint ${what} ${result} exceeds int32`, start);
-        return result;
-      }
-      scale *= 128;
-    }
-    return this.fail(`varint ${what} longer than 10 bytes`, start);
+    const end = readVarint(this.bytes, start, this.end, this.decoded);
+    if (end === VARINT_TRUNCATED) this.fail(`truncated varint ${what}`, start);
+    if (end < 0) this.fail(`varint ${what} longer than 10 bytes`, start);
+    const result = this.decoded.value;
+    if (result > 0x7fffffff) this.fail(`varint ${what} ${result} exceeds int32`, start);
+    this.pos = end;
+    return result;
   }
 
   /** UTF-8 text of the next `n` bytes; invalid UTF-8 is a PARSE_ERROR. */

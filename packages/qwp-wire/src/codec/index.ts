@@ -93,3 +93,12 @@ export {
 export { SymbolDictionary } from './symbol-dictionary.js';
 export { type ArrayInput, TableBuffer, type TimestampUnit } from './table-buffer.js';
 export { columnNameProblem, tableNameProblem } from './validation.js';
+export {
+  MAX_VARINT_BYTES,
+  readVarint,
+  VARINT_TOO_LONG,
+  VARINT_TRUNCATED,
+  type VarintValue,
+  varintSize,
+  writeVarint,
+} from './varint.js';
