@@ -1,5 +1,12 @@
 export { ControlBlock } from './control-block.js';
 export {
+  inspectSymbolDict,
+  type OpenDictOptions,
+  PersistedSymbolDict,
+  parseSymbolDict,
+  type SymbolDictScan,
+} from './dictionary/symbol-dict.js';
+export {
   BadArgumentError,
   BadDirectoryError,
   BadSenderIdError,
@@ -23,41 +30,38 @@ export {
   SEGMENT_HEADER_SIZE,
   segmentFileName,
 } from './format.js';
-export { FrameReader, type SegmentSource, type SegmentView } from './frame-reader.js';
-export {
-  type InspectedSegment,
-  inspectSegmentFile,
-  inspectSlot,
-  type SlotInspection,
-} from './inspect.js';
-export { type CreateSegmentOptions, MmapSegment, type OpenSegmentOptions } from './mmap-segment.js';
-export { findOrphanSlots, type OrphanSlot } from './orphans.js';
 export { type FramePredicate, isQwpDeferCommit } from './qwp-frame.js';
-export {
-  describeMemoryRing,
-  describeSlot,
-  openReader,
-  type ReaderDescription,
-} from './reader-source.js';
 export {
   type OpenSlotOptions,
   openSlot,
   type RecoveryReport,
   type Slot,
-} from './recovery.js';
+} from './recovery/open-slot.js';
+export { FrameReader, type SegmentSource, type SegmentView } from './segment/frame-reader.js';
+export {
+  type CreateSegmentOptions,
+  MmapSegment,
+  type OpenSegmentOptions,
+} from './segment/mmap-segment.js';
+export {
+  describeMemoryRing,
+  describeSlot,
+  openReader,
+  type ReaderDescription,
+} from './segment/reader-source.js';
 export {
   SegmentManager,
   type SegmentManagerOptions,
   type SegmentProvider,
-} from './segment-manager.js';
-export { SegmentRing, type SegmentRingOptions } from './segment-ring.js';
-export type { SegmentScan } from './segment-scan.js';
-export { markSlotFailed, readSlotFailure } from './slot-failure.js';
-export { SlotLock, slotDirectory, validateSenderId } from './slot-lock.js';
+} from './segment/segment-manager.js';
+export { SegmentRing, type SegmentRingOptions } from './segment/segment-ring.js';
+export type { SegmentScan } from './segment/segment-scan.js';
+export { markSlotFailed, readSlotFailure } from './slot-files/slot-failure.js';
+export { SlotLock, slotDirectory, validateSenderId } from './slot-files/slot-lock.js';
 export {
-  inspectSymbolDict,
-  type OpenDictOptions,
-  PersistedSymbolDict,
-  parseSymbolDict,
-  type SymbolDictScan,
-} from './symbol-dict.js';
+  type InspectedSegment,
+  inspectSegmentFile,
+  inspectSlot,
+  type SlotInspection,
+} from './tools/inspect.js';
+export { findOrphanSlots, type OrphanSlot } from './tools/orphans.js';

@@ -1,14 +1,14 @@
 import { crc32cRange } from '@qwp/crc32c';
 import type { FilesFacade } from '@qwp/files-native';
-import { SegmentCorruptError, SegmentIoError, UnsupportedVersionError } from './errors.js';
-import { readFully } from './file-io.js';
+import { SegmentCorruptError, SegmentIoError, UnsupportedVersionError } from '../errors.js';
+import { readFully } from '../file-io.js';
 import {
   FRAME_HEADER_SIZE,
   readU64,
   SEGMENT_HEADER_SIZE,
   SEGMENT_MAGIC,
   SEGMENT_VERSION,
-} from './format.js';
+} from '../format.js';
 
 /** What a positioned-read walk of one segment file found. */
 export interface SegmentScan {

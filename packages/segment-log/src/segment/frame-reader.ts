@@ -1,7 +1,7 @@
 import { crc32cRange } from '@qwp/crc32c';
-import type { ControlBlock } from './control-block.js';
-import { SegmentCorruptError } from './errors.js';
-import { FRAME_HEADER_SIZE, SEGMENT_HEADER_SIZE } from './format.js';
+import type { ControlBlock } from '../control-block.js';
+import { SegmentCorruptError } from '../errors.js';
+import { FRAME_HEADER_SIZE, SEGMENT_HEADER_SIZE } from '../format.js';
 
 /** A segment as a reader sees it: its FSN base and bytes. */
 export interface SegmentView {

@@ -1,5 +1,5 @@
 import { defaultFiles, type FilesFacade } from '@qwp/files-native';
-import { reasonOf, SegmentIoError } from './errors.js';
+import { reasonOf, SegmentIoError } from '../errors.js';
 import {
   openFile,
   openFileIfExists,
@@ -8,8 +8,8 @@ import {
   syncDirectory,
   useThenClose,
   writeFully,
-} from './file-io.js';
-import { FAILED_FILE_NAME } from './format.js';
+} from '../file-io.js';
+import { FAILED_FILE_NAME } from '../format.js';
 
 /** Longest reason {@link readSlotFailure} returns; the file is for humans, not a log. */
 const MAX_REASON_BYTES = 4096;

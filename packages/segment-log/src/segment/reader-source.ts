@@ -1,6 +1,6 @@
 import { defaultFiles, type FilesFacade } from '@qwp/files-native';
-import { ControlBlock } from './control-block.js';
-import { SegmentCorruptError } from './errors.js';
+import { ControlBlock } from '../control-block.js';
+import { SegmentCorruptError } from '../errors.js';
 import {
   expectSize,
   mapFile,
@@ -8,10 +8,10 @@ import {
   sizeOf,
   unmapQuietlyInto,
   useThenClose,
-} from './file-io.js';
-import { SEGMENT_HEADER_SIZE, segmentFileName } from './format.js';
+} from '../file-io.js';
+import { SEGMENT_HEADER_SIZE, segmentFileName } from '../format.js';
+import { listSegmentFiles, type Slot } from '../recovery/open-slot.js';
 import { FrameReader, type SegmentSource, type SegmentView } from './frame-reader.js';
-import { listSegmentFiles, type Slot } from './recovery.js';
 import type { SegmentRing } from './segment-ring.js';
 import { readSegmentHeader } from './segment-scan.js';
 

@@ -7,15 +7,15 @@ import {
   runAll,
   SegmentIoError,
   SlotLockedError,
-} from './errors.js';
+} from '../errors.js';
 import {
   closeQuietlyInto,
   openFileIfExists,
   syncDirectory,
   useThenClose,
   writeFully,
-} from './file-io.js';
-import { LOCK_FILE_NAME } from './format.js';
+} from '../file-io.js';
+import { LOCK_FILE_NAME } from '../format.js';
 
 const SENDER_ID = /^[A-Za-z0-9_-]{1,255}$/;
 

@@ -1,12 +1,12 @@
 import { defaultFiles, type FilesFacade } from '@qwp/files-native';
-import { errnoOf } from './errors.js';
-import { openFile, sizeOf, useThenClose } from './file-io.js';
-import { DICT_FILE_NAME } from './format.js';
-import { listSegmentFiles } from './recovery.js';
-import { type SegmentScan, scanSegment } from './segment-scan.js';
-import { slotFailureForReport } from './slot-failure.js';
-import { SlotLock } from './slot-lock.js';
-import { inspectSymbolDict, type SymbolDictScan } from './symbol-dict.js';
+import { inspectSymbolDict, type SymbolDictScan } from '../dictionary/symbol-dict.js';
+import { errnoOf } from '../errors.js';
+import { openFile, sizeOf, useThenClose } from '../file-io.js';
+import { DICT_FILE_NAME } from '../format.js';
+import { listSegmentFiles } from '../recovery/open-slot.js';
+import { type SegmentScan, scanSegment } from '../segment/segment-scan.js';
+import { slotFailureForReport } from '../slot-files/slot-failure.js';
+import { SlotLock } from '../slot-files/slot-lock.js';
 
 /**
  * Scans one segment file read-only with positioned reads (never mapped,

@@ -1,7 +1,7 @@
 import { defaultFiles, type FilesFacade } from '@qwp/files-native';
-import { BadArgumentError, errnoOf, reasonOf, SegmentIoError } from './errors.js';
-import { syncDirectory } from './file-io.js';
-import { DEFAULT_SEGMENT_SIZE, SEGMENT_SUFFIX, segmentFileName } from './format.js';
+import { BadArgumentError, errnoOf, reasonOf, SegmentIoError } from '../errors.js';
+import { syncDirectory } from '../file-io.js';
+import { DEFAULT_SEGMENT_SIZE, SEGMENT_SUFFIX, segmentFileName } from '../format.js';
 import { checkSegmentSize, MmapSegment } from './mmap-segment.js';
 
 /** What the ring needs from whoever owns segment files. */

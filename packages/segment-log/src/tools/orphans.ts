@@ -1,9 +1,9 @@
 import { defaultFiles, type FilesFacade } from '@qwp/files-native';
-import { BadDirectoryError, errnoOf, reasonOf } from './errors.js';
+import { BadDirectoryError, errnoOf, reasonOf } from '../errors.js';
+import { listSegmentFiles } from '../recovery/open-slot.js';
+import { readSlotFailure } from '../slot-files/slot-failure.js';
+import { isValidSenderId, SlotLock } from '../slot-files/slot-lock.js';
 import { inspectSegmentFile } from './inspect.js';
-import { listSegmentFiles } from './recovery.js';
-import { readSlotFailure } from './slot-failure.js';
-import { isValidSenderId, SlotLock } from './slot-lock.js';
 
 /** A sibling slot that still holds frames nobody is sending. */
 export interface OrphanSlot {

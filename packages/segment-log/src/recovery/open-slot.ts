@@ -1,5 +1,6 @@
 import { defaultFiles, type FilesFacade } from '@qwp/files-native';
-import { ControlBlock } from './control-block.js';
+import { ControlBlock } from '../control-block.js';
+import { PersistedSymbolDict } from '../dictionary/symbol-dict.js';
 import {
   BadDirectoryError,
   errnoOf,
@@ -8,23 +9,22 @@ import {
   runAll,
   SegmentCorruptError,
   SegmentIoError,
-} from './errors.js';
-import { openFile, sizeOf, useThenClose } from './file-io.js';
+} from '../errors.js';
+import { openFile, sizeOf, useThenClose } from '../file-io.js';
 import {
   DEFAULT_SEGMENT_SIZE,
   DICT_FILE_NAME,
   parseSegmentFileName,
   SEGMENT_HEADER_SIZE,
   SEGMENT_SUFFIX,
-} from './format.js';
-import { MmapSegment } from './mmap-segment.js';
-import type { FramePredicate } from './qwp-frame.js';
-import { SegmentManager, type SegmentManagerOptions } from './segment-manager.js';
-import { SegmentRing } from './segment-ring.js';
-import { hasNonZeroFrom } from './segment-scan.js';
-import { slotFailureForReport } from './slot-failure.js';
-import { ensureDirectory, SlotLock, slotDirectory } from './slot-lock.js';
-import { PersistedSymbolDict } from './symbol-dict.js';
+} from '../format.js';
+import type { FramePredicate } from '../qwp-frame.js';
+import { MmapSegment } from '../segment/mmap-segment.js';
+import { SegmentManager, type SegmentManagerOptions } from '../segment/segment-manager.js';
+import { SegmentRing } from '../segment/segment-ring.js';
+import { hasNonZeroFrom } from '../segment/segment-scan.js';
+import { slotFailureForReport } from '../slot-files/slot-failure.js';
+import { ensureDirectory, SlotLock, slotDirectory } from '../slot-files/slot-lock.js';
 
 /** What recovery found in a slot. */
 export interface RecoveryReport {

@@ -8,7 +8,7 @@ import {
   SegmentCorruptError,
   SegmentIoError,
   UnsupportedVersionError,
-} from './errors.js';
+} from '../errors.js';
 import {
   closeQuietlyInto,
   openFile,
@@ -16,7 +16,7 @@ import {
   syncDirectory,
   useThenClose,
   writeFully,
-} from './file-io.js';
+} from '../file-io.js';
 import {
   DICT_FILE_NAME,
   DICT_HEADER_SIZE,
@@ -26,7 +26,7 @@ import {
   type VarintResult,
   varintSize,
   writeVarint,
-} from './format.js';
+} from '../format.js';
 
 /** What parsing a `.symbol-dict` image found. */
 export interface SymbolDictScan {

@@ -1,9 +1,9 @@
-import { ControlBlock } from './control-block.js';
-import { BadArgumentError, ClosedError, FrameTooLargeError, runAll } from './errors.js';
-import { FRAME_HEADER_SIZE, maxPayloadOf, SEGMENT_HEADER_SIZE } from './format.js';
+import { ControlBlock } from '../control-block.js';
+import { BadArgumentError, ClosedError, FrameTooLargeError, runAll } from '../errors.js';
+import { FRAME_HEADER_SIZE, maxPayloadOf, SEGMENT_HEADER_SIZE } from '../format.js';
+import type { FramePredicate } from '../qwp-frame.js';
 import { FrameReader, type SegmentSource, type SegmentView } from './frame-reader.js';
 import type { MmapSegment } from './mmap-segment.js';
-import type { FramePredicate } from './qwp-frame.js';
 import type { SegmentProvider } from './segment-manager.js';
 
 /** Options of {@link SegmentRing}. */

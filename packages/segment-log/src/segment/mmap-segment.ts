@@ -7,7 +7,7 @@ import {
   SegmentCorruptError,
   SegmentIoError,
   suppress,
-} from './errors.js';
+} from '../errors.js';
 import {
   closeQuietlyInto,
   expectSize,
@@ -17,7 +17,7 @@ import {
   unmapQuietlyInto,
   useThenClose,
   writeFully,
-} from './file-io.js';
+} from '../file-io.js';
 import {
   FRAME_HEADER_SIZE,
   MAX_SEGMENT_SIZE,
@@ -27,7 +27,7 @@ import {
   SEGMENT_MAGIC,
   SEGMENT_VERSION,
   writeU64,
-} from './format.js';
+} from '../format.js';
 import { type SegmentScan, scanSegment } from './segment-scan.js';
 
 /** Where a segment's frames stand when it is constructed: a scan's findings, or those of an empty segment. */
