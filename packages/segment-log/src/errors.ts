@@ -15,7 +15,9 @@ export type SegmentLogErrorCode =
   | 'ERR_QWP_SF_BAD_SENDER_ID'
   | 'ERR_QWP_SF_BAD_DIR'
   | 'ERR_QWP_SF_BAD_ARGUMENT'
-  | 'ERR_QWP_SF_CLOSED';
+  | 'ERR_QWP_SF_CLOSED'
+  | 'ERR_QWP_SF_RECOVERY'
+  | 'ERR_QWP_SF_UNREPLAYABLE';
 
 /** Base class of every error this package throws on purpose. */
 export class SegmentLogError extends Error {
@@ -52,12 +54,48 @@ export class SegmentIoError extends SegmentLogError {
   }
 }
 
-/** The bytes on disk cannot be what this package wrote: bad magic, impossible header. */
+/** The bytes on disk cannot be what this package wrote: bad magic, impossible header, a bad frame. */
 export class SegmentCorruptError extends SegmentLogError {
   declare readonly code: 'ERR_QWP_SF_CORRUPT';
+  /** Byte offset in `path` of what is corrupt, when one place is. */
+  readonly offset: number | undefined;
 
-  constructor(message: string, path: string, cause?: unknown) {
+  constructor(message: string, path: string, cause?: unknown, offset?: number) {
     super('ERR_QWP_SF_CORRUPT', message, { path, cause });
+    this.offset = offset;
+  }
+}
+
+/**
+ * The slot's files contradict each other: a segment that requires a
+ * manifest without one, a chain that does not match the manifest's bounds
+ * (missing head or active segment, data beyond the active bound, a segment
+ * across the head). Nothing was changed; the same open fails the same way
+ * until someone repairs the slot (or quarantines it, see `openSlot`'s
+ * `quarantineUnreplayable`).
+ */
+export class RecoveryError extends SegmentLogError {
+  declare readonly code: 'ERR_QWP_SF_RECOVERY';
+
+  constructor(message: string, slotDir: string, cause?: unknown) {
+    super('ERR_QWP_SF_RECOVERY', message, { path: slotDir, cause });
+  }
+}
+
+/**
+ * The stored frames cannot be replayed as they are: a frame's symbol delta
+ * starts past every id the dictionary and the frames before it define (the
+ * ids it builds on are lost), or redefines a known id with another symbol.
+ * Nothing was changed.
+ */
+export class UnreplayableSlotError extends SegmentLogError {
+  declare readonly code: 'ERR_QWP_SF_UNREPLAYABLE';
+  /** The first frame that cannot be replayed. */
+  readonly fsn: number;
+
+  constructor(message: string, slotDir: string, fsn: number) {
+    super('ERR_QWP_SF_UNREPLAYABLE', message, { path: slotDir });
+    this.fsn = fsn;
   }
 }
 
@@ -112,10 +150,10 @@ export class FsnGapError extends SegmentLogError {
   }
 }
 
-/** Another live process holds the slot's `.lock`. */
+/** Another live process holds the slot's `.lock` (or its logical lock in `<sf_dir>/.slot-locks`). */
 export class SlotLockedError extends SegmentLogError {
   declare readonly code: 'ERR_QWP_SF_SLOT_LOCKED';
-  /** The holder's PID as written in the lock file, or undefined when unreadable. */
+  /** The holder's PID as written in the `.lock.pid` beside the lock, or undefined when absent or unreadable. */
   readonly holderPid: number | undefined;
 
   /** @param cause why the holder's PID could not be read, when it could not */

@@ -31,19 +31,39 @@ export const LOCK_FILE_NAME = '.lock';
 export const FAILED_FILE_NAME = '.failed';
 export const SEGMENT_SUFFIX = '.sfa';
 
-const SEGMENT_NAME = /^sf-([0-9a-f]{16})\.sfa$/;
+/** Flag bit 0 of a segment header: a durable promise that `sf-manifest.bin` exists. */
+export const SEGMENT_FLAG_MANIFEST_REQUIRED = 0x01;
+/** The name Java gives the first segment of a fresh slot; recovery accepts it like any `*.sfa`. */
+export const INITIAL_SEGMENT_FILE_NAME = 'sf-initial.sfa';
+export const MANIFEST_FILE_NAME = 'sf-manifest.bin';
+export const ACK_WATERMARK_FILE_NAME = '.ack-watermark';
+/** The holder's PID, `"<pid>\n"`, beside `.lock` (which stays empty). */
+export const LOCK_PID_FILE_NAME = '.lock.pid';
+/** Java's logical locks live in `<sf_dir>/.slot-locks/<sender_id>.lock` (+ `.lock.pid`). */
+export const LOGICAL_LOCK_DIR_NAME = '.slot-locks';
+/** Suffix of a quarantined segment or manifest. */
+export const CORRUPT_SUFFIX = '.corrupt';
+/** A quarantined slot is renamed `<sender_id>.unreplayable-<n>`, n in [0, MAX_UNREPLAYABLE). */
+export const UNREPLAYABLE_INFIX = '.unreplayable-';
+export const MAX_UNREPLAYABLE = 64;
+
+const SEGMENT_NAME = /^sf-([0-9a-f]{16})\.sfa(\.corrupt)?$/;
 const TWO_32 = 0x1_0000_0000;
 
-/** `sf-<baseSeq as 16 lowercase hex>.sfa`. */
-export function segmentFileName(baseSeq: number): string {
-  return `sf-${baseSeq.toString(16).padStart(16, '0')}${SEGMENT_SUFFIX}`;
+/**
+ * `sf-<generation as 16 lowercase hex>.sfa`. A segment's name is a
+ * generation counter, never its FSN: recovery reads FSNs from headers.
+ */
+export function segmentFileName(generation: number): string {
+  return `sf-${generation.toString(16).padStart(16, '0')}${SEGMENT_SUFFIX}`;
 }
 
 /**
- * The baseSeq a canonical segment name carries, or -1 for any other name
- * (spares, foreign files). Names above 2^53 are treated as not ours.
+ * The generation in a segment name (`sf-<16 hex>.sfa`, or the same with
+ * `.corrupt`), or -1 for any other name (`sf-initial.sfa`, foreign files)
+ * and for generations above 2^53 - 1.
  */
-export function parseSegmentFileName(name: string): number {
+export function parseSegmentGeneration(name: string): number {
   const m = SEGMENT_NAME.exec(name);
   if (m === null) return -1;
   const value = Number.parseInt(m[1]!, 16);
@@ -64,58 +84,24 @@ export function readU64(view: DataView, offset: number): number {
   return hi * TWO_32 + lo;
 }
 
-/** Bytes a LEB128 unsigned varint of `value` takes. */
-export function varintSize(value: number): number {
-  let n = 1;
-  let v = value;
-  while (v >= 0x80) {
-    v = Math.floor(v / 128);
-    n++;
+/** Writes `value` (a safe integer >= -1) as a little-endian i64. */
+export function writeI64(view: DataView, offset: number, value: number): void {
+  if (value < 0) {
+    view.setUint32(offset, 0xffff_ffff, true);
+    view.setUint32(offset + 4, 0xffff_ffff, true);
+    return;
   }
-  return n;
-}
-
-/** Writes `value` as a LEB128 unsigned varint at `offset`; returns the offset after it. */
-export function writeVarint(buf: Uint8Array, offset: number, value: number): number {
-  let v = value;
-  let p = offset;
-  while (v >= 0x80) {
-    buf[p++] = (v % 128) | 0x80;
-    v = Math.floor(v / 128);
-  }
-  buf[p++] = v;
-  return p;
-}
-
-/** Result slot of {@link readVarint}, reused to keep decoding allocation-free. */
-export interface VarintResult {
-  value: number;
-  end: number;
+  writeU64(view, offset, value);
 }
 
 /**
- * Reads a LEB128 unsigned varint starting at `offset`, not past `limit`.
- * Returns false when it is cut off by `limit` or longer than 5 bytes (a u32).
+ * Reads a little-endian i64 that must be -1 or a safe non-negative integer;
+ * returns undefined for any other value.
  */
-export function readVarint(
-  buf: Uint8Array,
-  offset: number,
-  limit: number,
-  out: VarintResult,
-): boolean {
-  let value = 0;
-  let mul = 1;
-  for (let i = 0; i < 5; i++) {
-    const p = offset + i;
-    if (p >= limit) return false;
-    const b = buf[p]!;
-    value += (b & 0x7f) * mul;
-    if ((b & 0x80) === 0) {
-      out.value = value;
-      out.end = p + 1;
-      return true;
-    }
-    mul *= 128;
-  }
-  return false;
+export function readI64(view: DataView, offset: number): number | undefined {
+  const lo = view.getUint32(offset, true);
+  const hi = view.getUint32(offset + 4, true);
+  if (lo === 0xffff_ffff && hi === 0xffff_ffff) return -1;
+  if (hi > 0x1f_ffff) return undefined;
+  return hi * TWO_32 + lo;
 }

@@ -1,21 +1,23 @@
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { defaultFiles, FaultInjectingFiles, type FaultOp } from '@qwp/files-native';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import {
   type OpenSlotOptions,
   openSlot,
-  SEGMENT_HEADER_SIZE,
+  readAckWatermark,
+  readManifest,
   SegmentIoError,
   type Slot,
-  segmentFileName,
 } from '../src/index.js';
 import {
+  eventIndex,
   payloadFor,
   payloadId,
-  recordingFiles as recordingEveryCall,
   removeDir,
+  segmentsOnDisk,
   tempDir,
+  tracingFiles,
 } from './helpers.js';
 
 let sfDir: string;
@@ -26,21 +28,11 @@ afterEach(() => removeDir(sfDir));
 
 const SEG = 256; // three 64-byte frames per segment
 
-/** The slot 's' in sfDir with SEG-byte segments, serviced only by hand. */
-function open(files: FaultInjectingFiles, more: Partial<OpenSlotOptions> = {}): Slot {
+function open(
+  files = new FaultInjectingFiles(defaultFiles),
+  more: Partial<OpenSlotOptions> = {},
+): Slot {
   return openSlot({ sfDir, senderId: 's', segmentSize: SEG, autoService: false, files, ...more });
-}
-
-/** A FaultInjectingFiles that also records the path of every fsyncDir call. */
-function recordingFiles(): { files: FaultInjectingFiles; dirSyncs: string[] } {
-  const files = new FaultInjectingFiles(defaultFiles);
-  const dirSyncs: string[] = [];
-  const inner = files.fsyncDir.bind(files);
-  files.fsyncDir = (path: string) => {
-    dirSyncs.push(path);
-    inner(path);
-  };
-  return { files, dirSyncs };
 }
 
 /** Drops the slot as a crash would: nothing closed, only the flock let go by the "kernel". */
@@ -58,95 +50,198 @@ function replayed(slot: Slot): number[] {
   return out;
 }
 
-describe('directory fsyncs', () => {
-  test('opening a fresh slot makes the lock, the first segment and the dictionary durable', () => {
-    const { files, dirSyncs } = recordingFiles();
-    const slot = open(files);
-    // the slot directory (in sf_dir), then .lock, the first segment's rename, .symbol-dict (in the slot)
-    expect(dirSyncs).toEqual([sfDir, slot.dir, slot.dir, slot.dir]);
-    slot.close();
+/** Asserts that each pattern matches an event after the previous one's. */
+function inOrder(events: string[], ...patterns: RegExp[]): void {
+  let at = 0;
+  for (const p of patterns) {
+    const i = eventIndex(events, p, at);
+    if (i < 0) throw new Error(`no ${p} after event ${at} in:\n${events.join('\n')}`);
+    at = i + 1;
+  }
+}
+
+const SEG0 = 'sf-0000000000000000\\.sfa';
+const SEG1 = 'sf-0000000000000001\\.sfa';
+
+describe('the orders that keep a crash safe', () => {
+  test('fresh start: watermark durable, then an unflagged first segment, then the manifest, then the flag', () => {
+    const { files, events } = tracingFiles();
+    open(files as FaultInjectingFiles).close();
+    inOrder(
+      events,
+      /^open\(w\+\) \.symbol-dict$/, // a stale dictionary truncated before the first frame
+      /^msync \.ack-watermark 0\+8192$/,
+      new RegExp(`^open\\(wx\\+\\) ${SEG0}$`), // O_EXCL, at its final name
+      new RegExp(`^msync ${SEG0} 0\\+24$`),
+      /^fsyncDir s$/,
+      /^open\(wx\+\) sf-manifest\.bin$/,
+      /^fsync sf-manifest\.bin$/,
+      /^fsyncDir s$/,
+      new RegExp(`^pwrite ${SEG0}@5$`), // the MANIFEST_REQUIRED flag byte
+      new RegExp(`^fsync ${SEG0}$`),
+    );
+    expect(events.some((e) => e.startsWith('rename'))).toBe(false);
   });
 
-  test('every directory level created for a new sf_dir is made durable in its parent', () => {
-    const { files, dirSyncs } = recordingFiles();
-    const deep = join(sfDir, 'x', 'y');
-    const slot = openSlot({
-      sfDir: deep,
-      senderId: 's',
-      segmentSize: SEG,
-      autoService: false,
-      files,
-    });
-    expect(dirSyncs.slice(0, 3)).toEqual([join(sfDir, 'x'), sfDir, deep]);
-    slot.close();
-  });
-
-  test('a rotation fsyncs the directory after the rename; trims are batched into service', () => {
-    const { files, dirSyncs } = recordingFiles();
-    const slot = open(files);
-    slot.manager.service(); // a spare ready: no directory sync needed for a spare
-    dirSyncs.length = 0;
+  test('a fresh start removes a stale watermark first, so an old high ACK never skips new frames', () => {
+    let slot = open();
     for (let i = 0; i < 3; i++) slot.ring.tryAppend(payloadFor(i, 64));
-    expect(dirSyncs).toEqual([]);
-    expect(slot.ring.tryAppend(payloadFor(3, 64))).toBe(3); // rotation: rename + fsyncDir
-    expect(dirSyncs).toEqual([slot.dir]);
-    for (let i = 4; i < 9; i++) {
-      slot.ring.tryAppend(payloadFor(i, 64));
-      slot.manager.service();
+    slot.acknowledge(2);
+    crash(slot);
+    for (const s of segmentsOnDisk(slot.dir)) {
+      unlinkSync(join(slot.dir, s.name));
     }
-    dirSyncs.length = 0;
-    slot.ring.acknowledge(5); // releases two sealed segments
-    expect(dirSyncs).toEqual([]); // nothing on the producer's path
-    expect(slot.manager.pendingReleases).toBe(2);
-    slot.manager.service(); // two unlinks, one directory fsync
-    expect(slot.manager.pendingReleases).toBe(0);
-    expect(dirSyncs).toEqual([slot.dir]);
-    expect(slot.manager.directorySyncPending).toBe(false);
+    unlinkSync(join(slot.dir, 'sf-manifest.bin'));
+    expect(readAckWatermark(slot.dir)).toMatchObject({ ackedFsn: 2 });
+    slot = open();
+    expect(slot.report).toMatchObject({ freshStart: true, ackedFsn: -1 });
+    expect(readAckWatermark(slot.dir).kind).toBe('invalid'); // a fresh file, no record yet
     slot.close();
   });
 
-  test('a segment reaches its final name only after its header is on disk', () => {
-    // The directory fsync that follows a rename makes the name durable; a header
-    // still in the page cache at an OS crash would leave a named segment with a
-    // zero or stale header, which recovery refuses along with the whole slot.
-    const { files, calls } = recordingEveryCall();
-    const slot = openSlot({ sfDir, senderId: 's', segmentSize: SEG, autoService: false, files });
-    slot.manager.service();
+  test('rotation: the sealed tail is msynced and the new header synced before the manifest commits it', () => {
+    const { files, events } = tracingFiles();
+    const slot = open(files as FaultInjectingFiles);
+    slot.manager.service(); // the spare: created O_EXCL, header and directory entry durable at once
+    inOrder(
+      events,
+      new RegExp(`^open\\(wx\\+\\) ${SEG1}$`),
+      new RegExp(`^msync ${SEG1} 0\\+24$`),
+      /^fsyncDir s$/,
+    );
+    for (let i = 0; i < 3; i++) slot.ring.tryAppend(payloadFor(i, 64));
+    events.length = 0;
+    expect(slot.ring.tryAppend(payloadFor(3, 64))).toBe(3);
+    expect(events).toEqual([
+      `msync sf-0000000000000001.sfa 0+24`, // re-stamped baseSeq, never renamed
+      `msync sf-0000000000000000.sfa 24+${3 * 72}`, // the sealed tail
+      'pwrite sf-manifest.bin@0',
+      'fsync sf-manifest.bin',
+    ]);
+    expect(slot.manifest.activeBase).toBe(3);
+    slot.close();
+  });
+
+  test('trim: watermark synced, directory fsynced, manifest head advanced; unlink and fsync in service', () => {
+    const { files, events } = tracingFiles();
+    const slot = open(files as FaultInjectingFiles);
     for (let i = 0; i < 7; i++) slot.ring.tryAppend(payloadFor(i, 64));
+    events.length = 0;
+    expect(slot.acknowledge(1)).toBe(0);
+    expect(events).toEqual([]); // an ACK that trims nothing makes no syscall
+    expect(slot.acknowledge(5)).toBe(2);
+    expect(events).toEqual([
+      'msync .ack-watermark 0+8192',
+      'fsyncDir s',
+      'pwrite sf-manifest.bin@0',
+      'fsync sf-manifest.bin',
+    ]);
+    expect(readManifest(slot.dir)).toMatchObject({ bounds: { headBase: 6, activeBase: 6 } });
+    events.length = 0;
+    slot.manager.service();
+    inOrder(events, new RegExp(`^unlink ${SEG0}$`), new RegExp(`^unlink ${SEG1}$`), /^fsyncDir s$/);
     slot.close();
-    const renames = calls.flatMap((c, i) => (c.op === 'rename' ? [i] : []));
-    expect(renames.length).toBe(3); // the first segment and two rotations
-    for (const i of renames) {
-      const before = calls[i - 1]!;
-      expect(before.op).toBe('msync');
-      const [, offset, length, sync] = before.args;
-      expect([offset, length, sync]).toEqual([0, SEGMENT_HEADER_SIZE, true]);
-    }
   });
 
-  test('a failed header msync before a rotation is a typed error; a retry rotates and loses nothing', () => {
+  test('a fully drained close: watermark, collapse, every segment, directory, then the side files', () => {
+    const { files, events } = tracingFiles();
+    const slot = open(files as FaultInjectingFiles);
+    for (let i = 0; i < 7; i++) slot.ring.tryAppend(payloadFor(i, 64));
+    slot.ring.control.acknowledge(6); // as a worker does: nothing trimmed yet
+    events.length = 0;
+    slot.close();
+    inOrder(
+      events,
+      /^msync \.ack-watermark 0\+8192$/,
+      /^fsyncDir s$/,
+      /^pwrite sf-manifest\.bin@\d+$/, // head = active
+      /^fsync sf-manifest\.bin$/,
+      new RegExp(`^unlink ${SEG0}$`),
+      new RegExp(`^unlink ${SEG1}$`),
+      /^unlink sf-0000000000000002\.sfa$/,
+      /^fsyncDir s$/,
+      /^unlink \.ack-watermark$/,
+      /^unlink \.symbol-dict$/,
+      /^unlink sf-manifest\.bin$/,
+      /^fsyncDir s$/,
+    );
+    expect(readdirSync(slot.dir).sort()).toEqual(['.lock', '.lock.pid']);
+  });
+
+  test('a close with unacknowledged frames keeps every file and records the ACK', () => {
+    let slot = open();
+    for (let i = 0; i < 5; i++) slot.ring.tryAppend(payloadFor(i, 64));
+    slot.ring.control.acknowledge(1);
+    slot.close();
+    expect(readAckWatermark(slot.dir)).toMatchObject({ ackedFsn: 1 });
+    slot = open();
+    expect(slot.report).toMatchObject({ ackedFsn: 1, firstFsn: 0, lastFsn: 4 });
+    slot.close();
+  });
+
+  test('ring.msync: the dictionary first, then every segment with frames not yet on disk, oldest first', () => {
+    const { files, events } = tracingFiles();
+    const slot = open(files as FaultInjectingFiles);
+    slot.ring.tryAppend(payloadFor(0, 64));
+    slot.dict.appendSymbols(['x']);
+    slot.ring.tryAppend(payloadFor(1, 64));
+    events.length = 0;
+    slot.ring.msync();
+    expect(events).toEqual(['fsync .symbol-dict', `msync sf-0000000000000000.sfa 24+${2 * 72}`]);
+    events.length = 0;
+    slot.ring.msync(); // nothing new: no syscall
+    expect(events).toEqual([]);
+    slot.ring.tryAppend(payloadFor(2, 64));
+    slot.ring.tryAppend(payloadFor(3, 64)); // rotation syncs the sealed tail itself
+    events.length = 0;
+    slot.ring.msync();
+    expect(events).toEqual([`msync sf-0000000000000001.sfa 24+72`]);
+    slot.close();
+  });
+});
+
+describe('failures at the barriers', () => {
+  test('a failed sealed-tail msync at a rotation is a typed error; a retry rotates and loses nothing', () => {
     const files = new FaultInjectingFiles(defaultFiles);
     const slot = open(files);
     slot.manager.service();
     for (let i = 0; i < 3; i++) slot.ring.tryAppend(payloadFor(i, 64));
-    files.inject('msync', { next: 1, code: 'EIO' });
+    files.inject('msync', { nth: 2, code: 'EIO' }); // the spare's header, then the sealed tail
     expect(() => slot.ring.tryAppend(payloadFor(3, 64))).toThrow(SegmentIoError);
-    expect(slot.ring.tryAppend(payloadFor(3, 64))).toBe(3); // the spare is still there
+    expect(slot.manifest.activeBase).toBe(0); // nothing committed
+    expect(slot.ring.tryAppend(payloadFor(3, 64))).toBe(3); // the spare came back
     crash(slot);
     const again = open(new FaultInjectingFiles(defaultFiles));
     expect(replayed(again)).toEqual([0, 1, 2, 3]);
     again.close();
   });
 
+  test('a failed trim barrier trims nothing, is reported, and the next ACK retries it', () => {
+    const files = new FaultInjectingFiles(defaultFiles);
+    const errors: Error[] = [];
+    const slot = open(files, { onError: (e) => errors.push(e) });
+    for (let i = 0; i < 7; i++) slot.ring.tryAppend(payloadFor(i, 64));
+    files.inject('fsyncDir', { nth: 1 });
+    expect(slot.acknowledge(5)).toBe(0);
+    expect((errors[0] as SegmentIoError).errno).toBe('EIO');
+    expect(slot.manifest.headBase).toBe(0);
+    expect(slot.acknowledge(5)).toBe(2);
+    expect(slot.manifest.headBase).toBe(6);
+    slot.close();
+  });
+
   test('EIO from fsyncDir at the first segment is a typed error and leaves an openable slot', () => {
     const files = new FaultInjectingFiles(defaultFiles);
-    files.inject('fsyncDir', { nth: 3 }); // sf_dir, .lock, then the first segment's rename
-    let err: unknown;
-    try {
-      open(files);
-    } catch (e) {
-      err = e;
-    }
+    // .slot-locks (mkdir + sf_dir), the logical lock, the slot dir, .lock, .symbol-dict, .ack-watermark, then the segment
+    files.inject('fsyncDir', { nth: 7 });
+    const err = (() => {
+      try {
+        open(files);
+      } catch (e) {
+        return e;
+      }
+      return undefined;
+    })();
     expect(err).toBeInstanceOf(SegmentIoError);
     expect((err as SegmentIoError).errno).toBe('EIO');
     expect((err as SegmentIoError).path).toBe(join(sfDir, 's'));
@@ -156,47 +251,15 @@ describe('directory fsyncs', () => {
     slot.close();
   });
 
-  test('EIO from fsyncDir at the dictionary fails the open, releases the lock, keeps the segment', () => {
-    const files = new FaultInjectingFiles(defaultFiles);
-    files.inject('fsyncDir', { nth: 4 });
-    expect(() => open(files)).toThrow(/cannot fsync directory/);
-    const slot = open(files);
-    expect(slot.report.segments.length).toBe(1);
-    slot.close();
-  });
-
-  test('EIO from fsyncDir at a rotation is reported, retried by service, and loses nothing', () => {
-    const files = new FaultInjectingFiles(defaultFiles);
-    const errors: Error[] = [];
-    const slot = open(files, { onError: (e) => errors.push(e) });
-    for (let i = 0; i < 3; i++) slot.ring.tryAppend(payloadFor(i, 64));
-    files.inject('fsyncDir', { nth: 1 });
-    expect(slot.ring.tryAppend(payloadFor(3, 64))).toBe(3);
-    expect(errors.length).toBe(1);
-    expect(errors[0]).toBeInstanceOf(SegmentIoError);
-    expect((errors[0] as SegmentIoError).errno).toBe('EIO');
-    expect(slot.manager.directorySyncPending).toBe(true);
-    const before = files.calls.fsyncDir;
-    slot.manager.service();
-    expect(files.calls.fsyncDir).toBe(before + 1);
-    expect(slot.manager.directorySyncPending).toBe(false);
-    for (let i = 4; i < 7; i++) slot.ring.tryAppend(payloadFor(i, 64));
-    crash(slot);
-    const reopened = open(files);
-    expect(replayed(reopened)).toEqual([0, 1, 2, 3, 4, 5, 6]);
-    reopened.close();
-  });
-
   test('EIO from fsyncDir after trimming is reported; the files are gone and it is retried', () => {
     const files = new FaultInjectingFiles(defaultFiles);
     const errors: Error[] = [];
     const slot = open(files, { onError: (e) => errors.push(e) });
     for (let i = 0; i < 7; i++) slot.ring.tryAppend(payloadFor(i, 64));
-    slot.ring.acknowledge(5);
+    slot.acknowledge(5);
     files.inject('fsyncDir', { nth: 1 });
     slot.manager.service();
     expect((errors[0] as SegmentIoError).errno).toBe('EIO');
-    expect(existsSync(join(slot.dir, segmentFileName(0)))).toBe(false);
     expect(slot.manager.directorySyncPending).toBe(true);
     slot.manager.service();
     expect(slot.manager.directorySyncPending).toBe(false);
@@ -208,11 +271,11 @@ describe('directory fsyncs', () => {
 });
 
 describe('FSN monotonic across restarts with a single-segment cap', () => {
-  const ops: FaultOp[] = ['open', 'fallocate', 'mmap', 'rename', 'fsyncDir', 'unlink'];
+  const ops: FaultOp[] = ['open', 'fallocate', 'mmap', 'msync', 'fsync', 'fsyncDir', 'unlink'];
   for (const op of ops) {
     test(`a crash at the force-rotate's ${op} never restarts FSNs`, () => {
       const files = new FaultInjectingFiles(defaultFiles);
-      const open = () =>
+      const reopen = () =>
         openSlot({
           sfDir,
           senderId: 's',
@@ -221,11 +284,11 @@ describe('FSN monotonic across restarts with a single-segment cap', () => {
           autoService: false,
           files,
         });
-      let slot = open();
+      let slot = reopen();
       let last = -1;
       for (let round = 0; round < 3; round++) {
         while (slot.ring.tryAppend(payloadFor(last + 1, 64)) >= 0) last++;
-        slot.ring.acknowledge(last); // fully acked: the next append force-rotates
+        slot.acknowledge(last); // fully acked: the next append force-rotates
         files.inject(op, { nth: 1 });
         try {
           if (slot.ring.tryAppend(payloadFor(last + 1, 64)) >= 0) last++;
@@ -235,16 +298,16 @@ describe('FSN monotonic across restarts with a single-segment cap', () => {
         }
         files.clearFaults();
         crash(slot);
-        slot = open();
+        slot = reopen();
         expect(slot.ring.nextFsn).toBe(last + 1);
-        slot.ring.acknowledge(slot.ring.nextFsn - 1);
+        slot.acknowledge(slot.ring.nextFsn - 1);
       }
       expect(last).toBeGreaterThanOrEqual(8);
       slot.close();
     });
   }
 
-  test('the replacement exists under its final name before the old segment is unlinked', () => {
+  test('the replacement is committed before the old segment is unlinked', () => {
     const slot = openSlot({
       sfDir,
       senderId: 's',
@@ -253,15 +316,16 @@ describe('FSN monotonic across restarts with a single-segment cap', () => {
       autoService: false,
     });
     for (let i = 0; i < 3; i++) slot.ring.tryAppend(payloadFor(i, 64));
-    slot.ring.acknowledge(2);
+    slot.acknowledge(2);
     expect(slot.ring.tryAppend(payloadFor(3, 64))).toBe(3);
     // Until service deletes it, the old segment stays beside the new one (one segment over the cap).
-    expect(readdirSync(slot.dir).filter((n) => n.endsWith('.sfa'))).toEqual([
-      segmentFileName(0),
-      segmentFileName(3),
+    expect(segmentsOnDisk(slot.dir).map((s) => [s.name, s.baseSeq])).toEqual([
+      ['sf-0000000000000000.sfa', 0],
+      ['sf-0000000000000001.sfa', 3],
     ]);
+    expect(slot.manifest).toMatchObject({ headBase: 3, activeBase: 3 });
     slot.manager.service();
-    expect(readdirSync(slot.dir).filter((n) => n.endsWith('.sfa'))).toEqual([segmentFileName(3)]);
+    expect(segmentsOnDisk(slot.dir).map((s) => s.name)).toEqual(['sf-0000000000000001.sfa']);
     expect(slot.manager.ownedBytes).toBe(SEG);
     slot.close();
   });
@@ -277,20 +341,22 @@ test('without inline provisioning, service makes the force-rotate replacement pa
     inlineProvision: false,
   });
   for (let i = 0; i < 3; i++) slot.ring.tryAppend(payloadFor(i, 64));
-  slot.ring.acknowledge(2);
+  slot.acknowledge(2);
   expect(slot.ring.tryAppend(payloadFor(3, 64))).toBe(-1); // nothing on the producer's call
-  expect(readdirSync(slot.dir).filter((n) => n.endsWith('.sfa'))).toEqual([segmentFileName(0)]);
+  expect(segmentsOnDisk(slot.dir).map((s) => s.name)).toEqual(['sf-0000000000000000.sfa']);
   slot.manager.service();
   expect(slot.manager.hasSpare).toBe(true);
   expect(slot.ring.tryAppend(payloadFor(3, 64))).toBe(3);
   slot.manager.service();
-  expect(readdirSync(slot.dir).filter((n) => n.endsWith('.sfa'))).toEqual([segmentFileName(3)]);
+  expect(segmentsOnDisk(slot.dir).map((s) => [s.name, s.baseSeq])).toEqual([
+    ['sf-0000000000000001.sfa', 3],
+  ]);
   slot.manager.service(); // no further spare past the cap
   expect(slot.manager.hasSpare).toBe(false);
   slot.close();
 });
 
-describe('the dictionary and the lock count toward sf_max_total_bytes', () => {
+describe('the dictionary and the holder PID count toward sf_max_total_bytes', () => {
   test('a large dictionary makes the spare that would exceed the cap refused', () => {
     const cap = 2 * SEG + 100;
     const slot = openSlot({
@@ -307,6 +373,7 @@ describe('the dictionary and the lock count toward sf_max_total_bytes', () => {
     for (let i = 0; i < 3; i++) expect(slot.ring.tryAppend(payloadFor(i, 64))).toBe(i);
     expect(slot.ring.tryAppend(payloadFor(3, 64))).toBe(-1); // a spare would make 2 segments + dict > cap
     expect(slot.manager.totalBytes).toBeLessThanOrEqual(cap);
+    expect(existsSync(join(slot.dir, '.lock.pid'))).toBe(true);
     slot.close();
   });
 });

@@ -1,19 +1,73 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { defaultFiles, type FilesFacade } from '@qwp/files-native';
+import { inspectSegmentFile } from '../src/index.js';
 
-/** The Java-written fixtures beside the checkout (../shared/fixtures/java-sf/). */
+/** A file the Java client wrote, kept in test/fixtures/java-sf/ (see the README there). */
 export function fixture(name: string): Uint8Array {
-  const dir = fileURLToPath(new URL('../../../../shared/fixtures/java-sf/', import.meta.url));
-  if (!existsSync(dir)) {
-    throw new Error(
-      `fixture directory ${dir} is missing: clone the shared repo beside this checkout as ../shared`,
-    );
-  }
-  const hex = readFileSync(join(dir, name), 'utf8').replace(/\s+/g, '');
+  const path = fileURLToPath(new URL(`./fixtures/java-sf/${name}`, import.meta.url));
+  const hex = readFileSync(path, 'utf8').replace(/\s+/g, '');
   return new Uint8Array(Buffer.from(hex, 'hex'));
+}
+
+/** Every `*.sfa` in `dir` as its header says: name, baseSeq, frames, flags; by baseSeq, then name. */
+export function segmentsOnDisk(
+  dir: string,
+): { name: string; baseSeq: number; frames: number; flags: number }[] {
+  return readdirSync(dir)
+    .filter((n) => n.endsWith('.sfa'))
+    .map((name) => {
+      const s = inspectSegmentFile(join(dir, name));
+      return { name, baseSeq: s.baseSeq, frames: s.frameCount, flags: s.flags };
+    })
+    .sort((a, b) => a.baseSeq - b.baseSeq || (a.name < b.name ? -1 : 1));
+}
+
+/** The files of a slot directory, sorted. */
+export function slotFiles(dir: string): string[] {
+  return readdirSync(dir).sort();
+}
+
+/**
+ * A QWP message: the 12-byte header, then (with `delta`) the symbol delta
+ * section `[varint start][varint count][(varint len, utf8)...]`, then `body`
+ * bytes standing for table blocks (`tables` of them).
+ */
+export function qwpMessage(options: {
+  defer?: boolean;
+  delta?: { start: number; symbols: string[] };
+  tables?: number;
+  body?: number;
+}): Uint8Array {
+  const parts: number[] = [];
+  const varint = (v: number) => {
+    let x = v;
+    while (x >= 0x80) {
+      parts.push((x & 0x7f) | 0x80);
+      x >>>= 7;
+    }
+    parts.push(x);
+  };
+  if (options.delta !== undefined) {
+    varint(options.delta.start);
+    varint(options.delta.symbols.length);
+    for (const sym of options.delta.symbols) {
+      const b = Buffer.from(sym, 'utf8');
+      varint(b.length);
+      parts.push(...b);
+    }
+  }
+  for (let i = 0; i < (options.body ?? 16); i++) parts.push((i * 7 + 1) & 0xff);
+  const flags = (options.defer === true ? 0x01 : 0) | (options.delta !== undefined ? 0x08 : 0);
+  const out = new Uint8Array(12 + parts.length);
+  out.set([0x51, 0x57, 0x50, 0x31, 1, flags]);
+  const view = new DataView(out.buffer);
+  view.setUint16(6, options.tables ?? 1, true);
+  view.setUint32(8, parts.length, true);
+  out.set(parts, 12);
+  return out;
 }
 
 /**
@@ -140,4 +194,62 @@ export function recordingFiles(
     },
   });
   return { files, calls };
+}
+
+/**
+ * A FilesFacade that passes every call to `inner` and logs it as one line
+ * naming the file by its base name (fd- and mapping-based calls included):
+ * `open(wx+) sf-0000000000000000.sfa`, `msync sf-0000000000000000.sfa 0+24`,
+ * `fsync sf-manifest.bin`, `fsyncDir s`, `pwrite .lock.pid@0`, ... so a test
+ * can check the order of the steps that make a slot crash-safe.
+ */
+export function tracingFiles(inner: FilesFacade = defaultFiles): {
+  files: FilesFacade;
+  events: string[];
+} {
+  const events: string[] = [];
+  const byFd = new Map<number, string>();
+  const byBuffer = new WeakMap<ArrayBuffer, string>();
+  const base = (p: string) => p.split('/').pop()!;
+  const { files } = recordingFiles(inner, (call, result) => {
+    const a = call.args;
+    switch (call.op) {
+      case 'open':
+        byFd.set(result as number, base(a[0] as string));
+        events.push(`open(${a[1]}) ${base(a[0] as string)}`);
+        break;
+      case 'mmap':
+        byBuffer.set(result as ArrayBuffer, byFd.get(a[0] as number) ?? '?');
+        break;
+      case 'msync':
+        events.push(`msync ${byBuffer.get(a[0] as ArrayBuffer)} ${a[1]}+${a[2]}`);
+        break;
+      case 'pwrite':
+        events.push(`pwrite ${byFd.get(a[0] as number)}@${a[4]}`);
+        break;
+      case 'fsync':
+      case 'fallocate':
+      case 'ftruncate':
+        events.push(`${call.op} ${byFd.get(a[0] as number)}`);
+        break;
+      case 'unlink':
+      case 'fsyncDir':
+      case 'mkdir':
+        events.push(`${call.op} ${base(a[0] as string)}`);
+        break;
+      case 'rename':
+        events.push(`rename ${base(a[0] as string)} ${base(a[1] as string)}`);
+        break;
+      default:
+        break;
+    }
+    return result;
+  });
+  return { files, events };
+}
+
+/** Index of the first event matching `pattern` at or after `from`; -1 when none. */
+export function eventIndex(events: readonly string[], pattern: RegExp, from = 0): number {
+  for (let i = from; i < events.length; i++) if (pattern.test(events[i]!)) return i;
+  return -1;
 }

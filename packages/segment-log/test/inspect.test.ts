@@ -9,7 +9,7 @@ import {
   openSlot,
   segmentFileName,
 } from '../src/index.js';
-import { payloadFor, recordingFiles, removeDir, tempDir } from './helpers.js';
+import { payloadFor, recordingFiles, removeDir, segmentsOnDisk, tempDir } from './helpers.js';
 
 let sfDir: string;
 beforeEach(() => {
@@ -29,16 +29,23 @@ const WRITES = [
   'fsyncDir',
 ];
 
-describe('inspection is read-only', () => {
-  test('it opens every file with "r", maps nothing and calls nothing that writes', () => {
+describe('inspectSlot', () => {
+  test('reports the manifest, watermark, holder PID, generations, roles and unknown files, read-only', () => {
     const slot = openSlot({ sfDir, senderId: 's', segmentSize: 256, autoService: false });
     for (let i = 0; i < 7; i++) slot.ring.tryAppend(payloadFor(i, 64));
     slot.dict.appendSymbols(['a', 'b']);
+    slot.acknowledge(4); // trims FSNs 0..2: head 3
+    slot.manager.service(); // unlinks, and leaves a spare
     const dir = slot.dir;
-    slot.close();
+    slot.lock.close(); // a crash: everything stays
     markSlotFailed(dir, 'gave up');
+    writeFileSync(join(dir, 'notes.txt'), 'hello');
+    writeFileSync(join(dir, 'sf-00000000000000ff.sfa.corrupt'), 'old');
     // A torn tail in the newest segment and in the dictionary: recovery would cut both.
-    const newest = join(dir, segmentFileName(6));
+    const newest = join(
+      dir,
+      segmentsOnDisk(dir).find((s) => s.baseSeq === 6 && s.frames > 0)!.name,
+    );
     const image = readFileSync(newest);
     image[24 + 8 + 3] = image[24 + 8 + 3]! ^ 0xff;
     writeFileSync(newest, image);
@@ -47,8 +54,26 @@ describe('inspection is read-only', () => {
 
     const { files, calls } = recordingFiles();
     const report = inspectSlot(dir, files);
-    expect(report).toMatchObject({ frames: 6, failed: 'gave up', tornTailBytes: 256 - 24 });
+    expect(report).toMatchObject({
+      frames: 3, // FSNs 3..5; 6 is cut
+      firstFsn: 3,
+      lastFsn: 5,
+      failed: 'gave up',
+      problem: null,
+      manifest: { generation: expect.any(Number), headBase: 3, activeBase: 6 },
+      watermark: { ackedFsn: 4 },
+      lock: { held: false, pid: process.pid },
+      quarantined: [join(dir, 'sf-00000000000000ff.sfa.corrupt')],
+      unrecognized: [join(dir, 'notes.txt')],
+    });
     expect(report.dictionary).toMatchObject({ entries: ['a', 'b'], tornTailBytes: 3 });
+    expect(
+      report.segments.map((s) => [s.generation, s.role, s.error === undefined ? s.baseSeq : -1]),
+    ).toEqual([
+      [1, 'chain', 3],
+      [2, 'chain', 6], // the active segment, its only frame torn
+      [3, 'empty', 7], // the spare, at its provisional baseSeq (the next FSN)
+    ]);
     expect(inspectSegmentFile(newest, files).tornTailBytes).toBe(256 - 24);
     expect(inspectSymbolDict(dictPath, files).tornTailBytes).toBe(3);
 
@@ -56,5 +81,22 @@ describe('inspection is read-only', () => {
     expect(opens.length).toBeGreaterThan(5);
     for (const c of opens) expect(c.args[1]).toBe('r');
     expect(calls.filter((c) => WRITES.includes(c.op) || c.op === 'mmap')).toEqual([]);
+  });
+
+  test('says why recovery would refuse the slot, per file where it can', () => {
+    const slot = openSlot({ sfDir, senderId: 's', segmentSize: 256, autoService: false });
+    for (let i = 0; i < 7; i++) slot.ring.tryAppend(payloadFor(i, 64));
+    const dir = slot.dir;
+    slot.lock.close();
+    writeFileSync(join(dir, 'sf-manifest.bin'), new Uint8Array(8192));
+    writeFileSync(join(dir, '.ack-watermark'), new Uint8Array(16));
+    const report = inspectSlot(dir);
+    expect(report.problem).toMatch(/requires sf-manifest.bin but it is unusable/);
+    expect(report.manifest).toMatchObject({
+      error: expect.stringMatching(/no valid CRC-checked record/),
+    });
+    expect(report.watermark).toMatchObject({ error: expect.stringMatching(/16 bytes, not 8192/) });
+    expect(report.segments.every((s) => s.role === null)).toBe(true);
+    expect(segmentFileName(0)).toBe('sf-0000000000000000.sfa');
   });
 });

@@ -45,12 +45,12 @@ describe('MmapSegment.create', () => {
     seg.close();
   });
 
-  test('an empty payload is a valid frame', () => {
+  test('an empty payload is refused, writing nothing (the Java and Rust clients refuse a slot holding one)', () => {
     const path = join(dir, 'e.sfa');
     const seg = MmapSegment.create(path, 0, 64);
-    seg.tryAppend(new Uint8Array(0));
+    expect(() => seg.tryAppend(new Uint8Array(0))).toThrow(/empty frame payload/);
     seg.close();
-    expect(inspectSegmentFile(path).frameCount).toBe(1);
+    expect(inspectSegmentFile(path).frameCount).toBe(0);
   });
 
   test('refuses to create over an existing file and leaves it untouched', () => {
@@ -318,6 +318,8 @@ describe('MmapSegment.openExisting', () => {
     const seg = MmapSegment.create(path, 0, 8192, { files });
     seg.tryAppend(new Uint8Array(100));
     seg.msync(true);
+    expect(seg.durableOffset).toBe(24 + 108);
+    seg.tryAppend(new Uint8Array(100));
     files.inject('msync', { next: 1, code: 'EIO' });
     let err: unknown;
     try {
@@ -328,6 +330,9 @@ describe('MmapSegment.openExisting', () => {
     expect(err).toBeInstanceOf(SegmentIoError);
     expect((err as SegmentIoError).errno).toBe('EIO');
     expect((err as Error).message).toContain(path);
+    expect(seg.durableOffset).toBe(24 + 108); // a failed msync moves nothing
+    seg.msync(true);
+    expect(seg.durableOffset).toBe(24 + 216);
     seg.close();
   });
 

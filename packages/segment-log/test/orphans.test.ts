@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { defaultFiles, FaultInjectingFiles } from '@qwp/files-native';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
@@ -9,6 +9,7 @@ import {
   inspectSlot,
   markSlotFailed,
   openSlot,
+  quarantineSlot,
   readSlotFailure,
   SegmentIoError,
 } from '../src/index.js';
@@ -113,6 +114,31 @@ describe('findOrphanSlots', () => {
     }
     // Once its holder is gone, the locked slot is an orphan too.
     expect(findOrphanSlots(sfDir, 'own').map((o) => o.senderId)).toContain('locked');
+  });
+
+  test("quarantined slots (<id>.unreplayable-<n>) and Java's .slot-locks are never orphans", () => {
+    slotWith('live', 2);
+    const moved = slotWith('bad', 2);
+    expect(quarantineSlot(sfDir, 'bad', 'a test')).toBe(join(sfDir, 'bad.unreplayable-0'));
+    expect(existsSync(moved)).toBe(false);
+    unlinkSync(join(sfDir, 'bad.unreplayable-0', '.failed')); // even without its sentinel
+    mkdirSync(join(sfDir, '.slot-locks'), { recursive: true });
+    writeFileSync(join(sfDir, '.slot-locks', 'x.sfa'), 'not a segment');
+    expect(findOrphanSlots(sfDir, 'own').map((o) => o.senderId)).toEqual(['live']);
+  });
+
+  test('quarantineSlot takes the first free <id>.unreplayable-<n>, writes .failed, and gives up after 64', () => {
+    for (let n = 0; n < 3; n++) {
+      slotWith('q', 1);
+      expect(quarantineSlot(sfDir, 'q', `round ${n}`)).toBe(join(sfDir, `q.unreplayable-${n}`));
+      expect(readFileSync(join(sfDir, `q.unreplayable-${n}`, '.failed'), 'utf8')).toBe(
+        `unreplayable: round ${n}\n`,
+      );
+    }
+    for (let n = 3; n < 64; n++) mkdirSync(join(sfDir, `q.unreplayable-${n}`));
+    slotWith('q', 1);
+    expect(() => quarantineSlot(sfDir, 'q', 'full')).toThrow(/q.unreplayable-0..63 are all taken/);
+    expect(existsSync(join(sfDir, 'q'))).toBe(true);
   });
 
   test('a slot whose segment cannot be read is listed (recovery will name the problem)', () => {

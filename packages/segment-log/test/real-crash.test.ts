@@ -13,8 +13,12 @@ afterEach(() => removeDir(sfDir));
 
 const SEG = 64 * 1024;
 
-/** Spawns the appender, resolves once it has started appending; tracks the last FSN it printed. */
-async function startChild(): Promise<{ child: ChildProcess; printed: () => number }> {
+/** Spawns the appender, resolves once it has started appending; tracks the last FSN and ACK it printed. */
+async function startChild(): Promise<{
+  child: ChildProcess;
+  printed: () => number;
+  printedAck: () => number;
+}> {
   const child = spawn(
     process.execPath,
     [childScript('append-child.mjs'), sfDir, 'crash', `${SEG}`],
@@ -23,6 +27,7 @@ async function startChild(): Promise<{ child: ChildProcess; printed: () => numbe
     },
   );
   let printed = -1;
+  let printedAck = -1;
   let tail = '';
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => {
@@ -34,14 +39,18 @@ async function startChild(): Promise<{ child: ChildProcess; printed: () => numbe
       tail = lines.pop()!;
       for (const line of lines) {
         if (line.startsWith('ready')) resolve();
-        else if (line.startsWith('p ')) printed = Math.max(printed, Number(line.slice(2)));
+        else if (line.startsWith('p ')) {
+          const [, fsn, ack] = line.split(' ');
+          printed = Math.max(printed, Number(fsn));
+          printedAck = Math.max(printedAck, Number(ack));
+        }
       }
     });
     child.once('exit', (code, signal) =>
       reject(new Error(`appender exited early (${code ?? signal}): ${stderr}`)),
     );
   });
-  return { child, printed: () => printed };
+  return { child, printed: () => printed, printedAck: () => printedAck };
 }
 
 test(
@@ -52,8 +61,9 @@ test(
     let lastSeen = -1;
     let maxTorn = 0;
     let symbolChecks = 0;
+    let ackChecks = 0;
     for (let run = 0; run < runs; run++) {
-      const { child, printed } = await startChild();
+      const { child, printed, printedAck } = await startChild();
       await new Promise((r) => setTimeout(r, 5 + Math.floor(rand() * 120)));
       const exited = new Promise((r) => child.once('exit', r));
       child.kill('SIGKILL');
@@ -67,6 +77,9 @@ test(
         // Everything the child reported as published survived; nothing was invented.
         expect(ring.nextFsn - 1).toBeGreaterThanOrEqual(acked);
         expect(ring.nextFsn - 1).toBeGreaterThanOrEqual(lastSeen);
+        // Its ACKs survived too: a restart resumes above the last one it recorded.
+        expect(ring.ackedFsn).toBeGreaterThanOrEqual(printedAck());
+        if (ring.ackedFsn >= 0) ackChecks++;
         const r = ring.reader(ring.firstFsn);
         let expected = ring.firstFsn;
         const bad: number[] = [];
@@ -101,6 +114,7 @@ test(
     }
     expect(lastSeen).toBeGreaterThan(1000);
     expect(symbolChecks).toBeGreaterThan(20);
+    expect(ackChecks).toBeGreaterThan(5);
     // Every file left is a valid segment: a read-only scan of each finds a clean prefix.
     for (const name of readdirSync(join(sfDir, 'crash')).filter((n) => n.endsWith('.sfa'))) {
       const scan = inspectSegmentFile(join(sfDir, 'crash', name));

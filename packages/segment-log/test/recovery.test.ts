@@ -3,6 +3,7 @@ import {
   existsSync,
   readdirSync,
   readFileSync,
+  renameSync,
   unlinkSync,
   writeFileSync,
 } from 'node:fs';
@@ -14,15 +15,28 @@ import {
   BadDirectoryError,
   BadSenderIdError,
   FsnGapError,
+  inspectSegmentFile,
   MmapSegment,
   openSlot,
+  RecoveryError,
+  readManifest,
+  SEGMENT_FLAG_MANIFEST_REQUIRED,
   SegmentCorruptError,
   SegmentIoError,
+  SfManifest,
   type Slot,
   SlotLockedError,
   segmentFileName,
 } from '../src/index.js';
-import { payloadFor, payloadId, removeDir, tempDir, thrown } from './helpers.js';
+import {
+  payloadFor,
+  payloadId,
+  removeDir,
+  segmentsOnDisk,
+  slotFiles,
+  tempDir,
+  thrown,
+} from './helpers.js';
 
 let sfDir: string;
 beforeEach(() => {
@@ -38,8 +52,8 @@ function fill(slot: Slot, from: number, to: number): void {
   for (let i = from; i < to; i++) expect(slot.ring.tryAppend(payloadFor(i, 64))).toBe(i);
 }
 
-function replay(slot: Slot): number[] {
-  const r = slot.ring.reader(slot.ring.firstFsn);
+function replay(slot: Slot, from = slot.ring.firstFsn): number[] {
+  const r = slot.ring.reader(from);
   const out: number[] = [];
   while (r.next()) {
     expect(payloadId(r.payload())).toBe(r.fsn);
@@ -48,50 +62,110 @@ function replay(slot: Slot): number[] {
   return out;
 }
 
+/** Drops the slot as a crash would: nothing closed, only the flock let go by the "kernel". */
+function crash(slot: Slot): void {
+  slot.lock.close();
+}
+
 /** Every file in the slot with its bytes, to prove a failed open touched nothing. */
 function snapshot(dir: string): Record<string, string> {
   const out: Record<string, string> = {};
   for (const n of readdirSync(dir).sort()) {
-    if (n === '.lock') continue;
+    if (n === '.lock' || n === '.lock.pid') continue;
     out[n] = readFileSync(join(dir, n)).toString('base64');
   }
   return out;
 }
 
+/** The file of the segment whose header says `baseSeq` (names carry no FSN). */
+function fileOf(dir: string, baseSeq: number): string {
+  const s = segmentsOnDisk(dir).find((x) => x.baseSeq === baseSeq && x.frames > 0);
+  if (s === undefined) throw new Error(`no segment with frames at ${baseSeq}`);
+  return join(dir, s.name);
+}
+
 describe('openSlot', () => {
-  test('a fresh slot gets a lock, a first segment at FSN 0 and a dictionary', () => {
+  test('a fresh slot: lock and holder PID, watermark, dictionary, a flagged first segment at FSN 0, a manifest', () => {
     const slot = open();
-    expect(slot.report).toMatchObject({ frames: 0, firstFsn: -1, lastFsn: -1, tornTailBytes: 0 });
-    expect(readdirSync(slot.dir).sort()).toEqual(['.lock', '.symbol-dict', segmentFileName(0)]);
+    expect(slot.report).toMatchObject({
+      frames: 0,
+      firstFsn: -1,
+      lastFsn: -1,
+      ackedFsn: -1,
+      freshStart: true,
+      manifest: { headBase: 0, activeBase: 0 },
+    });
+    expect(slotFiles(slot.dir)).toEqual([
+      '.ack-watermark',
+      '.lock',
+      '.lock.pid',
+      '.symbol-dict',
+      segmentFileName(0),
+      'sf-manifest.bin',
+    ]);
+    expect(inspectSegmentFile(join(slot.dir, segmentFileName(0))).flags).toBe(
+      SEGMENT_FLAG_MANIFEST_REQUIRED,
+    );
+    // Java's logical lock was taken around the open and released after it.
+    expect(readdirSync(join(sfDir, '.slot-locks')).sort()).toEqual(['s.lock', 's.lock.pid']);
     slot.close();
   });
 
-  test('reopen finds every frame, continues FSNs, and reports what it found', () => {
+  test('reopen after a crash finds every frame, continues FSNs, and reports what it found', () => {
     let slot = open();
     fill(slot, 0, 10);
     slot.dict.appendSymbols(['a', 'b']);
-    slot.close();
+    crash(slot);
     slot = open();
-    expect(slot.report).toMatchObject({ frames: 10, firstFsn: 0, lastFsn: 9, symbols: 2 });
+    expect(slot.report).toMatchObject({
+      frames: 10,
+      firstFsn: 0,
+      lastFsn: 9,
+      symbols: 2,
+      ackedFsn: -1,
+    });
     expect(slot.report.segments.map((s) => s.baseSeq)).toEqual([0, 3, 6, 9]);
     expect(replay(slot)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
     fill(slot, 10, 12);
-    slot.close();
+    crash(slot);
     slot = open();
     expect(slot.report.lastFsn).toBe(11);
     slot.close();
   });
 
-  test('trimmed segments are unlinked and FSNs stay monotonic across restarts', () => {
+  test('a restart replays only the frames above the persisted ACK (clean close or crash)', () => {
+    let slot = open();
+    fill(slot, 0, 8);
+    expect(slot.acknowledge(4)).toBe(1); // segment 0..2 trimmed; 3, 4 acked but kept
+    slot.close(); // not drained: FSNs 5..7 are not acknowledged
+    slot = open();
+    expect(slot.report).toMatchObject({ ackedFsn: 4, watermark: 4, firstFsn: 3, lastFsn: 7 });
+    expect(slot.ring.control.ackedFsn).toBe(4);
+    expect(replay(slot, slot.ring.ackedFsn + 1)).toEqual([5, 6, 7]);
+    // An ACK the worker advances through the control block is persisted by acknowledge().
+    slot.ring.control.acknowledge(6);
+    expect(slot.acknowledge()).toBe(1); // and trims the segment holding 3..5
+    crash(slot);
+    slot = open();
+    expect(slot.report.ackedFsn).toBe(6);
+    slot.close();
+  });
+
+  test('trims advance the manifest head; a fully drained close leaves only .lock and .lock.pid; FSNs then start at 0', () => {
     let slot = open();
     fill(slot, 0, 10);
-    slot.ring.acknowledge(9);
+    slot.acknowledge(5);
+    expect(slot.manifest.headBase).toBe(6);
     slot.manager.service();
-    expect(existsSync(join(slot.dir, segmentFileName(0)))).toBe(false);
+    expect(segmentsOnDisk(slot.dir).map((s) => s.baseSeq)).toEqual(
+      [6, 9, 10].slice(0, slot.manager.hasSpare ? 3 : 2),
+    );
+    slot.acknowledge(9);
     slot.close();
+    expect(slotFiles(slot.dir)).toEqual(['.lock', '.lock.pid']);
     slot = open();
-    expect(slot.report.segments.map((s) => s.baseSeq)).toEqual([9]);
-    expect(slot.ring.nextFsn).toBe(10);
+    expect(slot.report.freshStart).toBe(true);
+    expect(slot.ring.nextFsn).toBe(0);
     slot.close();
   });
 
@@ -99,46 +173,66 @@ describe('openSlot', () => {
     let slot = open();
     fill(slot, 0, 5);
     const active = slot.ring.activeSegment!.path;
-    slot.close();
+    crash(slot);
     const image = readFileSync(active);
-    image[24 + 72 + 20] = image[24 + 72 + 20]! ^ 0x40; // payload of the second frame in the active segment (FSN 4)
+    image[24 + 72 + 20] = image[24 + 72 + 20]! ^ 0x40; // payload of FSN 4 (the second frame of the active segment)
     writeFileSync(active, image);
     slot = open();
     expect(slot.report.lastFsn).toBe(3);
     expect(slot.report.tornTailBytes).toBe(SEG - 24 - 72);
     expect(replay(slot)).toEqual([0, 1, 2, 3]);
     fill(slot, 4, 6);
-    slot.close();
+    crash(slot);
     slot = open();
     expect(slot.report.tornTailBytes).toBe(0);
     expect(replay(slot)).toEqual([0, 1, 2, 3, 4, 5]);
     slot.close();
   });
 
-  test('short writes while zeroing a torn tail and writing the lock PID are completed', () => {
+  test('short writes while zeroing a torn tail and writing the holder PID are completed', () => {
     let slot = open();
     fill(slot, 0, 5);
     const active = slot.ring.activeSegment!.path;
-    slot.close();
+    crash(slot);
     const image = readFileSync(active);
-    image[24 + 72 + 20] = image[24 + 72 + 20]! ^ 0x40; // FSN 4's payload: a torn tail from there
+    image[24 + 72 + 20] = image[24 + 72 + 20]! ^ 0x40;
     writeFileSync(active, image);
     const files = new FaultInjectingFiles(defaultFiles);
-    const lockCut = files.shortWrite({ next: 2, path: (p) => p.endsWith('.lock') }, 1);
+    const pidCut = files.shortWrite({ next: 2, path: (p) => p.endsWith('/s/.lock.pid') }, 1);
     const zeroCut = files.shortWrite({ next: 2, path: (p) => p.endsWith('.sfa') }, 10);
     slot = open({ files });
-    expect([lockCut.hits, zeroCut.hits]).toEqual([2, 2]);
-    expect(readFileSync(join(slot.dir, '.lock'), 'utf8')).toBe(`${process.pid}\n`);
+    expect([pidCut.hits, zeroCut.hits]).toEqual([2, 2]);
+    expect(readFileSync(join(slot.dir, '.lock.pid'), 'utf8')).toBe(`${process.pid}\n`);
     expect(
       readFileSync(active)
         .subarray(24 + 72)
         .every((b) => b === 0),
     ).toBe(true);
     fill(slot, 4, 5);
-    slot.close();
+    crash(slot);
     slot = open();
     expect(slot.report.tornTailBytes).toBe(0);
     expect(replay(slot)).toEqual([0, 1, 2, 3, 4]);
+    slot.close();
+  });
+
+  test("segment names carry no FSN: shuffled names and Java's sf-initial.sfa recover by header", () => {
+    let slot = open();
+    fill(slot, 0, 8);
+    const dir = slot.dir;
+    crash(slot);
+    const segs = segmentsOnDisk(dir).filter((s) => s.frames > 0);
+    // Reverse the generation names: the newest frames now live in the lowest generation.
+    const tmp = segs.map((s, i) => {
+      const t = join(dir, `tmp-${i}`);
+      renameSync(join(dir, s.name), t);
+      return t;
+    });
+    for (const [i, t] of tmp.entries()) renameSync(t, join(dir, segs[segs.length - 1 - i]!.name));
+    renameSync(join(dir, segs[segs.length - 1]!.name), join(dir, 'sf-initial.sfa'));
+    slot = open();
+    expect(replay(slot)).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
+    fill(slot, 8, 10);
     slot.close();
   });
 
@@ -146,107 +240,94 @@ describe('openSlot', () => {
     const slot = open();
     fill(slot, 0, 8);
     const dir = slot.dir;
-    slot.close();
-    unlinkSync(join(dir, segmentFileName(3)));
+    crash(slot);
+    const first = fileOf(dir, 0);
+    const last = fileOf(dir, 6);
+    unlinkSync(fileOf(dir, 3));
     const before = snapshot(dir);
-    let err: unknown;
-    try {
-      open();
-    } catch (e) {
-      err = e;
-    }
+    const err = thrown(() => open());
     expect(err).toBeInstanceOf(FsnGapError);
-    expect((err as Error).message).toContain(segmentFileName(0));
-    expect((err as Error).message).toContain(segmentFileName(6));
+    expect((err as Error).message).toContain(first);
+    expect((err as Error).message).toContain(last);
     expect(snapshot(dir)).toEqual(before);
-    expect(() => open()).toThrow(FsnGapError); // and the lock was released
+    expect(() => open()).toThrow(FsnGapError); // and the locks were released
   });
 
-  test('a bad header is fatal and never becomes an empty log', () => {
+  test('a bad header on the head segment is fatal (its frames are committed) and never becomes an empty log', () => {
     const slot = open();
     fill(slot, 0, 4);
     const dir = slot.dir;
-    slot.close();
-    const p = join(dir, segmentFileName(0));
+    crash(slot);
+    const p = fileOf(dir, 0);
     const image = readFileSync(p);
     image[1] = 0;
     writeFileSync(p, image);
     const before = snapshot(dir);
-    expect(() => open()).toThrow(SegmentCorruptError);
+    expect(() => open()).toThrow(/head segment \(FSN 0\).* is missing/);
     expect(snapshot(dir)).toEqual(before);
   });
 
-  test('a header baseSeq that disagrees with the file name is fatal', () => {
-    const slot = open();
-    const dir = slot.dir;
-    slot.close();
-    MmapSegment.create(join(dir, segmentFileName(7)), 8, SEG).close();
-    expect(() => open()).toThrow(/baseSeq 8 in its header but 7 in its name/);
-  });
-
-  test('empty leftover spares are dropped; a spare with frames is fatal', () => {
+  test('junk .sfa files beside a valid chain are quarantined to .corrupt once the chain validates', () => {
     let slot = open();
     fill(slot, 0, 2);
     const dir = slot.dir;
-    slot.close();
-    MmapSegment.create(join(dir, 'spare-1-0.sfa'), 0, SEG).close();
-    slot = open();
-    expect(slot.report.droppedEmpty).toEqual([join(dir, 'spare-1-0.sfa')]);
-    expect(existsSync(join(dir, 'spare-1-0.sfa'))).toBe(false);
-    slot.close();
-    const s = MmapSegment.create(join(dir, 'spare-1-1.sfa'), 0, SEG);
-    s.tryAppend(new Uint8Array(3));
-    s.close();
-    expect(() => open()).toThrow(/not named sf-<baseSeq>.sfa/);
-    expect(existsSync(join(dir, 'spare-1-1.sfa'))).toBe(true);
-  });
-
-  test('an all-zero spare (its creator died before the header) is dropped; other junk is fatal', () => {
-    let slot = open();
-    fill(slot, 0, 2);
-    const dir = slot.dir;
-    slot.close();
-    writeFileSync(join(dir, 'spare-9-0.sfa'), new Uint8Array(SEG));
-    slot = open();
-    expect(slot.report.droppedEmpty).toEqual([join(dir, 'spare-9-0.sfa')]);
-    slot.close();
-    const half = new Uint8Array(SEG); // killed inside the header write: everything but the magic
-    half[4] = 1;
-    half[8] = 42;
-    writeFileSync(join(dir, 'spare-9-2.sfa'), half);
-    slot = open();
-    expect(slot.report.droppedEmpty).toEqual([join(dir, 'spare-9-2.sfa')]);
-    slot.close();
+    crash(slot);
+    writeFileSync(join(dir, 'sf-00000000000000aa.sfa'), new Uint8Array(SEG)); // a creator died before the header
     const junk = new Uint8Array(SEG);
     junk[100] = 1;
-    writeFileSync(join(dir, 'spare-9-1.sfa'), junk);
-    expect(() => open()).toThrow(SegmentCorruptError);
-    expect(existsSync(join(dir, 'spare-9-1.sfa'))).toBe(true);
+    writeFileSync(join(dir, 'stray.sfa'), junk);
+    slot = open();
+    expect(slot.report.quarantined.sort()).toEqual(
+      [join(dir, 'sf-00000000000000aa.sfa.corrupt'), join(dir, 'stray.sfa.corrupt')].sort(),
+    );
+    expect(replay(slot)).toEqual([0, 1]);
+    // The quarantined generation still counts: the next segment is named past it.
+    fill(slot, 2, 4);
+    expect(slot.ring.activeSegment!.path).toBe(join(dir, segmentFileName(0xab)));
+    slot.close();
   });
 
-  test('an empty spare that cannot be deleted is reported, not fatal', () => {
+  test('empty leftover segments are dropped; a segment with frames beyond the active bound is fatal', () => {
+    let slot = open();
+    fill(slot, 0, 2);
+    const dir = slot.dir;
+    crash(slot);
+    MmapSegment.create(join(dir, 'sf-0000000000000040.sfa'), 0, SEG, { flags: 1 }).close();
+    slot = open();
+    expect(slot.report.droppedEmpty).toContain(join(dir, 'sf-0000000000000040.sfa'));
+    expect(existsSync(join(dir, 'sf-0000000000000040.sfa'))).toBe(false);
+    crash(slot);
+    const s = MmapSegment.create(join(dir, 'sf-0000000000000041.sfa'), 9, SEG, { flags: 1 });
+    s.tryAppend(new Uint8Array(3).fill(1));
+    s.close();
+    const before = snapshot(dir);
+    expect(() => open()).toThrow(/beyond the manifest's active segment/);
+    expect(snapshot(dir)).toEqual(before);
+  });
+
+  test('an empty leftover that cannot be deleted is reported, not fatal', () => {
     let slot = open();
     const dir = slot.dir;
-    slot.close();
-    MmapSegment.create(join(dir, 'spare-7-0.sfa'), 0, SEG).close();
+    crash(slot);
+    MmapSegment.create(join(dir, 'sf-0000000000000007.sfa'), 0, SEG).close();
     const files = new FaultInjectingFiles(defaultFiles);
-    files.failUnlink({ next: 1 });
+    files.failUnlink({ next: 1, path: (p) => p.endsWith('07.sfa') });
     const errors: Error[] = [];
     slot = open({ files, onError: (e) => errors.push(e) });
-    expect(slot.report.undeletable).toEqual([join(dir, 'spare-7-0.sfa')]);
-    expect(errors[0]!.message).toContain('spare-7-0.sfa');
-    slot.close();
+    expect(slot.report.undeletable).toEqual([join(dir, 'sf-0000000000000007.sfa')]);
+    expect(errors[0]!.message).toContain('sf-0000000000000007.sfa');
+    crash(slot);
     slot = open();
-    expect(slot.report.droppedEmpty).toEqual([join(dir, 'spare-7-0.sfa')]);
+    expect(slot.report.droppedEmpty).toContain(join(dir, 'sf-0000000000000007.sfa'));
     slot.close();
   });
 
-  test('a corrupt dictionary is fatal before anything on disk changes', () => {
+  test('a corrupt dictionary (an opaque log) is fatal before anything on disk changes', () => {
     const slot = open();
     fill(slot, 0, 4);
     const dir = slot.dir;
-    slot.close();
-    MmapSegment.create(join(dir, 'spare-7-1.sfa'), 0, SEG).close();
+    crash(slot);
+    MmapSegment.create(join(dir, 'sf-0000000000000070.sfa'), 0, SEG).close();
     writeFileSync(join(dir, '.symbol-dict'), 'XXXXXXXXXXXX');
     const before = snapshot(dir);
     expect(() => open()).toThrow(SegmentCorruptError);
@@ -255,7 +336,7 @@ describe('openSlot', () => {
     expect(snapshot(dir)).toEqual(before);
   });
 
-  test('a readdir error is fatal and releases the lock', () => {
+  test('a readdir error is fatal and releases the locks', () => {
     const files = new FaultInjectingFiles(defaultFiles);
     open().close();
     files.failReaddir({ next: 1 });
@@ -265,12 +346,7 @@ describe('openSlot', () => {
 
   test('a slot held by a live process is refused, naming the PID', () => {
     const first = open();
-    let err: unknown;
-    try {
-      open();
-    } catch (e) {
-      err = e;
-    }
+    const err = thrown(() => open());
     expect(err).toBeInstanceOf(SlotLockedError);
     expect((err as SlotLockedError).holderPid).toBe(process.pid);
     first.close();
@@ -298,8 +374,8 @@ describe('openSlot', () => {
     fill(slot, 0, 2);
     slot.dict.appendSymbols(['a']);
     const dir = slot.dir;
-    slot.close();
-    MmapSegment.create(join(dir, 'spare-3-0.sfa'), 0, SEG).close(); // recovery would drop it
+    crash(slot);
+    MmapSegment.create(join(dir, 'sf-0000000000000030.sfa'), 0, SEG).close(); // recovery would drop it
     writeFileSync(
       join(dir, '.symbol-dict'),
       Buffer.concat([readFileSync(join(dir, '.symbol-dict')), Buffer.from([1, 9])]),
@@ -307,7 +383,7 @@ describe('openSlot', () => {
     const before = snapshot(dir);
     expect(() => open({ maxTotalBytes: SEG - 1 })).toThrow(BadArgumentError);
     expect(() => open({ segmentSize: 16 })).toThrow(/segment size 16/);
-    expect(snapshot(dir)).toEqual(before); // torn dictionary tail and spare still there
+    expect(snapshot(dir)).toEqual(before); // torn dictionary tail and leftover still there
     const fresh = join(sfDir, 'fresh');
     expect(() => openSlot({ sfDir: fresh, segmentSize: 16 })).toThrow(BadArgumentError);
     expect(existsSync(fresh)).toBe(false);
@@ -330,18 +406,18 @@ describe('openSlot', () => {
     }
   });
 
-  test('a full disk when creating the first segment is a typed error and leaves no file', () => {
+  test('a full disk when creating the first segment is a typed error; no segment or manifest is left', () => {
     const files = new FaultInjectingFiles(defaultFiles);
-    files.enospcOnFallocate({ next: 1 });
-    let err: unknown;
-    try {
-      open({ files });
-    } catch (e) {
-      err = e;
-    }
+    files.inject('fallocate', { next: 1, code: 'ENOSPC', path: (p) => p.endsWith('.sfa') });
+    const err = thrown(() => open({ files }));
     expect(err).toBeInstanceOf(SegmentIoError);
     expect((err as SegmentIoError).errno).toBe('ENOSPC');
-    expect(readdirSync(join(sfDir, 's'))).toEqual(['.lock']);
+    expect(slotFiles(join(sfDir, 's'))).toEqual([
+      '.ack-watermark',
+      '.lock',
+      '.lock.pid',
+      '.symbol-dict',
+    ]);
     open().close();
   });
 
@@ -349,15 +425,16 @@ describe('openSlot', () => {
     const n = 16384;
     const dir = join(sfDir, 's');
     open().close();
-    unlinkSync(join(dir, segmentFileName(0)));
     const seg = MmapSegment.createInMemory(0, 64);
-    seg.tryAppend(new Uint8Array(8));
+    seg.tryAppend(new Uint8Array(8).fill(1));
     const image = new Uint8Array(seg.bytes);
+    image[5] = SEGMENT_FLAG_MANIFEST_REQUIRED;
     const view = new DataView(image.buffer);
     for (let i = 0; i < n; i++) {
       view.setUint32(8, i, true);
       writeFileSync(join(dir, segmentFileName(i)), image);
     }
+    SfManifest.create(dir, 0, n - 1).close();
     // Judged by this process's CPU time (user + system), best of three: other
     // test files share the two cores, and their load must not read as slow
     // recovery. Reopen is synchronous, so on a quiet machine wall time is the same.
@@ -372,7 +449,7 @@ describe('openSlot', () => {
       cpu.push((c.user + c.system) / 1000);
       expect(slot.report).toMatchObject({ frames: n, firstFsn: 0, lastFsn: n - 1 });
       expect(slot.report.segments).toHaveLength(n);
-      slot.close();
+      crash(slot);
     }
     const ms = (xs: number[]) => xs.map((t) => t.toFixed(0)).join(', ');
     console.log(`reopen of ${n} segments: cpu ${ms(cpu)} ms, wall ${ms(wall)} ms`);
@@ -380,16 +457,198 @@ describe('openSlot', () => {
   }, 60_000);
 });
 
+describe('the manifest is applied', () => {
+  test('flagged segments without a manifest are refused, twice the same way, touching nothing', () => {
+    const slot = open();
+    fill(slot, 0, 2);
+    const dir = slot.dir;
+    crash(slot);
+    unlinkSync(join(dir, 'sf-manifest.bin'));
+    const before = snapshot(dir);
+    for (let i = 0; i < 2; i++) {
+      const err = thrown(() => open());
+      expect(err).toBeInstanceOf(RecoveryError);
+      expect((err as Error).message).toMatch(/requires sf-manifest.bin but .* has none/);
+    }
+    expect(snapshot(dir)).toEqual(before);
+  });
+
+  test('an unusable manifest beside flagged segments is refused and left in place (not quarantined)', () => {
+    const slot = open();
+    fill(slot, 0, 2);
+    const dir = slot.dir;
+    crash(slot);
+    writeFileSync(join(dir, 'sf-manifest.bin'), new Uint8Array(8192));
+    const before = snapshot(dir);
+    expect(() => open()).toThrow(
+      /requires sf-manifest.bin but it is unusable \(.*no valid CRC-checked record\)/,
+    );
+    expect(snapshot(dir)).toEqual(before);
+  });
+
+  test('a legacy slot (ours before this format) is migrated: manifest, flags, watermark, generation names from here on', () => {
+    const dir = join(sfDir, 's');
+    open().close();
+    // The old layout: segments named by baseSeq, unflagged, no manifest or watermark, PID in .lock.
+    for (const [base, frames] of [
+      [0, 3],
+      [3, 2],
+    ] as const) {
+      const seg = MmapSegment.create(
+        join(dir, `sf-${base.toString(16).padStart(16, '0')}.sfa`),
+        base,
+        SEG,
+      );
+      for (let i = 0; i < frames; i++) seg.tryAppend(payloadFor(base + i, 64));
+      seg.close();
+    }
+    MmapSegment.create(join(dir, 'spare-123-0.sfa'), 0, SEG).close();
+    writeFileSync(join(dir, '.lock'), '4242\n');
+    const slot = open();
+    expect(slot.report).toMatchObject({
+      migratedLegacy: true,
+      manifest: { headBase: 0, activeBase: 3 },
+      firstFsn: 0,
+      lastFsn: 4,
+      droppedEmpty: [join(dir, 'spare-123-0.sfa')],
+    });
+    expect(segmentsOnDisk(dir).every((s) => s.flags === SEGMENT_FLAG_MANIFEST_REQUIRED)).toBe(true);
+    expect(replay(slot)).toEqual([0, 1, 2, 3, 4]);
+    slot.close();
+  });
+
+  test('a crash part-way through a migration (manifest made, some flags stamped) is finished', () => {
+    const dir = join(sfDir, 's');
+    open().close();
+    const a = MmapSegment.create(join(dir, segmentFileName(0)), 0, SEG, { flags: 1 });
+    a.tryAppend(payloadFor(0, 64));
+    a.close();
+    const b = MmapSegment.create(join(dir, segmentFileName(1)), 1, SEG);
+    b.tryAppend(payloadFor(1, 64));
+    b.close();
+    SfManifest.create(dir, 0, 1).close();
+    const slot = open();
+    expect(slot.report.migratedLegacy).toBe(false);
+    expect(segmentsOnDisk(dir).map((s) => s.flags)).toEqual([1, 1]);
+    expect(replay(slot)).toEqual([0, 1]);
+    slot.close();
+  });
+
+  test('acknowledged segments below the head that a crash kept are deleted; one across the head is fatal', () => {
+    let slot = open();
+    fill(slot, 0, 7);
+    const dir = slot.dir;
+    const stale = fileOf(dir, 0);
+    const image = readFileSync(stale);
+    slot.acknowledge(2);
+    crash(slot); // the trim's unlink has not run (service did not)
+    expect(existsSync(stale)).toBe(true);
+    slot = open();
+    expect(slot.report.droppedAcknowledged).toEqual([stale]);
+    expect(slot.report.firstFsn).toBe(3);
+    crash(slot);
+    // A segment holding FSNs 2..4 across the head at 3: not a crash's leftover.
+    const across = MmapSegment.create(join(dir, 'sf-00000000000000f0.sfa'), 2, SEG, { flags: 1 });
+    for (let i = 2; i < 5; i++) across.tryAppend(payloadFor(i, 16));
+    across.close();
+    expect(() => open()).toThrow(/across the manifest's head at 3/);
+    expect(image.length).toBe(SEG);
+  });
+
+  test('a manifest whose head or active segment is missing is refused; a collapsed one with no segment starts fresh', () => {
+    let slot = open();
+    fill(slot, 0, 7);
+    const dir = slot.dir;
+    crash(slot);
+    const active = fileOf(dir, 6);
+    renameSync(active, `${active}.aside`);
+    expect(() => open()).toThrow(
+      /active segment \(FSN 6\).* does not continue|active segment \(FSN 6\).* is missing/,
+    );
+    renameSync(`${active}.aside`, active);
+    const head = fileOf(dir, 0);
+    unlinkSync(head);
+    expect(() => open()).toThrow(/head segment \(FSN 0\).* is missing/);
+    for (const s of segmentsOnDisk(dir)) unlinkSync(join(dir, s.name));
+    expect(() => open()).toThrow(/commits segments from FSN 0 to 6 but no segment file exists/);
+    unlinkSync(join(dir, 'sf-manifest.bin'));
+    SfManifest.create(dir, 6, 6).close(); // what a drained close leaves if it crashes before the manifest goes
+    slot = open();
+    expect(slot.report.freshStart).toBe(true);
+    expect(readManifest(dir)).toMatchObject({ bounds: { headBase: 0, activeBase: 0 } });
+    slot.close();
+  });
+
+  test('segments from two lineages in one slot are refused, touching nothing', () => {
+    const a = open({ senderId: 'a' });
+    fill(a, 0, 5);
+    crash(a);
+    const b = open({ senderId: 'b' });
+    fill(b, 0, 4);
+    crash(b);
+    const dirA = join(sfDir, 'a');
+    for (const s of segmentsOnDisk(join(sfDir, 'b'))) {
+      if (s.frames > 0) renameSync(join(sfDir, 'b', s.name), join(dirA, `b-${s.name}`));
+    }
+    const before = snapshot(dirA);
+    expect(() => open({ senderId: 'a' })).toThrow(FsnGapError);
+    expect(snapshot(dirA)).toEqual(before);
+  });
+
+  test("a torn residue after a sealed segment's last frame is zeroed and reported", () => {
+    let slot = open();
+    fill(slot, 0, 5);
+    const dir = slot.dir;
+    crash(slot);
+    const sealed = fileOf(dir, 0);
+    const image = readFileSync(sealed);
+    image[SEG - 2] = 0x5a;
+    writeFileSync(sealed, image);
+    slot = open();
+    expect(slot.report.sanitizedResidue).toEqual([sealed]);
+    expect(inspectSegmentFile(sealed).tornTailBytes).toBe(0);
+    expect(replay(slot)).toEqual([0, 1, 2, 3, 4]);
+    slot.close();
+  });
+});
+
+describe('quarantineUnreplayable', () => {
+  test('a slot that cannot be replayed moves to <sender_id>.unreplayable-<n> with .failed, and a fresh slot opens', () => {
+    const slot = open();
+    fill(slot, 0, 8);
+    const dir = slot.dir;
+    crash(slot);
+    unlinkSync(fileOf(dir, 3));
+    const reopened = open({ quarantineUnreplayable: true });
+    expect(reopened.report.freshStart).toBe(true);
+    expect(reopened.report.quarantinedSlot).toMatchObject({
+      path: join(sfDir, 's.unreplayable-0'),
+    });
+    expect(reopened.report.quarantinedSlot!.reason).toMatch(/FSN gap/);
+    expect(readFileSync(join(sfDir, 's.unreplayable-0', '.failed'), 'utf8')).toMatch(
+      /^unreplayable: FSN gap/,
+    );
+    expect(segmentsOnDisk(join(sfDir, 's.unreplayable-0')).length).toBeGreaterThan(1); // bytes kept
+    reopened.close();
+    // An I/O failure is never a reason to move a slot aside.
+    const files = new FaultInjectingFiles(defaultFiles);
+    files.failReaddir({ next: 1 });
+    expect(() => open({ quarantineUnreplayable: true, files })).toThrow(BadDirectoryError);
+    expect(existsSync(join(sfDir, 's.unreplayable-1'))).toBe(false);
+  });
+});
+
 describe('a failed open releases everything it took', () => {
   test('a dictionary that fails to close does not keep the lock or hide the open failure', () => {
     const first = open();
     fill(first, 0, 2);
-    first.close();
+    crash(first);
     const files = new FaultInjectingFiles(defaultFiles);
-    files.inject('close', { next: 1, path: (p) => p.endsWith('.symbol-dict') });
+    // The first close of .symbol-dict ends its read-only check; the second is the release.
+    files.inject('close', { nth: 2, path: (p) => p.endsWith('.symbol-dict') });
     const errors: Error[] = [];
-    // A full disk when reserving the newest segment, after the dictionary was opened.
-    files.enospcOnFallocate({ next: 1 });
+    // A full disk when reserving the active segment, after the dictionary was opened.
+    files.inject('fallocate', { next: 1, code: 'ENOSPC', path: (p) => p.endsWith('.sfa') });
     expect(() => open({ files, onError: (e) => errors.push(e) })).toThrow(/ENOSPC/);
     expect(errors.map((e) => e.message)).toEqual([expect.stringContaining('.symbol-dict')]);
     const again = open();
@@ -403,14 +662,15 @@ describe('closing a slot', () => {
     const files = new FaultInjectingFiles(defaultFiles);
     const slot = open({ files });
     fill(slot, 0, 7); // three segments, all mapped
-    files.inject('munmap', { next: 3, code: 'EINVAL' });
+    const paths = slot.ring.segments().map((s) => s.path);
+    files.inject('munmap', { next: 3, code: 'EINVAL', path: (p) => p.endsWith('.sfa') });
     const err = thrown(() => slot.close());
     expect(err).toBeInstanceOf(SegmentIoError);
-    expect((err as Error).message).toContain(segmentFileName(0));
+    expect((err as Error).message).toContain(paths[0]);
     const suppressed = (err as SegmentIoError).suppressed as Error[];
     expect(suppressed.map((e) => e.message)).toEqual([
-      expect.stringContaining(segmentFileName(3)),
-      expect.stringContaining(segmentFileName(6)),
+      expect.stringContaining(paths[1]!),
+      expect.stringContaining(paths[2]!),
     ]);
     const again = open();
     expect(replay(again)).toEqual([0, 1, 2, 3, 4, 5, 6]);

@@ -1,4 +1,4 @@
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { defaultFiles, FaultInjectingFiles } from '@qwp/files-native';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
@@ -9,12 +9,13 @@ import {
   type MmapSegment,
   openReader,
   openSlot,
+  SegmentCorruptError,
   SegmentIoError,
   SegmentManager,
   SegmentRing,
   segmentFileName,
 } from '../src/index.js';
-import { payloadFor, payloadId, removeDir, tempDir } from './helpers.js';
+import { payloadFor, payloadId, removeDir, segmentsOnDisk, tempDir, thrown } from './helpers.js';
 
 let sfDir: string;
 beforeEach(() => {
@@ -25,22 +26,30 @@ afterEach(() => removeDir(sfDir));
 const SEG = 256;
 
 describe('SegmentManager (files)', () => {
-  test('keeps a hot spare ready and promotes it under its final name', () => {
+  test('keeps a hot spare ready (next generation, provisional baseSeq) and re-stamps it at rotation, never renaming it', () => {
     const slot = openSlot({ sfDir, segmentSize: SEG, autoService: false, inlineProvision: false });
     slot.manager.service();
     expect(slot.manager.hasSpare).toBe(true);
-    expect(readdirSync(slot.dir).filter((n) => n.startsWith('spare-')).length).toBe(1);
+    expect(segmentsOnDisk(slot.dir).map((s) => [s.name, s.baseSeq, s.flags])).toEqual([
+      [segmentFileName(0), 0, 1],
+      [segmentFileName(1), 0, 1], // provisional: the next FSN when it was made
+    ]);
     for (let i = 0; i < 3; i++) slot.ring.tryAppend(payloadFor(i, 64));
     expect(slot.ring.tryAppend(payloadFor(3, 64))).toBe(3);
     expect(slot.manager.hasSpare).toBe(false);
-    expect(existsSync(join(slot.dir, segmentFileName(3)))).toBe(true);
+    expect(segmentsOnDisk(slot.dir).map((s) => [s.name, s.baseSeq])).toEqual([
+      [segmentFileName(0), 0],
+      [segmentFileName(1), 3],
+    ]);
+    expect(slot.manager.nextGeneration).toBe(2);
     // Without inline provisioning and before service runs, the next rotation is backpressure.
     for (let i = 4; i < 6; i++) slot.ring.tryAppend(payloadFor(i, 64));
     expect(slot.ring.tryAppend(payloadFor(6, 64))).toBe(-1);
     slot.manager.service();
     expect(slot.ring.tryAppend(payloadFor(6, 64))).toBe(6);
     slot.close();
-    expect(readdirSync(slot.dir).some((n) => n.startsWith('spare-'))).toBe(false);
+    // Not drained (nothing acked): every segment with frames stays; the spare went.
+    expect(segmentsOnDisk(slot.dir).every((s) => s.frames > 0)).toBe(true);
   });
 
   test('an unlink failure keeps the segment counted (no spare past the cap) and retries it', () => {
@@ -76,16 +85,27 @@ describe('SegmentManager (files)', () => {
     slot.close();
   });
 
-  test('a failed check of a spare name is backpressure with a typed error, then recovers', () => {
+  test('a generation name already taken (a copied-in file) is skipped, never overwritten', () => {
+    const slot = openSlot({ sfDir, segmentSize: SEG, autoService: false });
+    writeFileSync(join(slot.dir, segmentFileName(1)), 'not ours');
+    writeFileSync(join(slot.dir, segmentFileName(2)), 'not ours either');
+    slot.manager.service();
+    expect(slot.manager.hasSpare).toBe(true);
+    expect(readFileSync(join(slot.dir, segmentFileName(1)), 'utf8')).toBe('not ours');
+    expect(existsSync(join(slot.dir, segmentFileName(3)))).toBe(true);
+    slot.close();
+  });
+
+  test('a failed spare header sync is backpressure with a typed error, then recovers', () => {
     const files = new FaultInjectingFiles(defaultFiles);
     const slot = openSlot({ sfDir, segmentSize: SEG, autoService: false, files });
     for (let i = 0; i < 3; i++) slot.ring.tryAppend(payloadFor(i, 64));
-    const fault = files.inject('stat', { path: (p) => p.includes('/spare-'), code: 'EIO' });
+    const fault = files.inject('msync', { code: 'EIO' });
     expect(slot.ring.tryAppend(payloadFor(3, 64))).toBe(-1);
     const err = slot.manager.lastError as SegmentIoError;
     expect(err).toBeInstanceOf(SegmentIoError);
     expect(err.errno).toBe('EIO');
-    expect(err.message).toContain('cannot check spare name');
+    expect(err.message).toContain('cannot msync the header');
     fault.disarm();
     expect(slot.ring.tryAppend(payloadFor(3, 64))).toBe(3);
     slot.close();
@@ -98,7 +118,7 @@ describe('SegmentManager (files)', () => {
     const fault = files.enospcOnFallocate();
     expect(slot.ring.tryAppend(payloadFor(3, 64))).toBe(-1);
     expect((slot.manager.lastError as SegmentIoError).errno).toBe('ENOSPC');
-    expect(readdirSync(slot.dir).some((n) => n.startsWith('spare-'))).toBe(false);
+    expect(segmentsOnDisk(slot.dir).length).toBe(1); // the half-made spare was unlinked
     fault.disarm();
     expect(slot.ring.tryAppend(payloadFor(3, 64))).toBe(3);
     slot.close();
@@ -180,6 +200,69 @@ describe('readers from a transferable description', () => {
     reader.seek(4);
     expect(reader.next() && reader.fsn).toBe(4);
     reader.close();
+    slot.close();
+  });
+
+  test('file mode: segments are found by header (names carry no FSN), posted to the reader or not', () => {
+    const slot = openSlot({ sfDir, segmentSize: SEG, autoService: false });
+    const desc = structuredClone(describeSlot(slot));
+    expect(desc).toMatchObject({ kind: 'file', segments: [{ baseSeq: 0 }] });
+    const posted = openReader(desc, { fromFsn: 0 });
+    const found = openReader(desc, { fromFsn: 0 });
+    const activated: MmapSegment[] = [];
+    for (let i = 0; i < 10; i++) {
+      const before = slot.ring.activeSegment;
+      slot.ring.tryAppend(payloadFor(i, 64));
+      if (slot.ring.activeSegment !== before) activated.push(slot.ring.activeSegment!);
+    }
+    for (const s of activated) posted.addSegment(s.baseSeq, s.path);
+    for (const { reader } of [posted, found]) {
+      const seen: number[] = [];
+      while (reader.next()) seen.push(payloadId(reader.payload()));
+      expect(seen).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+      reader.close();
+    }
+    slot.close();
+  });
+
+  test('file mode: a reader left behind segments acknowledged and trimmed meanwhile moves on to the first unacknowledged frame', () => {
+    const slot = openSlot({ sfDir, segmentSize: SEG, autoService: false });
+    for (let i = 0; i < 8; i++) slot.ring.tryAppend(payloadFor(i, 64));
+    const { reader } = openReader(describeSlot(slot), { fromFsn: 1 });
+    expect(reader.next() && reader.fsn).toBe(1);
+    reader.close(); // not holding a mapping, as a reader between reconnects
+    slot.acknowledge(5); // trims the segments holding 0..5
+    slot.manager.service(); // and unlinks them
+    reader.seek(2);
+    expect(reader.next() && reader.fsn).toBe(6);
+    expect(reader.next() && reader.fsn).toBe(7);
+    reader.close();
+    slot.close();
+  });
+
+  test('a corrupt frame inside a sealed segment is an error naming file and offset, never a silent stall', () => {
+    const slot = openSlot({ sfDir, segmentSize: SEG, autoService: false });
+    for (let i = 0; i < 7; i++) slot.ring.tryAppend(payloadFor(i, 64));
+    const sealed = slot.ring.segments()[0]!;
+    // The producer's own reader (over the ring):
+    sealed.bytes[24 + 72 + 8 + 5]! ^= 0xff; // FSN 1's payload
+    const r = slot.ring.reader(0);
+    expect(r.next() && r.fsn).toBe(0);
+    const err = thrown(() => r.next());
+    expect(err).toBeInstanceOf(SegmentCorruptError);
+    expect((err as SegmentCorruptError).offset).toBe(24 + 72);
+    expect((err as Error).message).toContain(sealed.path);
+    // A reader on another thread, over the files:
+    const { reader } = openReader(describeSlot(slot), { fromFsn: 0 });
+    expect(reader.next() && reader.fsn).toBe(0);
+    expect(() => reader.next()).toThrow(
+      /published frame 1 is missing or corrupt at offset 96 of .*sf-0000000000000000\.sfa/,
+    );
+    const seeking = openReader(describeSlot(slot), { fromFsn: 4 }).reader;
+    expect(seeking.next() && seeking.fsn).toBe(4); // a seek past the damage reads on
+    const through = openReader(describeSlot(slot), { fromFsn: 2 }).reader;
+    expect(() => through.next()).toThrow(SegmentCorruptError);
+    sealed.bytes[24 + 72 + 8 + 5]! ^= 0xff;
     slot.close();
   });
 

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { defaultFiles, FaultInjectingFiles } from '@qwp/files-native';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
@@ -33,10 +33,12 @@ describe('sender_id', () => {
 });
 
 describe('SlotLock', () => {
-  test('writes the holder PID and releases on close', () => {
+  test('writes the holder PID to .lock.pid (the .lock itself stays empty) and releases on close', () => {
     const slot = join(dir, 's1');
     const lock = SlotLock.acquire(slot);
-    expect(readFileSync(join(slot, '.lock'), 'utf8').trim()).toBe(String(process.pid));
+    expect(readFileSync(join(slot, '.lock.pid'), 'utf8')).toBe(`${process.pid}\n`);
+    expect(readFileSync(join(slot, '.lock'), 'utf8')).toBe('');
+    expect(lock.pidPath).toBe(join(slot, '.lock.pid'));
     // flock is per open file: a second open, even in this process, sees it held.
     expect(SlotLock.probe(slot)).toEqual({ held: true, pid: process.pid });
     lock.close();
@@ -106,7 +108,7 @@ describe('SlotLock', () => {
       expect((err as SlotLockedError).holderPid).toBe(child.pid);
       expect((err as Error).message).toContain(String(child.pid));
       expect((err as Error).message).toContain(join(slot, '.lock'));
-      expect(readFileSync(join(slot, '.lock'), 'utf8').trim()).toBe(String(child.pid));
+      expect(readFileSync(join(slot, '.lock.pid'), 'utf8').trim()).toBe(String(child.pid));
     } finally {
       child.kill('SIGKILL');
       await new Promise((r) => child.once('exit', r));
@@ -119,7 +121,7 @@ describe('SlotLock', () => {
     const held = SlotLock.acquire(slot);
     try {
       const files = new FaultInjectingFiles(defaultFiles);
-      const onLock = { path: (p: string) => p.endsWith('.lock'), code: 'EIO' };
+      const onLock = { path: (p: string) => p.endsWith('.lock.pid'), code: 'EIO' };
       files.inject('pread', { next: 1, ...onLock });
       const err = thrown(() => SlotLock.acquire(slot, { files }));
       expect(err).toBeInstanceOf(SlotLockedError);
@@ -127,13 +129,34 @@ describe('SlotLock', () => {
       const cause = (err as Error).cause as SegmentIoError;
       expect(cause).toBeInstanceOf(SegmentIoError);
       expect(cause.errno).toBe('EIO');
-      expect(cause.message).toContain(join(slot, '.lock'));
+      expect(cause.message).toContain(join(slot, '.lock.pid'));
       // An inspection cannot report the holder either: it says why instead of guessing.
       files.inject('pread', { next: 1, ...onLock });
       expect(() => SlotLock.probe(slot, files)).toThrow(/cannot read the holder PID/);
     } finally {
       held.close();
     }
+  });
+
+  test("Java's logical lock: <sf_dir>/.slot-locks/<sender_id>.lock with its .lock.pid, held across a rename of the slot", () => {
+    const sfDir = join(dir, 'sf');
+    const logical = SlotLock.acquireLogical(sfDir, 'ingest-1');
+    expect(logical.path).toBe(join(sfDir, '.slot-locks', 'ingest-1.lock'));
+    expect(readFileSync(join(sfDir, '.slot-locks', 'ingest-1.lock.pid'), 'utf8')).toBe(
+      `${process.pid}\n`,
+    );
+    // The slot's own lock is a different file: both can be held at once.
+    const own = SlotLock.acquire(join(sfDir, 'ingest-1'));
+    const err = thrown(() => SlotLock.acquireLogical(sfDir, 'ingest-1'));
+    expect(err).toBeInstanceOf(SlotLockedError);
+    expect((err as SlotLockedError).holderPid).toBe(process.pid);
+    expect((err as Error).message).toContain(join(sfDir, '.slot-locks', 'ingest-1.lock'));
+    own.close();
+    renameSync(join(sfDir, 'ingest-1'), join(sfDir, 'ingest-1.unreplayable-0'));
+    expect(() => SlotLock.acquireLogical(sfDir, 'ingest-1')).toThrow(SlotLockedError);
+    logical.close();
+    SlotLock.acquireLogical(sfDir, 'ingest-1').close();
+    expect(() => SlotLock.acquireLogical(sfDir, '../x')).toThrow(BadSenderIdError);
   });
 
   test('sf_dir that is a file is a typed error naming it', () => {

@@ -1,5 +1,6 @@
 import { crc32cRange } from '@qwp/crc32c';
 import { defaultFiles, type FilesFacade } from '@qwp/files-native';
+import { readVarint, type VarintValue, varintSize, writeVarint } from '@qwp/qwp-wire';
 import {
   BadArgumentError,
   ClosedError,
@@ -7,6 +8,7 @@ import {
   reasonOf,
   SegmentCorruptError,
   SegmentIoError,
+  suppress,
   UnsupportedVersionError,
 } from '../errors.js';
 import {
@@ -18,14 +20,11 @@ import {
   writeFully,
 } from '../file-io.js';
 import {
+  CORRUPT_SUFFIX,
   DICT_FILE_NAME,
   DICT_HEADER_SIZE,
   DICT_MAGIC,
   DICT_VERSION,
-  readVarint,
-  type VarintResult,
-  varintSize,
-  writeVarint,
 } from '../format.js';
 
 /** What parsing a `.symbol-dict` image found. */
@@ -42,6 +41,8 @@ export interface SymbolDictScan {
 const utf8 = new TextDecoder('utf-8', { fatal: false });
 const encoder = new TextEncoder();
 const CRC_SIZE = 4;
+/** More entries than any chunk can hold (each takes at least one byte): a corrupt count. */
+const MAX_COUNT = 0x7fff_ffff;
 
 /**
  * Parses a whole dictionary image: checks the header, then takes chunks
@@ -69,23 +70,24 @@ export function parseSymbolDict(image: Uint8Array, path: string): SymbolDictScan
     throw new SegmentCorruptError(`${path} has non-zero reserved header bytes`, path);
   }
   const entries: string[] = [];
-  const v: VarintResult = { value: 0, end: 0 };
+  const v: VarintValue = { value: 0 };
   const limit = image.length;
   let pos = DICT_HEADER_SIZE;
   let chunks = 0;
   while (pos < limit) {
-    if (!readVarint(image, pos, limit, v)) break;
+    const countEnd = readVarint(image, pos, limit, v);
+    if (countEnd < 0) break;
     const count = v.value;
-    if (!readVarint(image, v.end, limit, v)) break;
-    const entryBytes = v.value;
-    const entriesStart = v.end;
-    const entriesEnd = entriesStart + entryBytes;
-    if (count === 0 || entriesEnd + CRC_SIZE > limit) break;
+    const entriesStart = readVarint(image, countEnd, limit, v);
+    if (entriesStart < 0) break;
+    const entriesEnd = entriesStart + v.value;
+    // A zero count is the zero-filled tail Java's 4 MiB growth leaves, or a torn chunk.
+    if (count === 0 || count > MAX_COUNT || entriesEnd + CRC_SIZE > limit) break;
     const crc = crc32cRange(image, pos, entriesEnd - pos);
     if (crc !== view.getUint32(entriesEnd, true)) break;
     const parsed = parseEntries(image, entriesStart, entriesEnd, count, v);
     if (parsed === undefined) break;
-    for (const s of parsed) entries.push(s);
+    for (const sym of parsed) entries.push(sym);
     pos = entriesEnd + CRC_SIZE;
     chunks++;
   }
@@ -93,20 +95,21 @@ export function parseSymbolDict(image: Uint8Array, path: string): SymbolDictScan
 }
 
 /** Decodes exactly `count` `[len varint][utf8]` entries filling `[start, end)`, or undefined. */
-function parseEntries(
+export function parseEntries(
   image: Uint8Array,
   start: number,
   end: number,
   count: number,
-  v: VarintResult,
+  v: VarintValue = { value: 0 },
 ): string[] | undefined {
   const out: string[] = [];
   let p = start;
   for (let i = 0; i < count; i++) {
-    if (!readVarint(image, p, end, v)) return undefined;
-    const strEnd = v.end + v.value;
+    const strStart = readVarint(image, p, end, v);
+    if (strStart < 0) return undefined;
+    const strEnd = strStart + v.value;
     if (strEnd > end) return undefined;
-    out.push(utf8.decode(image.subarray(v.end, strEnd)));
+    out.push(utf8.decode(image.subarray(strStart, strEnd)));
     p = strEnd;
   }
   return p === end ? out : undefined;
@@ -136,13 +139,14 @@ export interface OpenDictOptions {
  * so the dictionary on disk always covers every frame that survives.
  */
 export class PersistedSymbolDict {
-  /** Symbols recovered at open, in id order. */
-  readonly loadedSymbols: readonly string[];
   /** Bytes of torn tail dropped at open. */
   readonly tornTailBytes: number;
+  private readonly loaded: string[];
   private appendOffset: number;
   private count: number;
   private scratch = new Uint8Array(256);
+  /** Chunks written since the last fsync. */
+  private dirty = false;
   private closed = false;
 
   private constructor(
@@ -154,7 +158,7 @@ export class PersistedSymbolDict {
     tornTailBytes: number,
   ) {
     this.appendOffset = appendOffset;
-    this.loadedSymbols = loaded;
+    this.loaded = loaded;
     this.count = loaded.length;
     this.tornTailBytes = tornTailBytes;
   }
@@ -191,7 +195,7 @@ export class PersistedSymbolDict {
           );
         }
       }
-      return new PersistedSymbolDict(
+      const dict = new PersistedSymbolDict(
         files,
         path,
         fd,
@@ -199,6 +203,10 @@ export class PersistedSymbolDict {
         scan.entries,
         scan.tornTailBytes,
       );
+      // Chunks an earlier process wrote may sit in the page cache only: the
+      // first sync from here (a flush, a trim) makes them durable too.
+      dict.dirty = scan.chunks > 0 || scan.tornTailBytes > 0;
+      return dict;
     } catch (err) {
       closeQuietlyInto(files, fd, err);
       throw err;
@@ -208,6 +216,39 @@ export class PersistedSymbolDict {
   /** Opens `<slotDir>/.symbol-dict` empty, discarding any previous content (a fresh slot). */
   static openClean(slotDir: string, options: OpenDictOptions = {}): PersistedSymbolDict {
     return PersistedSymbolDict.create(options.files ?? defaultFiles, slotDir);
+  }
+
+  /**
+   * Moves an unreadable `.symbol-dict` (a bad header or another version)
+   * aside to `.symbol-dict.corrupt`, keeping its bytes, and starts a fresh
+   * one holding `symbols` (fsynced). Recovery calls it only once the stored
+   * frames rebuilt every id their deltas define, from id 0.
+   */
+  static replace(
+    slotDir: string,
+    symbols: readonly string[],
+    options: OpenDictOptions = {},
+  ): { dict: PersistedSymbolDict; quarantinedTo: string } {
+    const files = options.files ?? defaultFiles;
+    const path = `${slotDir}/${DICT_FILE_NAME}`;
+    const aside = `${path}${CORRUPT_SUFFIX}`;
+    try {
+      files.rename(path, aside);
+    } catch (err) {
+      throw new SegmentIoError(`cannot move ${path} aside: ${reasonOf(err)}`, path, err);
+    }
+    const dict = PersistedSymbolDict.create(files, slotDir);
+    try {
+      dict.extend(symbols);
+    } catch (err) {
+      try {
+        dict.close();
+      } catch (closeErr) {
+        suppress(err, closeErr);
+      }
+      throw err;
+    }
+    return { dict, quarantinedTo: aside };
   }
 
   private static create(files: FilesFacade, slotDir: string): PersistedSymbolDict {
@@ -225,6 +266,32 @@ export class PersistedSymbolDict {
       closeQuietlyInto(files, fd, err);
       throw err;
     }
+  }
+
+  /**
+   * Every symbol known, in id order: those recovered at open, then any that
+   * recovery rebuilt from the stored frames. Symbols appended later are not
+   * listed here (the caller knows them).
+   */
+  get loadedSymbols(): readonly string[] {
+    return this.loaded;
+  }
+
+  /** True when chunks were written since the last fsync. */
+  get needsSync(): boolean {
+    return this.dirty;
+  }
+
+  /**
+   * Appends `symbols` (rebuilt by recovery) as one chunk, lists them in
+   * {@link loadedSymbols} and fsyncs, so the ids they take are durable before
+   * any new frame can use the ids after them.
+   */
+  extend(symbols: readonly string[]): void {
+    if (symbols.length === 0) return;
+    this.appendSymbols(symbols);
+    for (const sym of symbols) this.loaded.push(sym);
+    this.fsync();
   }
 
   /** Number of symbols (the next id). */
@@ -267,8 +334,7 @@ export class PersistedSymbolDict {
   appendRawEntries(entries: Uint8Array, count: number): void {
     if (this.closed) throw new ClosedError(`dictionary ${this.path}`);
     if (count === 0 && entries.length === 0) return;
-    const v: VarintResult = { value: 0, end: 0 };
-    if (count <= 0 || parseEntries(entries, 0, entries.length, count, v) === undefined) {
+    if (count <= 0 || parseEntries(entries, 0, entries.length, count) === undefined) {
       throw new BadArgumentError(
         `raw dictionary entries (${entries.length} bytes) do not hold exactly ${count} [len][utf8] entries`,
       );
@@ -283,8 +349,10 @@ export class PersistedSymbolDict {
 
   /** fsync(2) of the dictionary (for OS-crash durability; not needed for a process crash). */
   fsync(): void {
+    if (this.closed) throw new ClosedError(`dictionary ${this.path}`);
     try {
       this.files.fsync(this.fd);
+      this.dirty = false;
     } catch (err) {
       throw new SegmentIoError(`cannot fsync ${this.path}: ${reasonOf(err)}`, this.path, err);
     }
@@ -309,6 +377,7 @@ export class PersistedSymbolDict {
     writeFully(this.files, this.fd, this.path, buf, 0, total, this.appendOffset);
     this.appendOffset += total;
     this.count += count;
+    this.dirty = true;
   }
 
   private ensureScratch(n: number): Uint8Array {

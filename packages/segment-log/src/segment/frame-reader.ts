@@ -19,11 +19,18 @@ export interface SegmentSource {
   segmentFor(fsn: number): SegmentView | null;
   /** The segment that starts exactly at `baseSeq` (the successor of a sealed one), or null. */
   segmentStartingAt(baseSeq: number): SegmentView | null;
+  /**
+   * Asked when `segment` has no valid frame where published frame `fsn`
+   * should be and no segment starts at `fsn`: true when the frame must be
+   * in `segment` (so its bytes are corrupt), false when its successor may
+   * simply not be visible yet (memory mode: not posted to this thread yet).
+   */
+  mustHold(segment: SegmentView, fsn: number): boolean;
   /** The reader is done with `segment` (unmap / forget). */
   done(segment: SegmentView): void;
 }
 
-/** True when a complete frame with a matching CRC sits at `off` of `seg`. */
+/** The payload length of the complete frame with a matching CRC at `off` of `seg`, or -1. */
 function frameAt(seg: SegmentView, off: number): number {
   const size = seg.bytes.length;
   if (off + FRAME_HEADER_SIZE > size) return -1;
@@ -33,11 +40,24 @@ function frameAt(seg: SegmentView, off: number): number {
   return crc === seg.view.getUint32(off, true) ? len : -1;
 }
 
+function corrupt(seg: SegmentView, off: number, fsn: number, doing: string): SegmentCorruptError {
+  return new SegmentCorruptError(
+    `published frame ${fsn} is missing or corrupt at offset ${off} of ${seg.path}${doing}`,
+    seg.path,
+    undefined,
+    off,
+  );
+}
+
 /**
  * Iterates frames in FSN order from any FSN up to the published FSN of a
  * {@link ControlBlock}, never past it. Works on the producer's thread (over
  * the ring) or on a worker (over files it maps read-only, or shared
- * buffers). Each frame is CRC-checked before it is handed out.
+ * buffers). Each frame is CRC-checked before it is handed out; a published
+ * frame that fails the check where it must be throws
+ * {@link SegmentCorruptError} naming the file and offset, never a silent
+ * stall. A reader left behind frames that were acknowledged and trimmed
+ * meanwhile moves on to the first unacknowledged one.
  *
  * After a successful {@link next}, `fsn`, `buffer`, `offset` and `length`
  * describe the frame's payload; they stay valid until the next call.
@@ -82,19 +102,20 @@ export class FrameReader {
    * is not visible yet); true with the frame's fields set otherwise.
    */
   next(): boolean {
-    const want = this.nextFsn;
     this.stalled = false;
-    if (want > this.control.publishedFsn) return false;
-    if (this.seg === null && !this.position_(want)) {
+    if (this.nextFsn > this.control.publishedFsn) return false;
+    if (this.seg === null && !this.position_(this.nextFsn)) {
       this.stalled = true;
       return false;
     }
+    const want = this.nextFsn;
     let seg = this.seg!;
     let len = frameAt(seg, this.off);
     if (len < 0) {
       // Not in this segment: it was sealed before `want`, whose frame opens the successor.
       const next = this.source.segmentStartingAt(want);
       if (next === null) {
+        if (this.source.mustHold(seg, want)) throw corrupt(seg, this.off, want, '');
         this.stalled = true;
         return false;
       }
@@ -102,12 +123,7 @@ export class FrameReader {
       this.seg = seg = next;
       this.off = SEGMENT_HEADER_SIZE;
       len = frameAt(seg, this.off);
-      if (len < 0) {
-        throw new SegmentCorruptError(
-          `published frame ${want} is missing or corrupt at offset ${this.off} of ${seg.path}`,
-          seg.path,
-        );
-      }
+      if (len < 0) throw corrupt(seg, this.off, want, '');
     }
     this.fsn = want;
     this.buffer = seg.buffer;
@@ -133,10 +149,22 @@ export class FrameReader {
     this.seg = null;
   }
 
-  /** Finds the segment holding `fsn` and walks its frames to it (fsn is published). */
+  /**
+   * Finds the segment holding `fsn` (published) and walks its frames to it.
+   * A segment that is gone while `fsn` is acknowledged was trimmed: the
+   * reader moves to the first unacknowledged FSN instead.
+   */
   private position_(fsn: number): boolean {
     let seg = this.source.segmentFor(fsn);
-    if (seg === null) return false;
+    if (seg === null) {
+      const acked = this.control.ackedFsn;
+      if (fsn > acked) return false;
+      this.nextFsn = acked + 1;
+      if (this.nextFsn > this.control.publishedFsn) return false;
+      seg = this.source.segmentFor(this.nextFsn);
+      if (seg === null) return false;
+      fsn = this.nextFsn;
+    }
     let off = SEGMENT_HEADER_SIZE;
     let s = seg.baseSeq;
     while (s < fsn) {
@@ -149,11 +177,12 @@ export class FrameReader {
       // Frame s is published but not here: this segment was sealed and s opens the next one.
       const next = this.source.segmentStartingAt(s);
       if (next === null) {
+        const err = this.source.mustHold(seg, s)
+          ? corrupt(seg, off, s, ` while seeking to FSN ${fsn}`)
+          : undefined;
         this.source.done(seg);
-        throw new SegmentCorruptError(
-          `frame ${s} is missing or corrupt at offset ${off} of ${seg.path} while seeking to FSN ${fsn}`,
-          seg.path,
-        );
+        if (err !== undefined) throw err;
+        return false;
       }
       this.source.done(seg);
       seg = next;

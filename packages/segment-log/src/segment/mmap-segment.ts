@@ -23,6 +23,7 @@ import {
   MAX_SEGMENT_SIZE,
   MIN_SEGMENT_SIZE,
   maxPayloadOf,
+  SEGMENT_FLAG_MANIFEST_REQUIRED,
   SEGMENT_HEADER_SIZE,
   SEGMENT_MAGIC,
   SEGMENT_VERSION,
@@ -33,12 +34,13 @@ import { type SegmentScan, scanSegment } from './segment-scan.js';
 /** Where a segment's frames stand when it is constructed: a scan's findings, or those of an empty segment. */
 type FrameState = Pick<
   SegmentScan,
-  'baseSeq' | 'appendOffset' | 'frameCount' | 'payloadBytes' | 'tornTailBytes'
+  'baseSeq' | 'flags' | 'appendOffset' | 'frameCount' | 'payloadBytes' | 'tornTailBytes'
 >;
 
-function emptyState(baseSeq: number): FrameState {
+function emptyState(baseSeq: number, flags: number): FrameState {
   return {
     baseSeq,
+    flags,
     appendOffset: SEGMENT_HEADER_SIZE,
     frameCount: 0,
     payloadBytes: 0,
@@ -51,6 +53,12 @@ export interface CreateSegmentOptions {
   files?: FilesFacade;
   /** Header timestamp; defaults to now. */
   createdMicros?: number;
+  /**
+   * Header flags: {@link SEGMENT_FLAG_MANIFEST_REQUIRED} once the slot has a
+   * manifest (a fresh slot's first segment is made without it, then stamped).
+   * Default 0.
+   */
+  flags?: number;
 }
 
 /** Options of {@link MmapSegment.openExisting}. */
@@ -64,6 +72,11 @@ export interface OpenSegmentOptions {
    * reaches. Default false.
    */
   lazy?: boolean;
+  /**
+   * What a scan of this file just found (recovery scans every segment
+   * once, with the slot locked): used instead of scanning it again.
+   */
+  scan?: SegmentScan;
 }
 
 function nowMicros(): number {
@@ -71,9 +84,9 @@ function nowMicros(): number {
 }
 
 /** Writes the header, magic last: a crash part-way leaves no magic, so the file reads as a half-made spare. */
-function writeHeader(view: DataView, baseSeq: number, createdMicros: number): void {
+function writeHeader(view: DataView, baseSeq: number, createdMicros: number, flags: number): void {
   view.setUint8(4, SEGMENT_VERSION);
-  view.setUint8(5, 0);
+  view.setUint8(5, flags);
   view.setUint16(6, 0, true);
   writeU64(view, 8, baseSeq);
   writeU64(view, 16, createdMicros);
@@ -90,6 +103,12 @@ export function checkSegmentSize(sizeBytes: number): void {
     throw new BadArgumentError(
       `segment size ${sizeBytes} is outside [${MIN_SEGMENT_SIZE}, ${MAX_SEGMENT_SIZE}] bytes`,
     );
+  }
+}
+
+function checkFlags(flags: number): void {
+  if ((flags & ~SEGMENT_FLAG_MANIFEST_REQUIRED) !== 0) {
+    throw new BadArgumentError(`segment flags 0x${flags.toString(16)} set an undefined bit`);
   }
 }
 
@@ -121,6 +140,9 @@ export class MmapSegment {
   readonly tornTailBytes: number;
   private _path: string;
   private _baseSeq: number;
+  private _flags: number;
+  /** Bytes below this offset are known to be on disk (msynced); recovered segments start at the header. */
+  private durableCursor: number;
   private _frameCount: number;
   private _payloadBytes: number;
   private appendCursor: number;
@@ -129,6 +151,8 @@ export class MmapSegment {
   /** mapped, not closed, not read-only: the one flag the hot path checks. */
   private writable: boolean;
   private closed = false;
+  /** The torn tail found at open was zeroed on disk. */
+  private tailZeroed = false;
 
   private constructor(
     private readonly files: FilesFacade | undefined,
@@ -148,6 +172,8 @@ export class MmapSegment {
     this.mapped = buffer !== undefined;
     this.writable = this.mapped && !readOnly;
     this._baseSeq = state.baseSeq;
+    this._flags = state.flags;
+    this.durableCursor = SEGMENT_HEADER_SIZE;
     this.appendCursor = state.appendOffset;
     this.publishedCursor = state.appendOffset;
     this._frameCount = state.frameCount;
@@ -156,10 +182,12 @@ export class MmapSegment {
   }
 
   /**
-   * Creates `path` exclusively, reserves all `sizeBytes` on disk with
-   * fallocate (a full disk fails here, never as SIGBUS later), maps it and
-   * writes the header into the mapping. On any failure the half-made file is
-   * unlinked and a {@link SegmentIoError} names the step that failed.
+   * Creates `path` exclusively (O_EXCL: a spare never replaces a file),
+   * reserves all `sizeBytes` on disk with fallocate (a full disk fails here,
+   * never as SIGBUS later), maps it and writes the header into the mapping.
+   * The header is not yet durable: call {@link syncHeader}. On any failure
+   * the half-made file is unlinked and a {@link SegmentIoError} names the
+   * step that failed.
    */
   static create(
     path: string,
@@ -169,6 +197,8 @@ export class MmapSegment {
   ): MmapSegment {
     checkSegmentSize(sizeBytes);
     checkSeq(baseSeq);
+    const flags = options.flags ?? 0;
+    checkFlags(flags);
     const files = options.files ?? defaultFiles;
     const fd = openFile(files, path, 'wx+', 'create segment', 0o644);
     let buffer: ArrayBuffer | undefined;
@@ -177,10 +207,10 @@ export class MmapSegment {
       files.fallocate(fd, 0, sizeBytes);
       step = 'mmap';
       buffer = files.mmap(fd, 0, sizeBytes, 'rw');
-      writeHeader(new DataView(buffer), baseSeq, options.createdMicros ?? nowMicros());
+      writeHeader(new DataView(buffer), baseSeq, options.createdMicros ?? nowMicros(), flags);
       step = 'close';
       files.close(fd);
-      return new MmapSegment(files, path, buffer, sizeBytes, emptyState(baseSeq), false);
+      return new MmapSegment(files, path, buffer, sizeBytes, emptyState(baseSeq, flags), false);
     } catch (err) {
       const failure = new SegmentIoError(
         `cannot create segment ${path}: ${step} failed: ${reasonOf(err)}`,
@@ -213,13 +243,13 @@ export class MmapSegment {
     checkSegmentSize(sizeBytes);
     checkSeq(baseSeq);
     const buffer = new SharedArrayBuffer(sizeBytes);
-    writeHeader(new DataView(buffer), baseSeq, createdMicros ?? nowMicros());
+    writeHeader(new DataView(buffer), baseSeq, createdMicros ?? nowMicros(), 0);
     return new MmapSegment(
       undefined,
       `memory:${baseSeq}`,
       buffer,
       sizeBytes,
-      emptyState(baseSeq),
+      emptyState(baseSeq, 0),
       false,
     );
   }
@@ -234,6 +264,11 @@ export class MmapSegment {
   static openExisting(path: string, options: OpenSegmentOptions = {}): MmapSegment {
     const files = options.files ?? defaultFiles;
     const readOnly = options.readOnly ?? false;
+    const given = options.scan;
+    if (options.lazy === true && given !== undefined && given.fileSize <= MAX_SEGMENT_SIZE) {
+      // Nothing to read: ensureMapped checks the size before and after it maps.
+      return new MmapSegment(files, path, undefined, given.fileSize, given, readOnly);
+    }
     const fd = openFile(files, path, readOnly ? 'r' : 'r+', 'open segment');
     let buffer: ArrayBuffer | undefined;
     try {
@@ -242,7 +277,10 @@ export class MmapSegment {
         if (size > MAX_SEGMENT_SIZE) {
           throw new SegmentCorruptError(`${path} is ${size} bytes, larger than any segment`, path);
         }
-        const found = scanSegment(files, fd, path, size);
+        const found =
+          options.scan !== undefined && options.scan.fileSize === size
+            ? options.scan
+            : scanSegment(files, fd, path, size);
         // The scan's findings and the mapping's length both assume `size`: check it
         // held, after the scan and again once mapped (as the Java client does). A
         // lazy segment is checked by ensureMapped instead, before and after it maps,
@@ -274,6 +312,16 @@ export class MmapSegment {
 
   get frameCount(): number {
     return this._frameCount;
+  }
+
+  /** Header flags (bit 0: {@link SEGMENT_FLAG_MANIFEST_REQUIRED}). */
+  get flags(): number {
+    return this._flags;
+  }
+
+  /** Offset below which the segment's bytes are known to be on disk. */
+  get durableOffset(): number {
+    return this.inMemory ? this.publishedCursor : this.durableCursor;
   }
 
   /** Sum of the payload lengths of every frame in the segment. */
@@ -338,6 +386,8 @@ export class MmapSegment {
   tryAppend(payload: Uint8Array): number {
     if (!this.writable) throw new ClosedError(`segment ${this._path} for appends`);
     const len = payload.length;
+    // The Java and Rust clients refuse a slot holding an empty frame.
+    if (len === 0) throw new BadArgumentError(`empty frame payload for ${this._path}`);
     const off = this.appendCursor;
     const end = off + FRAME_HEADER_SIZE + len;
     if (end > this.sizeBytes) return -1;
@@ -353,7 +403,8 @@ export class MmapSegment {
 
   /**
    * Re-stamps the header's baseSeq of a still-empty segment: a hot spare is
-   * made before the producer knows where the active segment will end.
+   * made before the producer knows where the active segment will end. Call
+   * {@link syncHeader} before anything depends on the new value.
    */
   rebaseSeq(baseSeq: number): void {
     checkSeq(baseSeq);
@@ -367,31 +418,41 @@ export class MmapSegment {
     writeU64(this.view, 8, baseSeq);
   }
 
-  /**
-   * Renames the file (a spare taking its final name at promotion). The header
-   * is written to disk first: the caller fsyncs the directory next, and a
-   * final name that survives an OS crash over a header still only in the page
-   * cache (zero, or the spare's stale baseSeq) would make recovery refuse the
-   * whole slot. A segment is renamed only while empty, so its published bytes
-   * are the header alone.
-   */
-  renameTo(path: string): void {
-    const files = this.files;
-    if (files === undefined) {
-      this._path = path;
-      return;
-    }
-    this.msync(true);
+  /** msync(MS_SYNC) of the 24-byte header. No-op in memory mode. */
+  syncHeader(): void {
+    if (this.files === undefined) return;
+    this.ensureMapped();
     try {
-      files.rename(this._path, path);
+      this.files.msync(this.buffer as ArrayBuffer, 0, SEGMENT_HEADER_SIZE, true);
     } catch (err) {
       throw new SegmentIoError(
-        `cannot rename ${this._path} to ${path}: ${reasonOf(err)}`,
+        `cannot msync the header of ${this._path}: ${reasonOf(err)}`,
         this._path,
         err,
       );
     }
-    this._path = path;
+  }
+
+  /**
+   * Sets the header's MANIFEST_REQUIRED flag and makes it durable (pwrite of
+   * the flag byte and fsync, so an unmapped sealed segment stays unmapped).
+   * One way: the flag promises `sf-manifest.bin` exists.
+   */
+  stampManifestRequired(): void {
+    const files = this.files;
+    if (files === undefined || (this._flags & SEGMENT_FLAG_MANIFEST_REQUIRED) !== 0) return;
+    const flags = this._flags | SEGMENT_FLAG_MANIFEST_REQUIRED;
+    const path = this._path;
+    const fd = openFile(files, path, 'r+', 'open segment');
+    useThenClose(files, fd, path, () => {
+      writeFully(files, fd, path, Uint8Array.of(flags), 0, 1, 5);
+      try {
+        files.fsync(fd);
+      } catch (err) {
+        throw new SegmentIoError(`cannot fsync ${path}: ${reasonOf(err)}`, path, err);
+      }
+    });
+    this._flags = flags;
   }
 
   /**
@@ -411,8 +472,67 @@ export class MmapSegment {
       } catch (err) {
         throw new SegmentIoError(`cannot reserve ${path}: ${reasonOf(err)}`, path, err);
       }
-      if (this.tornTailBytes > 0) zeroRange(files, fd, path, this.appendCursor, this.sizeBytes);
+      if (this.tornTailBytes > 0 && !this.tailZeroed) {
+        zeroTail(files, fd, path, this.appendCursor, this.sizeBytes);
+        this.tailZeroed = true;
+      }
     });
+  }
+
+  /**
+   * Zeroes a torn tail on disk and fsyncs (a sealed segment's residue after
+   * its last frame, which can never be data: the next segment continues the
+   * FSNs). Positioned writes, so the segment needs no mapping.
+   */
+  zeroTornTail(): void {
+    const files = this.files;
+    if (files === undefined || this.tornTailBytes === 0 || this.tailZeroed || this.readOnly) return;
+    const path = this._path;
+    const fd = openFile(files, path, 'r+', 'open segment');
+    useThenClose(files, fd, path, () =>
+      zeroTail(files, fd, path, this.appendCursor, this.sizeBytes),
+    );
+    this.tailZeroed = true;
+  }
+
+  /**
+   * Cuts the segment back to its first `keep` frames: zeroes every byte from
+   * the end of frame `keep - 1` to the old append offset and msyncs that
+   * range before returning, so the cut survives an OS crash. A crash part-way
+   * leaves a prefix of the cut frames (the scan stops at the first zeroed
+   * frame). Recovery-time only (cutting an aborted tail); the segment must be
+   * mapped read-write and hold at least `keep` frames.
+   */
+  truncateFrames(keep: number): void {
+    if (keep < 0 || keep > this._frameCount) {
+      throw new BadArgumentError(
+        `cannot keep ${keep} of the ${this._frameCount} frame(s) of ${this._path}`,
+      );
+    }
+    if (keep === this._frameCount) return;
+    this.ensureMapped();
+    if (!this.writable) throw new ClosedError(`segment ${this._path} for writes`);
+    let off = SEGMENT_HEADER_SIZE;
+    let payload = 0;
+    for (let i = 0; i < keep; i++) {
+      const len = this.view.getUint32(off + 4, true);
+      off += FRAME_HEADER_SIZE + len;
+      payload += len;
+    }
+    const oldEnd = this.appendCursor;
+    this.bytes.fill(0, off, oldEnd);
+    this.appendCursor = off;
+    this.publishedCursor = off;
+    this._frameCount = keep;
+    this._payloadBytes = payload;
+    if (this.files !== undefined) {
+      try {
+        this.files.msync(this.buffer as ArrayBuffer, off, oldEnd - off, true);
+      } catch (err) {
+        throw new SegmentIoError(`cannot msync ${this._path}: ${reasonOf(err)}`, this._path, err);
+      }
+    }
+    this.durableCursor = Math.min(this.durableCursor, off);
   }
 
   /**
@@ -426,14 +546,23 @@ export class MmapSegment {
     for (let off = 0; off < b.length; off += PREFAULT_STRIDE) b[off] = b[off]!;
   }
 
-  /** Flushes the published frames' pages to disk (MS_SYNC when `sync`). No-op in memory mode. */
+  /**
+   * Flushes the published frames not yet known to be on disk (MS_SYNC when
+   * `sync`; only MS_SYNC moves {@link durableOffset}). A segment already
+   * durable up to its published offset makes no syscall. No-op in memory mode.
+   */
   msync(sync = true): void {
-    if (this.files === undefined || !this.mapped || this.closed) return;
+    if (this.files === undefined || this.closed) return;
+    const from = this.durableCursor;
+    const to = this.publishedCursor;
+    if (to <= from) return;
+    this.ensureMapped();
     try {
-      this.files.msync(this.buffer as ArrayBuffer, 0, this.publishedCursor, sync);
+      this.files.msync(this.buffer as ArrayBuffer, from, to - from, sync);
     } catch (err) {
       throw new SegmentIoError(`cannot msync ${this._path}: ${reasonOf(err)}`, this._path, err);
     }
+    if (sync) this.durableCursor = to;
   }
 
   /** Unmaps (file mode) or drops the buffer (memory mode). Idempotent. */
@@ -456,9 +585,15 @@ const PREFAULT_STRIDE = 4096;
 
 let zeroes: Uint8Array | undefined;
 
-function zeroRange(files: FilesFacade, fd: number, path: string, from: number, to: number): void {
+/** Zeroes `[from, to)` of the open file with positioned writes, then fsyncs it. */
+function zeroTail(files: FilesFacade, fd: number, path: string, from: number, to: number): void {
   zeroes ??= new Uint8Array(64 * 1024);
   for (let pos = from; pos < to; pos += zeroes.length) {
     writeFully(files, fd, path, zeroes, 0, Math.min(zeroes.length, to - pos), pos);
+  }
+  try {
+    files.fsync(fd);
+  } catch (err) {
+    throw new SegmentIoError(`cannot fsync ${path}: ${reasonOf(err)}`, path, err);
   }
 }

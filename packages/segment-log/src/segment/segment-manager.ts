@@ -1,7 +1,7 @@
 import { defaultFiles, type FilesFacade } from '@qwp/files-native';
 import { BadArgumentError, errnoOf, reasonOf, SegmentIoError } from '../errors.js';
 import { syncDirectory } from '../file-io.js';
-import { DEFAULT_SEGMENT_SIZE, SEGMENT_SUFFIX, segmentFileName } from '../format.js';
+import { DEFAULT_SEGMENT_SIZE, segmentFileName } from '../format.js';
 import { checkSegmentSize, MmapSegment } from './mmap-segment.js';
 
 /** What the ring needs from whoever owns segment files. */
@@ -9,7 +9,7 @@ export interface SegmentProvider {
   /** Size of every segment it hands out. */
   readonly segmentSize: number;
   /**
-   * A fresh, empty segment rebased to `baseSeq` under its final name, or
+   * A fresh, empty segment re-stamped to `baseSeq` (header durable), or
    * null when none can be had now (the byte cap is reached or creation
    * failed): the producer sees backpressure.
    */
@@ -17,12 +17,13 @@ export interface SegmentProvider {
   /**
    * Like {@link takeSpare}, for a force-rotate: `replacing` (fully acked) is
    * about to be released, so a spare is made even when the cap is reached
-   * (the slot holds one segment more until the old one is deleted). The new segment is in place under its final name before this
-   * returns, so the next FSN survives a crash before `replacing` is deleted.
+   * (the slot holds one segment more until the old one is deleted).
    */
   takeReplacement(baseSeq: number, replacing: MmapSegment): MmapSegment | null;
   /** The ring no longer needs `segment` (fully acked): close it and delete it off the producer's path. */
   release(segment: MmapSegment): void;
+  /** Takes back a spare the ring could not use (its rotation failed after the take). */
+  restore(segment: MmapSegment): void;
 }
 
 /** Options of {@link SegmentManager}. */
@@ -49,6 +50,19 @@ export interface SegmentManagerOptions {
    * (openSlot passes the `.symbol-dict` length). Read at every cap check.
    */
   extraBytes?: () => number;
+  /**
+   * File mode: the generation the next segment file is named for
+   * (`sf-<16 hex generation>.sfa`); openSlot passes one above every name in
+   * the slot. Default 0.
+   */
+  generation?: number;
+  /** File mode: header flags of new segments (see {@link SegmentManager.segmentFlags}). Default 0. */
+  segmentFlags?: number;
+  /**
+   * The baseSeq a spare is made with until a rotation re-stamps it (the
+   * references use the next FSN). Default: the last baseSeq handed out.
+   */
+  provisionalBase?: () => number;
 }
 
 /**
@@ -58,11 +72,21 @@ export interface SegmentManagerOptions {
  * every file it owns, including ones whose unlink failed — so the producer
  * sees backpressure instead of an unbounded directory. In memory mode it
  * frees instead of unlinking.
+ *
+ * Files are named by generation (`sf-<16 hex>.sfa`), created with O_EXCL at
+ * their final name with a provisional baseSeq, their header and directory
+ * entry made durable at once; a rotation re-stamps the baseSeq and syncs the
+ * header. A segment is never renamed: recovery reads FSNs from headers.
  */
 export class SegmentManager implements SegmentProvider {
   readonly segmentSize: number;
   readonly maxTotalBytes: number;
   readonly dir: string | undefined;
+  /**
+   * Header flags of segments made from now on: {@link SEGMENT_FLAG_MANIFEST_REQUIRED}
+   * once the slot's manifest exists. openSlot sets it.
+   */
+  segmentFlags: number;
   /** The last error a service step or an inline provision hit; cleared by the next success. */
   lastError: Error | undefined;
   private readonly files: FilesFacade;
@@ -77,7 +101,9 @@ export class SegmentManager implements SegmentProvider {
   private spare: MmapSegment | null = null;
   private readonly pending: MmapSegment[] = [];
   private owned = 0;
-  private spareCounter = 0;
+  private generation: number;
+  private lastBase = 0;
+  private readonly provisionalBase: (() => number) | undefined;
   private scheduled = false;
   private closed = false;
 
@@ -90,6 +116,9 @@ export class SegmentManager implements SegmentProvider {
     this.autoService = options.autoService ?? true;
     this.onError = options.onError;
     this.extraBytes = options.extraBytes ?? (() => 0);
+    this.generation = options.generation ?? 0;
+    this.segmentFlags = options.segmentFlags ?? 0;
+    this.provisionalBase = options.provisionalBase;
     // Checked here, not at the first spare: a bad size would otherwise surface
     // only as endless backpressure with the error in `lastError`.
     checkSegmentSize(this.segmentSize);
@@ -124,36 +153,38 @@ export class SegmentManager implements SegmentProvider {
     return this.spare !== null;
   }
 
+  /** The generation the next segment file will be named for. */
+  get nextGeneration(): number {
+    return this.generation;
+  }
+
+  /** Names the next segment file for `generation` (recovery passes one above every name in the slot). */
+  set nextGeneration(generation: number) {
+    this.generation = generation;
+  }
+
   /** Counts a recovered segment (opened by recovery) as owned. */
   adopt(segment: MmapSegment): void {
     this.owned += segment.sizeBytes;
   }
 
-  /** Creates the first segment of an empty slot, named for `baseSeq`. Throws on failure. */
+  /**
+   * Creates the first segment of an empty slot at `baseSeq` (header and
+   * directory entry durable, flags {@link segmentFlags}). Throws on failure.
+   */
   createFirst(baseSeq: number): MmapSegment {
     this.reclaim();
     // Only segments count here: a slot needs one segment to work at all, so the
-    // few bytes of `.lock` and `.symbol-dict` never block the first one (under a
+    // few bytes of `.lock.pid` and `.symbol-dict` never block the first one (under a
     // cap of exactly one segment, the ring then moves on by force-rotates).
     if (this.owned + this.segmentSize > this.maxTotalBytes) {
       throw new BadArgumentError(
         `cannot create the first segment: ${this.owned} bytes already owned, cap ${this.maxTotalBytes}`,
       );
     }
-    // Made under a spare name and renamed once complete, so a crash mid-create
-    // leaves a droppable spare, never a half-written canonical segment.
     const seg = this.make(baseSeq);
     this.owned += seg.sizeBytes;
-    try {
-      if (this.dir !== undefined) {
-        seg.renameTo(this.pathFor(baseSeq));
-        syncDirectory(this.files, this.dir);
-      }
-    } catch (err) {
-      this.pending.push(seg);
-      this.reclaim();
-      throw err;
-    }
+    this.lastBase = baseSeq;
     seg.prefault();
     return seg;
   }
@@ -190,20 +221,14 @@ export class SegmentManager implements SegmentProvider {
   }
 
   /**
-   * Rebases the spare and renames it to its final name, then fsyncs the
-   * directory right away (one rotation in thousands of appends pays it): a
-   * segment holding frames must never be found under a spare name after an
-   * OS crash. A failed directory fsync does not undo the promotion (the
-   * rename happened); it is reported and retried by the next service pass.
+   * Re-stamps the spare for `baseSeq` and makes the header durable before
+   * the ring can publish a frame in it (or commit it in the manifest).
    */
   private promote(seg: MmapSegment, baseSeq: number): MmapSegment {
     seg.rebaseSeq(baseSeq);
-    if (this.dir !== undefined) {
-      seg.renameTo(this.pathFor(baseSeq));
-      this.dirDirty = true;
-      this.syncDirIfDirty();
-    }
+    seg.syncHeader();
     this.spare = null;
+    this.lastBase = baseSeq;
     this.schedule();
     return seg;
   }
@@ -211,6 +236,11 @@ export class SegmentManager implements SegmentProvider {
   release(segment: MmapSegment): void {
     this.pending.push(segment);
     this.schedule();
+  }
+
+  restore(segment: MmapSegment): void {
+    if (this.spare === null && !this.closed) this.spare = segment;
+    else this.release(segment);
   }
 
   /**
@@ -246,28 +276,35 @@ export class SegmentManager implements SegmentProvider {
     if (!this.syncDirIfDirty()) throw this.lastError;
   }
 
-  private pathFor(baseSeq: number): string {
-    return `${this.dir}/${segmentFileName(baseSeq)}`;
-  }
-
-  /** A new segment: in memory, or a file under a spare name (renamed when it takes its place). */
+  /**
+   * A new segment: in memory, or a file created exclusively under the next
+   * generation's name, its header and directory entry durable before it is
+   * returned (a crash never leaves a name pointing at a half-written header).
+   */
   private make(baseSeq: number): MmapSegment {
     if (this.dir === undefined) return MmapSegment.createInMemory(baseSeq, this.segmentSize);
-    return MmapSegment.create(this.sparePath(this.dir), baseSeq, this.segmentSize, {
-      files: this.files,
-    });
-  }
-
-  /** A free spare file name; a spare's name carries no FSN, it gets its final name at promotion. */
-  private sparePath(dir: string): string {
-    for (;;) {
-      const path = `${dir}/spare-${process.pid}-${this.spareCounter++}${SEGMENT_SUFFIX}`;
+    for (let attempt = 0; ; attempt++) {
+      const path = `${this.dir}/${segmentFileName(this.generation++)}`;
+      let seg: MmapSegment;
       try {
-        this.files.stat(path);
+        seg = MmapSegment.create(path, baseSeq, this.segmentSize, {
+          files: this.files,
+          flags: this.segmentFlags,
+        });
       } catch (err) {
-        if (errnoOf(err) === 'ENOENT') return path; // free
-        throw new SegmentIoError(`cannot check spare name ${path}: ${reasonOf(err)}`, path, err);
+        // Someone else's file under that generation (a copied-in slot): try the next.
+        if (errnoOf((err as Error).cause) === 'EEXIST' && attempt < 16) continue;
+        throw err;
       }
+      try {
+        seg.syncHeader();
+        syncDirectory(this.files, this.dir);
+      } catch (err) {
+        this.pending.push(seg);
+        this.owned += seg.sizeBytes;
+        throw err;
+      }
+      return seg;
     }
   }
 
@@ -276,7 +313,7 @@ export class SegmentManager implements SegmentProvider {
     if (this.spare !== null || this.closed) return;
     if (!replacement && this.totalBytes + this.segmentSize > this.maxTotalBytes) return;
     try {
-      const spare = this.make(0);
+      const spare = this.make(this.provisionalBase?.() ?? this.lastBase);
       this.owned += this.segmentSize;
       spare.prefault();
       this.spare = spare;

@@ -6,6 +6,22 @@ import { FrameReader, type SegmentSource, type SegmentView } from './frame-reade
 import type { MmapSegment } from './mmap-segment.js';
 import type { SegmentProvider } from './segment-manager.js';
 
+/**
+ * What a ring backed by a slot's files must record at the steps where a
+ * crash must find a consistent slot (openSlot provides it; memory mode and
+ * bare rings have none). Each call is synchronous and throws on failure.
+ */
+export interface RingJournal {
+  /** The acked FSN moved to `ackedFsn`: record it (cheap, no syscall: called on every ACK). */
+  recordAck(ackedFsn: number): void;
+  /** Frames up to `ackedFsn` are about to leave the log: make the recorded ACK durable first. */
+  persistAck(ackedFsn: number): void;
+  /** The chain now runs from the segment at `headBase` to the active one at `activeBase`: commit it. */
+  commitBounds(headBase: number, activeBase: number): void;
+  /** {@link SegmentRing.msync} is about to write segments: what frames depend on goes first. */
+  beforeSync(): void;
+}
+
 /** Options of {@link SegmentRing}. */
 export interface SegmentRingOptions {
   /**
@@ -18,19 +34,41 @@ export interface SegmentRingOptions {
   control?: ControlBlock;
   /** FSN of the next frame when `segments` is empty. */
   nextFsn?: number;
+  /**
+   * The acknowledged FSN to start from (a recovered slot's seed); at least
+   * the FSN below the oldest segment. Clamped to what the segments hold.
+   */
+  ackedFsn?: number;
   /** Called when a new segment becomes active (e.g. to post its buffer to a memory-mode worker). */
   onActivate?: (segment: MmapSegment) => void;
+  /** The slot's files to keep in step with rotations and trims (file mode). */
+  journal?: RingJournal;
+  /** Receives a trim barrier that failed (the trim is retried by the next ACK or rotation). */
+  onError?: (err: Error) => void;
 }
 
 /**
  * The active segment plus the sealed ones, in FSN order. The producer
  * appends with {@link tryAppend}; ACKs trim fully-acked sealed segments;
  * rotation promotes a hot spare rebased to the next FSN. FSNs only grow.
+ *
+ * With a {@link RingJournal} (file mode) the orders the Java and Rust
+ * clients use hold:
+ * - rotation: the sealed segment's published frames are msynced, the new
+ *   segment's header is durable, the manifest commits the new active bound,
+ *   and only then is the new segment used;
+ * - trim: the ACK watermark is written and synced (and the directory), the
+ *   manifest's head moves past the trimmed segments, then they are released
+ *   (the manager unlinks them and fsyncs the directory).
  */
 export class SegmentRing implements SegmentSource {
   readonly control: ControlBlock;
   private readonly provider: SegmentProvider;
   private readonly onActivate: ((segment: MmapSegment) => void) | undefined;
+  private readonly journal: RingJournal | undefined;
+  private readonly onError: ((err: Error) => void) | undefined;
+  /** The last acked FSN handed to the journal's recordAck. */
+  private recordedAck = -1;
   private active: MmapSegment | null;
   private readonly sealed: MmapSegment[];
   /** FSN of the next frame; kept here too for when the active segment was dropped. */
@@ -41,6 +79,8 @@ export class SegmentRing implements SegmentSource {
     const segs = options.segments;
     this.provider = options.provider;
     this.onActivate = options.onActivate;
+    this.journal = options.journal;
+    this.onError = options.onError;
     this.control = options.control ?? new ControlBlock();
     for (let i = 1; i < segs.length; i++) {
       if (segs[i - 1]!.nextSeq !== segs[i]!.baseSeq) {
@@ -54,8 +94,9 @@ export class SegmentRing implements SegmentSource {
     this.next = this.active !== null ? this.active.nextSeq : (options.nextFsn ?? 0);
     const first = segs.length > 0 ? segs[0]!.baseSeq : this.next;
     // Frames below the oldest retained segment were trimmed, so they were acked.
-    this.control.acknowledge(first - 1);
+    this.control.acknowledge(Math.min(Math.max(first - 1, options.ackedFsn ?? -1), this.next - 1));
     if (this.next - 1 > this.control.publishedFsn) this.control.publish(this.next - 1);
+    this.recordedAck = this.control.ackedFsn;
   }
 
   /** FSN the next appended frame gets. */
@@ -126,9 +167,9 @@ export class SegmentRing implements SegmentSource {
    * Seals the active segment and promotes a spare. When no spare can be had
    * and the active segment is fully acked, asks for a replacement beyond the
    * cap and then drops the old one (force-rotate), so a cap of a single
-   * segment can never deadlock. The replacement is in place, named for the
-   * next FSN, before the old segment is released: a crash in between leaves
-   * both files, never none, so FSNs cannot restart at 0.
+   * segment can never deadlock. The replacement is committed before the old
+   * segment is released: a crash in between leaves both, never none, so
+   * FSNs cannot restart at 0.
    */
   private rotate(): boolean {
     const old = this.active;
@@ -137,8 +178,26 @@ export class SegmentRing implements SegmentSource {
       spare = this.provider.takeReplacement(this.next, old);
     }
     if (spare === null) return false;
+    const drop = old !== null && (old.frameCount === 0 || this.isAcked(old));
+    const journal = this.journal;
+    if (journal !== undefined) {
+      try {
+        // The sealed tail must reach the disk before anything naming a later
+        // segment does, or an OS crash could leave an FSN gap (the slot would
+        // not open). Sealed segments recovered from another writer are made
+        // durable here too, once; ours already are (no syscall).
+        for (const s of this.sealed) s.msync(true);
+        if (!drop) old?.msync(true);
+        if (drop && old !== null && old.frameCount > 0) journal.persistAck(this.control.ackedFsn);
+        const oldest = this.sealed[0] ?? (drop ? null : old);
+        journal.commitBounds(oldest !== null ? oldest.baseSeq : this.next, this.next);
+      } catch (err) {
+        this.provider.restore(spare);
+        throw err;
+      }
+    }
     if (old !== null) {
-      if (old.frameCount === 0 || this.isAcked(old)) this.provider.release(old);
+      if (drop) this.provider.release(old);
       else this.sealed.push(old);
     }
     this.active = spare;
@@ -161,15 +220,36 @@ export class SegmentRing implements SegmentSource {
     return this.trim();
   }
 
-  /** Releases every sealed segment whose frames are all acked (reads the shared acked FSN). */
+  /**
+   * Records the shared acked FSN with the journal (cheap: no syscall), then
+   * releases every sealed segment whose frames are all acked. With a
+   * journal, a release is preceded by the durable ACK and the manifest's new
+   * head; when either fails the trim is skipped (reported to `onError`, and
+   * retried by the next call), so nothing is released that a crash could
+   * still need. Returns how many segments were released.
+   */
   trim(): number {
     const acked = this.control.ackedFsn;
-    let n = 0;
-    while (n < this.sealed.length && this.sealed[n]!.nextSeq - 1 <= acked) {
-      this.provider.release(this.sealed[n]!);
-      n++;
+    const journal = this.journal;
+    if (journal !== undefined && acked > this.recordedAck) {
+      journal.recordAck(acked);
+      this.recordedAck = acked;
     }
-    if (n > 0) this.sealed.splice(0, n);
+    let n = 0;
+    while (n < this.sealed.length && this.sealed[n]!.nextSeq - 1 <= acked) n++;
+    if (n === 0) return 0;
+    if (journal !== undefined) {
+      try {
+        journal.persistAck(acked);
+        const head = this.sealed[n]?.baseSeq ?? this.active?.baseSeq ?? this.next;
+        journal.commitBounds(head, this.active?.baseSeq ?? this.next);
+      } catch (err) {
+        this.onError?.(err as Error);
+        return 0;
+      }
+    }
+    for (let i = 0; i < n; i++) this.provider.release(this.sealed[i]!);
+    this.sealed.splice(0, n);
     return n;
   }
 
@@ -242,6 +322,11 @@ export class SegmentRing implements SegmentSource {
     return s;
   }
 
+  /** @internal SegmentSource: the ring knows every segment, so a frame it lacks where one must be is corrupt. */
+  mustHold(_segment: SegmentView, _fsn: number): boolean {
+    return true;
+  }
+
   /** @internal SegmentSource: the ring owns its segments' lifetimes. */
   done(_segment: SegmentView): void {}
 
@@ -250,8 +335,19 @@ export class SegmentRing implements SegmentSource {
     return this.active !== null ? [...this.sealed, this.active] : this.sealed.slice();
   }
 
-  /** Flushes the active segment's published pages (sf durability "flush" mode). */
+  /**
+   * Makes every published frame durable (sf durability "flush", and the
+   * periodic timer): what the frames depend on first (the journal's
+   * `beforeSync`: the symbol dictionary), then each segment from the oldest,
+   * msyncing only what is not yet on disk, so a crash part-way leaves a
+   * durable prefix of the FSNs, never a gap. Segments sealed by this ring
+   * are durable already (rotation syncs them), so this is normally one
+   * msync of the active segment's new frames.
+   */
   msync(sync = true): void {
+    if (this.closed) return;
+    this.journal?.beforeSync();
+    for (const s of this.sealed) s.msync(sync);
     this.active?.msync(sync);
   }
 

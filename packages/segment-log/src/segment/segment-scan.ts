@@ -5,6 +5,7 @@ import { readFully } from '../file-io.js';
 import {
   FRAME_HEADER_SIZE,
   readU64,
+  SEGMENT_FLAG_MANIFEST_REQUIRED,
   SEGMENT_HEADER_SIZE,
   SEGMENT_MAGIC,
   SEGMENT_VERSION,
@@ -24,6 +25,8 @@ export interface SegmentScan {
   /** Length of the suffix after the last good frame when it holds any non-zero byte; else 0. */
   tornTailBytes: number;
   fileSize: number;
+  /** Index of the first good frame with an empty payload (the references refuse such a slot); -1 when none. */
+  emptyFrameIndex: number;
 }
 
 const WINDOW_SIZE = 256 * 1024;
@@ -120,7 +123,7 @@ export function readSegmentHeader(
   if (version !== SEGMENT_VERSION) throw new UnsupportedVersionError(path, version);
   const flags = view.getUint8(h + 5);
   // Only bit 0 (the Java client's manifest-required flag) is defined; reserved must be zero.
-  if ((flags & ~1) !== 0 || view.getUint16(h + 6, true) !== 0) {
+  if ((flags & ~SEGMENT_FLAG_MANIFEST_REQUIRED) !== 0 || view.getUint16(h + 6, true) !== 0) {
     throw new SegmentCorruptError(
       `${path} has undefined flag or reserved bits set in its header`,
       path,
@@ -172,11 +175,13 @@ export function scanSegment(
   let pos = SEGMENT_HEADER_SIZE;
   let frameCount = 0;
   let payloadBytes = 0;
+  let emptyFrameIndex = -1;
   while (fileSize - pos >= FRAME_HEADER_SIZE) {
     const storedCrc = w.u32(pos);
     const len = w.u32(pos + 4);
     if (len > fileSize - pos - FRAME_HEADER_SIZE) break;
     if (w.crc(pos + 4, 4 + len) !== storedCrc) break;
+    if (len === 0 && emptyFrameIndex < 0) emptyFrameIndex = frameCount;
     pos += FRAME_HEADER_SIZE + len;
     frameCount++;
     payloadBytes += len;
@@ -191,5 +196,6 @@ export function scanSegment(
     payloadBytes,
     tornTailBytes,
     fileSize,
+    emptyFrameIndex,
   };
 }

@@ -10,12 +10,13 @@ import {
 } from '../errors.js';
 import {
   closeQuietlyInto,
+  openFile,
   openFileIfExists,
   syncDirectory,
   useThenClose,
   writeFully,
 } from '../file-io.js';
-import { LOCK_FILE_NAME } from '../format.js';
+import { LOCK_FILE_NAME, LOCK_PID_FILE_NAME, LOGICAL_LOCK_DIR_NAME } from '../format.js';
 
 const SENDER_ID = /^[A-Za-z0-9_-]{1,255}$/;
 
@@ -107,26 +108,50 @@ function tryLockBriefly(files: FilesFacade, fd: number): boolean {
 }
 
 /**
- * Reads the PID a lock holder wrote into `fd` of `path`, or undefined when
- * the text is not a PID (a holder between its truncate and its write). A
- * failed read throws {@link SegmentIoError}.
+ * Reads the PID written in the `.lock.pid` file at `pidPath`, or undefined
+ * when there is none or its text is not a PID (a holder between its
+ * truncate and its write). A failed read throws {@link SegmentIoError}.
  */
-function readHolderPid(files: FilesFacade, fd: number, path: string): number | undefined {
-  const buf = new Uint8Array(32);
-  let n: number;
-  try {
-    n = files.pread(fd, buf, 0, buf.length, 0);
-  } catch (err) {
-    throw new SegmentIoError(`cannot read the holder PID in ${path}: ${reasonOf(err)}`, path, err);
-  }
-  const text = Buffer.from(buf.subarray(0, n)).toString('utf8').trim();
-  return /^\d+$/.test(text) ? Number(text) : undefined;
+function readHolderPid(files: FilesFacade, pidPath: string): number | undefined {
+  const fd = openFileIfExists(files, pidPath, 'r', 'open holder PID file');
+  if (fd === undefined) return undefined;
+  return useThenClose(files, fd, pidPath, () => {
+    const buf = new Uint8Array(32);
+    let n: number;
+    try {
+      n = files.pread(fd, buf, 0, buf.length, 0);
+    } catch (err) {
+      throw new SegmentIoError(
+        `cannot read the holder PID in ${pidPath}: ${reasonOf(err)}`,
+        pidPath,
+        err,
+      );
+    }
+    const text = Buffer.from(buf.subarray(0, n)).toString('utf8').trim();
+    return /^\d+$/.test(text) ? Number(text) : undefined;
+  });
+}
+
+/** Replaces `pidPath` with this process's `"<pid>\n"`; returns its length. */
+function writeHolderPid(files: FilesFacade, pidPath: string): number {
+  const pid = Buffer.from(`${process.pid}\n`, 'utf8');
+  const fd = openFile(files, pidPath, 'w', 'write holder PID file', 0o644);
+  useThenClose(files, fd, pidPath, () => writeFully(files, fd, pidPath, pid, 0, pid.length, 0));
+  return pid.length;
 }
 
 /**
- * The slot's `.lock`: an exclusive, non-blocking flock with the holder's PID
- * written inside. The kernel releases it when the holder dies, so a crashed
- * sender never leaves a slot locked.
+ * An exclusive, non-blocking flock on a lock file, with the holder's PID in
+ * a `.lock.pid` file beside it (the Java and Rust layout: the lock file
+ * itself stays empty, since Windows' range locks keep other processes from
+ * reading a held file). The kernel releases the flock when the holder dies,
+ * so a crashed sender never leaves a slot locked. Neither file is ever
+ * deleted: a waiting process must never race an unlink into a second inode.
+ *
+ * Two kinds: the slot's own `<slot>/.lock`, held for the slot's lifetime,
+ * and Java's logical lock `<sf_dir>/.slot-locks/<sender_id>.lock`, taken
+ * before it around an open or an orphan adoption; being outside the slot
+ * directory, it still guards the name while a slot is renamed aside.
  */
 export class SlotLock {
   private closed = false;
@@ -134,22 +159,60 @@ export class SlotLock {
   private constructor(
     private readonly files: FilesFacade,
     readonly path: string,
+    /** The `.lock.pid` beside the lock file. */
+    readonly pidPath: string,
     private readonly fd: number,
-    /** Bytes of the lock file (the holder's PID line), counted against sf_max_total_bytes. */
+    /** Bytes of the `.lock.pid` file (the holder's PID line), counted against sf_max_total_bytes. */
     readonly sizeBytes: number,
   ) {}
 
   /**
-   * Creates `slotDir` if needed and takes `<slotDir>/.lock`. Throws
-   * {@link SlotLockedError} naming the holder's PID when a live process has it.
+   * Creates `slotDir` if needed and takes `<slotDir>/.lock`, writing
+   * `<slotDir>/.lock.pid`. Throws {@link SlotLockedError} naming the
+   * holder's PID when a live process has it.
    */
   static acquire(slotDir: string, options: { files?: FilesFacade } = {}): SlotLock {
     const files = options.files ?? defaultFiles;
     ensureDirectory(files, slotDir);
-    const path = `${slotDir}/${LOCK_FILE_NAME}`;
+    return SlotLock.acquireAt(
+      files,
+      slotDir,
+      `${slotDir}/${LOCK_FILE_NAME}`,
+      `${slotDir}/${LOCK_PID_FILE_NAME}`,
+    );
+  }
+
+  /**
+   * Takes the logical lock of slot `senderId` in `sfDir`:
+   * `<sfDir>/.slot-locks/<senderId>.lock` with its `.lock.pid` (Java's
+   * SlotLock.acquireLogical), creating `.slot-locks` if needed.
+   */
+  static acquireLogical(
+    sfDir: string,
+    senderId: string,
+    options: { files?: FilesFacade } = {},
+  ): SlotLock {
+    const files = options.files ?? defaultFiles;
+    validateSenderId(senderId, sfDir);
+    const dir = logicalLockDirectory(sfDir);
+    ensureDirectory(files, dir);
+    return SlotLock.acquireAt(
+      files,
+      dir,
+      `${dir}/${senderId}${LOCK_FILE_NAME}`,
+      `${dir}/${senderId}${LOCK_PID_FILE_NAME}`,
+    );
+  }
+
+  private static acquireAt(
+    files: FilesFacade,
+    dir: string,
+    path: string,
+    pidPath: string,
+  ): SlotLock {
     let fd: number;
     try {
-      // 'a+' creates without truncating: a holder's PID stays readable until we own the lock.
+      // 'a+' creates without truncating: an older client's PID in it stays readable.
       fd = files.open(path, 'a+', 0o644);
     } catch (err) {
       throw new BadDirectoryError(`cannot open slot lock ${path}: ${reasonOf(err)}`, path, err);
@@ -166,29 +229,27 @@ export class SlotLock {
         let pid: number | undefined;
         let readFailure: unknown;
         try {
-          pid = readHolderPid(files, fd, path);
+          pid = readHolderPid(files, pidPath);
         } catch (err) {
           readFailure = err;
         }
         throw new SlotLockedError(path, pid, readFailure);
       }
-      const pid = Buffer.from(`${process.pid}\n`, 'utf8');
-      try {
-        files.ftruncate(fd, 0);
-      } catch (err) {
-        throw new SegmentIoError(`cannot write the holder PID into ${path}`, path, err);
-      }
-      writeFully(files, fd, path, pid, 0, pid.length, 0);
-      // `.lock` may have just been created: make its directory entry durable.
-      syncDirectory(files, slotDir);
-      return new SlotLock(files, path, fd, pid.length);
+      const size = writeHolderPid(files, pidPath);
+      // `.lock` and `.lock.pid` may have just been created: make their entries durable.
+      syncDirectory(files, dir);
+      return new SlotLock(files, path, pidPath, fd, size);
     } catch (err) {
       closeQuietlyInto(files, fd, err);
       throw err;
     }
   }
 
-  /** Reads the PID written in `<slotDir>/.lock` and whether a live process holds it, without taking it for long. */
+  /**
+   * Reads the PID in `<slotDir>/.lock.pid` and whether a live process holds
+   * `<slotDir>/.lock`, without taking it for long. Undefined when there is
+   * no `.lock`.
+   */
   static probe(
     slotDir: string,
     files: FilesFacade = defaultFiles,
@@ -197,7 +258,7 @@ export class SlotLock {
     const fd = openFileIfExists(files, path, 'r', 'open slot lock');
     if (fd === undefined) return undefined;
     return useThenClose(files, fd, path, () => {
-      const pid = readHolderPid(files, fd, path);
+      const pid = readHolderPid(files, `${slotDir}/${LOCK_PID_FILE_NAME}`);
       try {
         const free = files.tryLock(fd);
         if (free) files.unlock(fd);
@@ -208,7 +269,7 @@ export class SlotLock {
     });
   }
 
-  /** Releases the lock (unlock, then close). The file stays, so a waiting process never races an unlink. */
+  /** Releases the lock (unlock, then close). Both files stay. */
   close(): void {
     if (this.closed) return;
     this.closed = true;
@@ -222,4 +283,9 @@ export class SlotLock {
     };
     runAll([step('unlock', () => files.unlock(fd)), step('close', () => files.close(fd))]);
   }
+}
+
+/** `<sfDir>/.slot-locks`. */
+export function logicalLockDirectory(sfDir: string): string {
+  return `${sfDir.replace(/\/+$/, '')}/${LOGICAL_LOCK_DIR_NAME}`;
 }

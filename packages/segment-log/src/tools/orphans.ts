@@ -1,6 +1,7 @@
 import { defaultFiles, type FilesFacade } from '@qwp/files-native';
 import { BadDirectoryError, errnoOf, reasonOf } from '../errors.js';
-import { listSegmentFiles } from '../recovery/open-slot.js';
+import { LOGICAL_LOCK_DIR_NAME, SEGMENT_SUFFIX, UNREPLAYABLE_INFIX } from '../format.js';
+import { listDirectory } from '../recovery/scan-step.js';
 import { readSlotFailure } from '../slot-files/slot-failure.js';
 import { isValidSenderId, SlotLock } from '../slot-files/slot-lock.js';
 import { inspectSegmentFile } from './inspect.js';
@@ -9,19 +10,20 @@ import { inspectSegmentFile } from './inspect.js';
 export interface OrphanSlot {
   senderId: string;
   slotDir: string;
-  /** Canonical segment files in the slot. */
+  /** Segment files (`*.sfa`) in the slot. */
   segments: number;
 }
 
 /**
  * Lists the slots under `sfDir` other than `ownSenderId` that an orphan
  * drainer should adopt (store-and-forward concepts, "Orphan adoption"): a
- * directory named like a sender_id, not marked `.failed`, whose `.lock` no
- * live process holds, with at least one segment that holds a frame (acks are
- * not persisted, so every frame on disk is un-acked) or cannot be read (the
- * drainer's recovery then reports it). Sorted by sender_id. Changes nothing;
- * the lock probe may hold a free `.lock` for an instant, and a drainer must
- * still take the lock itself (another process may win the race).
+ * directory named like a sender_id, not `.slot-locks` (Java's logical
+ * locks), not a quarantined `<sender_id>.unreplayable-<n>`, not marked
+ * `.failed`, whose `.lock` no live process holds, with at least one
+ * `*.sfa` that holds a frame or cannot be read (the drainer's recovery then
+ * reports it). Sorted by sender_id. Changes nothing; the lock probe may hold
+ * a free `.lock` for an instant, and a drainer must still take the logical
+ * lock and then the slot's lock itself (another process may win the race).
  * A missing `sfDir` has no orphans; an unreadable one throws.
  */
 export function findOrphanSlots(
@@ -39,7 +41,8 @@ export function findOrphanSlots(
   }
   const orphans: OrphanSlot[] = [];
   for (const name of names.sort()) {
-    if (name === ownSenderId || !isValidSenderId(name)) continue;
+    if (name === ownSenderId || name === LOGICAL_LOCK_DIR_NAME) continue;
+    if (name.includes(UNREPLAYABLE_INFIX) || !isValidSenderId(name)) continue;
     const slotDir = `${root}/${name}`;
     let isDir: boolean;
     try {
@@ -49,8 +52,8 @@ export function findOrphanSlots(
       throw new BadDirectoryError(`cannot stat ${slotDir}: ${reasonOf(err)}`, slotDir, err);
     }
     if (!isDir || readSlotFailure(slotDir, files) !== null) continue;
-    const { segments } = listSegmentFiles(slotDir, files);
-    if (!segments.some(({ name: file }) => holdsData(`${slotDir}/${file}`, files))) continue;
+    const segments = listDirectory(files, slotDir).filter((n) => n.endsWith(SEGMENT_SUFFIX));
+    if (!segments.some((file) => holdsData(`${slotDir}/${file}`, files))) continue;
     if (SlotLock.probe(slotDir, files)?.held === true) continue;
     orphans.push({ senderId: name, slotDir, segments: segments.length });
   }
