@@ -1,4 +1,12 @@
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
@@ -38,9 +46,10 @@ function fileState(path: string): string {
   return `${st.size} ${st.mode} ${st.mtimeNs} ${st.ctimeNs} ${bytes}`;
 }
 
+/** A file the Java client wrote, as kept (with its provenance) in segment-log's test fixtures. */
 function fixture(name: string): Buffer {
   const hex = readFileSync(
-    new URL(`../../../../shared/fixtures/java-sf/${name}`, import.meta.url),
+    new URL(`../../segment-log/test/fixtures/java-sf/${name}`, import.meta.url),
     'utf8',
   );
   return Buffer.from(hex.replace(/\s+/g, ''), 'hex');
@@ -52,11 +61,15 @@ beforeEach(() => {
 });
 afterEach(() => rmSync(sfDir, { recursive: true, force: true }));
 
-/** A closed slot with 7 frames over three 256-byte segments and two symbols. */
+/**
+ * A closed slot with 7 frames over three 256-byte segments and two symbols,
+ * FSN 1 acknowledged (not drained: everything stays).
+ */
 function makeSlot(): string {
   const slot = openSlot({ sfDir, senderId: 'ingest-1', segmentSize: 256, autoService: false });
-  for (let i = 0; i < 7; i++) slot.ring.tryAppend(new Uint8Array(64).fill(i));
+  for (let i = 0; i < 7; i++) slot.ring.tryAppend(new Uint8Array(64).fill(i + 1));
   slot.dict.appendSymbols(['ETH-USD', 'BTC-USD']);
+  slot.acknowledge(1);
   slot.close();
   return join(sfDir, 'ingest-1');
 }
@@ -73,6 +86,7 @@ describe('qwp sf inspect', () => {
     expect(JSON.parse(r.out)).toEqual({
       file,
       baseSeq: 42,
+      flags: 0,
       frames: 2,
       appendOffset: 50,
       tornTailBytes: 0,
@@ -98,8 +112,9 @@ describe('qwp sf inspect', () => {
     expect(fileState(file)).toBe(before);
   });
 
-  test('a slot: lock, every segment, dictionary and FSN range; nothing is modified', async () => {
+  test('a slot: lock, manifest, watermark, every segment, dictionary and FSN range; nothing is modified', async () => {
     const dir = makeSlot();
+    writeFileSync(join(dir, 'README.txt'), 'an operator note');
     const before = snapshot(dir);
     const r = await run([dir, '--json']);
     expect(r.code).toBe(0);
@@ -107,32 +122,56 @@ describe('qwp sf inspect', () => {
     expect(j).toMatchObject({
       slot: dir,
       lock: { held: false, pid: process.pid },
+      manifest: { file: join(dir, 'sf-manifest.bin'), headBase: 0, activeBase: 6 },
+      watermark: { file: join(dir, '.ack-watermark'), ackedFsn: 1 },
       frames: 7,
       firstFsn: 0,
       lastFsn: 6,
       tornTailBytes: 0,
       gaps: [],
+      problem: null,
+      quarantined: [],
+      unrecognized: [join(dir, 'README.txt')],
       dictionary: { entries: ['ETH-USD', 'BTC-USD'], tornTailBytes: 0 },
     });
     // The shape is the interface: every key, in order, and nothing else.
     expect(Object.keys(j)).toEqual([
       'slot',
       'lock',
+      'manifest',
+      'watermark',
       'segments',
-      'otherFiles',
       'dictionary',
       'frames',
       'firstFsn',
       'lastFsn',
       'tornTailBytes',
       'gaps',
+      'problem',
+      'quarantined',
+      'unrecognized',
       'failed',
     ]);
+    expect(Object.keys(j.manifest)).toEqual(['file', 'generation', 'headBase', 'activeBase']);
+    expect(Object.keys(j.watermark)).toEqual(['file', 'generation', 'ackedFsn']);
     expect(Object.keys(j.dictionary)).toEqual(['file', 'entries', 'validLength', 'tornTailBytes']);
-    expect(j.segments.map((s: { baseSeq: number }) => s.baseSeq)).toEqual([0, 3, 6]);
+    expect(
+      j.segments.map((s: { baseSeq: number; generation: number; role: string }) => [
+        s.generation,
+        s.role,
+        s.baseSeq,
+      ]),
+    ).toEqual([
+      [0, 'chain', 0],
+      [1, 'chain', 3],
+      [2, 'chain', 6],
+    ]);
     expect(j.segments[0]).toEqual({
       file: join(dir, segmentFileName(0)),
+      generation: 0,
+      role: 'chain',
       baseSeq: 0,
+      flags: 1,
       frames: 3,
       appendOffset: 24 + 3 * 72,
       tornTailBytes: 0,
@@ -141,6 +180,11 @@ describe('qwp sf inspect', () => {
     const t = await run([dir]);
     expect(t.out).toContain('frames: 7, FSN 0..6');
     expect(t.out).toContain('lock: free');
+    expect(t.out).toContain('manifest: head FSN 0, active FSN 6');
+    expect(t.out).toContain('ack watermark: FSN 1 acknowledged');
+    expect(t.out).toContain(`[gen 0, chain] ${join(dir, segmentFileName(0))}: FSN 0..2`);
+    expect(t.out).toContain('MANIFEST_REQUIRED');
+    expect(t.out).toContain(`not part of the slot format: ${join(dir, 'README.txt')}`);
     expect(snapshot(dir)).toEqual(before);
   });
 
@@ -173,7 +217,7 @@ describe('qwp sf inspect', () => {
 
   test('a torn tail is reported and left on disk', async () => {
     const dir = makeSlot();
-    const file = join(dir, segmentFileName(6));
+    const file = join(dir, segmentFileName(2)); // generation 2 holds FSN 6
     const image = readFileSync(file);
     image[24 + 8 + 5] = image[24 + 8 + 5]! ^ 0xff;
     writeFileSync(file, image);
@@ -206,22 +250,60 @@ describe('qwp sf inspect', () => {
 
   test('a gap and a corrupt segment exit 1 and are named', async () => {
     const dir = makeSlot();
-    rmSync(join(dir, segmentFileName(3)));
+    rmSync(join(dir, segmentFileName(1)));
     const r = await run([dir, '--json']);
     expect(r.code).toBe(1);
-    expect(JSON.parse(r.out).gaps).toEqual([
+    const j = JSON.parse(r.out);
+    expect(j.gaps).toEqual([
       {
         previous: join(dir, segmentFileName(0)),
         expected: 3,
-        next: join(dir, segmentFileName(6)),
+        next: join(dir, segmentFileName(2)),
         found: 6,
       },
     ]);
+    expect(j.problem).toMatch(/FSN gap/);
+    expect(j.segments.every((s: { role: string | null }) => s.role === null)).toBe(true);
     writeFileSync(join(dir, segmentFileName(0)), 'garbage garbage garbage garbage');
     const t = await run([dir]);
     expect(t.code).toBe(1);
     expect(t.out).toContain('ERROR');
     expect(t.out).toContain('bad segment magic');
+    expect(t.out).toContain('RECOVERY WOULD REFUSE IT');
+  });
+
+  test('a manifest or watermark that is unusable is shown with why', async () => {
+    const dir = makeSlot();
+    writeFileSync(join(dir, 'sf-manifest.bin'), new Uint8Array(100));
+    writeFileSync(join(dir, '.ack-watermark'), new Uint8Array(8192));
+    const r = await run([dir, '--json']);
+    expect(r.code).toBe(1); // flagged segments without a usable manifest: recovery refuses
+    const j = JSON.parse(r.out);
+    expect(j.manifest).toEqual({
+      file: join(dir, 'sf-manifest.bin'),
+      error: expect.stringMatching(/100 bytes, not 8192/),
+    });
+    expect(j.watermark).toEqual({
+      file: join(dir, '.ack-watermark'),
+      error: expect.stringMatching(/no valid CRC-checked record/),
+    });
+    const t = await run([dir]);
+    expect(t.out).toContain('manifest: UNUSABLE');
+    expect(t.out).toContain('ack watermark: UNUSABLE');
+  });
+
+  test('the Java manifest and watermark fixtures, found in a slot', async () => {
+    const dir = join(sfDir, 'java');
+    mkdirSync(dir);
+    writeFileSync(
+      join(dir, 'sf-manifest.bin'),
+      fixture('java-manifest-head10-active20.sf-manifest.bin.hex'),
+    );
+    writeFileSync(join(dir, '.ack-watermark'), fixture('java-ack-watermark-42.ack-watermark.hex'));
+    const j = JSON.parse((await run([dir, '--json'])).out);
+    expect(j.manifest).toMatchObject({ generation: 1, headBase: 10, activeBase: 20 });
+    expect(j.watermark).toMatchObject({ generation: 1, ackedFsn: 42 });
+    expect(j.problem).toMatch(/commits segments from FSN 10 to 20 but no segment file exists/);
   });
 
   test('a missing path or a bad command line', async () => {

@@ -24,11 +24,30 @@ starting at that moment retries and still gets it).
            whose baseSeq exceeds 2^53-1 is reported as corrupt, so every
            value fits a JSON number exactly.
 
-For a slot, "failed" is the reason written in its .failed sentinel (null when
-absent): a slot marked failed is skipped by orphan adoption.
+A slot's JSON keys, in order:
+  slot          the directory
+  lock          { held, pid } (pid from .lock.pid, null when unknown), or null without .lock
+  manifest      sf-manifest.bin: { file, generation, headBase, activeBase },
+                { file, error } when unusable, or null when absent
+  watermark     .ack-watermark: { file, generation, ackedFsn } (-1: none acknowledged),
+                { file, error } when unusable, or null when absent
+  segments      every *.sfa: { file, generation, role, baseSeq, flags, frames,
+                appendOffset, tornTailBytes, payloadBytes } or { file, generation,
+                role, error }; generation is the one in its name (null for
+                sf-initial.sfa and foreign names: names carry no FSN); flags
+                bit 0 is MANIFEST_REQUIRED; role is what a recovery would do:
+                "chain" (kept), "empty" or "acknowledged" (deleted), "corrupt"
+                (renamed .corrupt), null when it would refuse the slot
+  dictionary    { file, entries, validLength, tornTailBytes }, { file, error }, or null
+  frames, firstFsn, lastFsn, tornTailBytes   over the segments (FSNs null when no frame)
+  gaps          [{ previous, expected, next, found }] between segments with frames
+  problem       why a recovery would refuse the slot as it is, or null
+  quarantined   *.corrupt files
+  unrecognized  files the slot format does not define (left alone)
+  failed        the reason in .failed (null when absent): orphan adoption skips the slot
 
-Exit status: 0 when everything read is valid (a torn tail is reported, not an
-error), 1 when a file or the slot is unreadable, corrupt or has an FSN gap.
+Exit status: 0 when a recovery would open the slot and every file read is
+valid (a torn tail is reported, not an error), 1 otherwise.
 `;
 
 /** `qwp sf inspect`: reports a slot, segment or dictionary without changing it. */
@@ -61,8 +80,9 @@ export const sfInspect: Command = async (argv, io) => {
       const slot = inspectSlot(path);
       write(parsed.json ? `${JSON.stringify(slotJson(slot), null, 2)}\n` : slotText(slot));
       const broken =
+        slot.problem !== null ||
         slot.gaps.length > 0 ||
-        slot.segments.some((s) => s.error !== undefined) ||
+        slot.segments.some((s) => s.error !== undefined && s.role !== 'corrupt') ||
         (slot.dictionary !== null && 'error' in slot.dictionary);
       return broken ? 1 : 0;
     }
@@ -106,6 +126,7 @@ function segmentJson(file: string, s: SegmentScan) {
   return {
     file,
     baseSeq: s.baseSeq,
+    flags: s.flags,
     frames: s.frameCount,
     appendOffset: s.appendOffset,
     tornTailBytes: s.tornTailBytes,
@@ -118,7 +139,10 @@ function dictJson(file: string, d: SymbolDictScan) {
 }
 
 function inspectedJson(s: InspectedSegment) {
-  return s.error !== undefined ? { file: s.file, error: s.error.message } : segmentJson(s.file, s);
+  const who = { file: s.file, generation: s.generation, role: s.role };
+  if (s.error !== undefined) return { ...who, error: s.error.message };
+  const { file: _file, ...rest } = segmentJson(s.file, s);
+  return { ...who, ...rest };
 }
 
 function slotJson(slot: SlotInspection) {
@@ -126,8 +150,9 @@ function slotJson(slot: SlotInspection) {
   return {
     slot: slot.slotDir,
     lock: slot.lock === null ? null : { held: slot.lock.held, pid: slot.lock.pid ?? null },
+    manifest: slot.manifest,
+    watermark: slot.watermark,
     segments: slot.segments.map(inspectedJson),
-    otherFiles: slot.otherFiles,
     dictionary:
       d === null
         ? null
@@ -139,6 +164,9 @@ function slotJson(slot: SlotInspection) {
     lastFsn: slot.lastFsn < 0 ? null : slot.lastFsn,
     tornTailBytes: slot.tornTailBytes,
     gaps: slot.gaps,
+    problem: slot.problem,
+    quarantined: slot.quarantined,
+    unrecognized: slot.unrecognized,
     failed: slot.failed,
   };
 }
@@ -150,7 +178,8 @@ function tornSuffix(bytes: number): string {
 
 function segmentLine(file: string, s: SegmentScan): string {
   const last = s.frameCount > 0 ? `..${s.baseSeq + s.frameCount - 1}` : ' (empty)';
-  return `${file}: FSN ${s.baseSeq}${last}, ${s.frameCount} frame(s), ${s.payloadBytes} payload bytes, append offset ${s.appendOffset}${tornSuffix(s.tornTailBytes)}\n`;
+  const flag = (s.flags & 1) !== 0 ? ', MANIFEST_REQUIRED' : '';
+  return `${file}: FSN ${s.baseSeq}${last}, ${s.frameCount} frame(s), ${s.payloadBytes} payload bytes, append offset ${s.appendOffset}${flag}${tornSuffix(s.tornTailBytes)}\n`;
 }
 
 function dictText(file: string, d: SymbolDictScan): string {
@@ -170,6 +199,22 @@ function slotText(slot: SlotInspection): string {
       ? 'lock: no .lock file\n'
       : `lock: ${l.held ? 'HELD' : 'free'}${l.pid !== undefined ? ` (pid ${l.pid}${l.held ? '' : ', last holder'})` : ''}\n`,
   );
+  const m = slot.manifest;
+  out.push(
+    m === null
+      ? 'manifest: none\n'
+      : 'error' in m
+        ? `manifest: UNUSABLE ${m.error}\n`
+        : `manifest: head FSN ${m.headBase}, active FSN ${m.activeBase} (generation ${m.generation})\n`,
+  );
+  const w = slot.watermark;
+  out.push(
+    w === null
+      ? 'ack watermark: none\n'
+      : 'error' in w
+        ? `ack watermark: UNUSABLE ${w.error}\n`
+        : `ack watermark: ${w.ackedFsn < 0 ? 'nothing acknowledged' : `FSN ${w.ackedFsn} acknowledged`} (generation ${w.generation})\n`,
+  );
   out.push(
     slot.frames > 0
       ? `frames: ${slot.frames}, FSN ${slot.firstFsn}..${slot.lastFsn}\n`
@@ -177,20 +222,23 @@ function slotText(slot: SlotInspection): string {
   );
   if (slot.tornTailBytes > 0) out.push(`torn tail bytes: ${slot.tornTailBytes}\n`);
   if (slot.failed !== null) out.push(`FAILED (.failed, orphan scans skip it): ${slot.failed}\n`);
+  if (slot.problem !== null) out.push(`RECOVERY WOULD REFUSE IT: ${slot.problem}\n`);
   out.push(`segments: ${slot.segments.length}\n`);
   for (const s of slot.segments) {
+    const tag = `[gen ${s.generation ?? '-'}${s.role !== null ? `, ${s.role}` : ''}] `;
     out.push(
       s.error !== undefined
-        ? `  ${s.file}: ERROR ${s.error.message}\n`
-        : `  ${segmentLine(s.file, s)}`,
+        ? `  ${tag}${s.file}: ERROR ${s.error.message}\n`
+        : `  ${tag}${segmentLine(s.file, s)}`,
     );
   }
-  for (const f of slot.otherFiles) out.push(`  ${f}: not a named segment (spare or leftover)\n`);
   for (const g of slot.gaps) {
     out.push(
       `FSN GAP: ${g.previous} ends before ${g.expected} but ${g.next} starts at ${g.found}\n`,
     );
   }
+  for (const f of slot.quarantined) out.push(`quarantined: ${f}\n`);
+  for (const f of slot.unrecognized) out.push(`not part of the slot format: ${f}\n`);
   const d = slot.dictionary;
   if (d === null) out.push('dictionary: none\n');
   else if ('error' in d) out.push(`dictionary: ERROR ${d.error.message}\n`);
