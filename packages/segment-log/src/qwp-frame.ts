@@ -32,6 +32,7 @@ function isQwp(bytes: Uint8Array, offset: number, length: number): boolean {
 }
 
 const FLAGS_OFFSET = 5;
+const scratch: VarintValue = { value: 0 };
 
 /**
  * True only for a payload positively identified as a QWP message with
@@ -41,6 +42,24 @@ const FLAGS_OFFSET = 5;
  */
 export const isQwpDeferCommit: FramePredicate = (bytes, offset, length) =>
   isQwp(bytes, offset, length) && (bytes[offset + FLAGS_OFFSET]! & FLAG_DEFER_COMMIT) !== 0;
+
+/**
+ * One past the highest symbol id the QWP frame at `bytes[offset, offset +
+ * length)` defines (`deltaStart + deltaCount`), read from the first bytes of
+ * its delta section only; 0 when it has none, -1 when its varints are cut
+ * off within `length`.
+ */
+export function qwpDeltaEnd(bytes: Uint8Array, offset: number, length: number): number {
+  if (!isQwp(bytes, offset, length)) return 0;
+  if ((bytes[offset + FLAGS_OFFSET]! & FLAG_DELTA_SYMBOL_DICT) === 0) return 0;
+  const end = offset + length;
+  let p = readVarint(bytes, offset + HEADER_SIZE, end, scratch);
+  if (p < 0) return -1;
+  const start = scratch.value;
+  p = readVarint(bytes, p, end, scratch);
+  if (p < 0) return -1;
+  return start + scratch.value;
+}
 
 /** The symbol delta section of one stored frame, as {@link readQwpDelta} finds it. */
 export interface QwpDelta {
@@ -53,8 +72,6 @@ export interface QwpDelta {
   /** Absolute offset just past the last entry (walked and bounds-checked). */
   entriesEnd: number;
 }
-
-const scratch: VarintValue = { value: 0 };
 
 /**
  * Reads the delta section of the QWP frame at `bytes[offset, offset + length)`

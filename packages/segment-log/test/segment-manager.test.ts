@@ -52,6 +52,30 @@ describe('SegmentManager (files)', () => {
     expect(segmentsOnDisk(slot.dir).every((s) => s.frames > 0)).toBe(true);
   });
 
+  test("flush-ahead: a service pass starts the active segment's fdatasync on a libuv thread (default facade only)", async () => {
+    const size = 64 * 1024;
+    for (const files of [undefined, new FaultInjectingFiles(defaultFiles)]) {
+      const slot = openSlot({
+        sfDir,
+        senderId: files === undefined ? 'a' : 'b',
+        segmentSize: size,
+        autoService: false,
+        files,
+      });
+      const active = slot.ring.activeSegment!;
+      while (active.publishedOffset < size / 2) slot.ring.tryAppend(payloadFor(0, 500));
+      const published = active.publishedOffset;
+      expect(active.durableOffset).toBe(24);
+      slot.manager.service();
+      for (let i = 0; i < 200 && active.durableOffset < published; i++) {
+        await new Promise((r) => setTimeout(r, 5));
+      }
+      // With a test's facade every sync must go through it: no flush-ahead.
+      expect(active.durableOffset).toBe(files === undefined ? published : 24);
+      slot.close();
+    }
+  });
+
   test('an unlink failure keeps the segment counted (no spare past the cap) and retries it', () => {
     const files = new FaultInjectingFiles(defaultFiles);
     const errors: Error[] = [];

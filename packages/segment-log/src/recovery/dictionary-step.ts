@@ -106,7 +106,12 @@ function fold(dir: string, segments: readonly MmapSegment[], known: readonly str
 export function planDictionary(
   dir: string,
   segments: readonly MmapSegment[],
-  options: { files: FilesFacade; qwp: boolean },
+  options: {
+    files: FilesFacade;
+    qwp: boolean;
+    /** One past the highest id the frames define, when the scan already found it (saves reading them). */
+    definedIds?: number;
+  },
 ): DictionaryPlan {
   const path = `${dir}/${DICT_FILE_NAME}`;
   const plan: DictionaryPlan = {
@@ -141,7 +146,10 @@ export function planDictionary(
   }
   if (!options.qwp) return plan;
   plan.checked = true;
-  const needed = lastDefinedId(segments);
+  const needed =
+    options.definedIds !== undefined && options.definedIds >= 0
+      ? options.definedIds
+      : lastDefinedId(segments);
   if (needed <= plan.known.length && plan.state !== 'unusable') return plan;
   try {
     plan.rebuilt = fold(dir, segments, plan.known);

@@ -185,7 +185,8 @@ function recoverSlot(
   const report = emptyReport(dir);
   try {
     // Step: scan. Step: validate the chain and apply the manifest (a plan: nothing changes yet).
-    const scan = scanSlot(dir, files);
+    const qwp = options.qwp === true;
+    const scan = scanSlot(dir, files, { qwp });
     manager.nextGeneration = scan.nextGeneration;
     const manifestState = readManifest(dir, files);
     const plan = planChain(scan, manifestState);
@@ -215,8 +216,12 @@ function recoverSlot(
       }
     }
     // Step: check the dictionary against the frames (a plan; may find the slot unreplayable).
-    const qwp = options.qwp === true;
-    const dictPlan = planDictionary(dir, opened, { files, qwp });
+    let definedIds = 0;
+    for (const s of plan.chain) {
+      const d = s.definedIds ?? -1;
+      definedIds = d < 0 || definedIds < 0 ? -1 : Math.max(definedIds, d);
+    }
+    const dictPlan = planDictionary(dir, opened, { files, qwp, definedIds });
 
     // Nothing has changed on disk up to here. Step: commit the plan.
     manifest = commitChain(dir, plan, manifestState, opened, report, files, options);

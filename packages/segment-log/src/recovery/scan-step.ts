@@ -16,7 +16,8 @@ import {
   SEGMENT_FLAG_MANIFEST_REQUIRED,
   SEGMENT_SUFFIX,
 } from '../format.js';
-import { type SegmentScan, scanSegment } from '../segment/segment-scan.js';
+import { qwpDeltaEnd } from '../qwp-frame.js';
+import { type FrameProbe, type SegmentScan, scanSegment } from '../segment/segment-scan.js';
 
 /** One segment file the scan could read. */
 export interface ScannedSegment extends SegmentScan {
@@ -25,6 +26,12 @@ export interface ScannedSegment extends SegmentScan {
   /** Its name's generation, -1 for `sf-initial.sfa` and foreign names. */
   generation: number;
   manifestRequired: boolean;
+  /**
+   * With `qwp`: one past the highest symbol id its frames define (0 when
+   * none does; -1 when a frame's delta header did not fit the probe, so the
+   * dictionary step must read the frames). Undefined otherwise.
+   */
+  definedIds?: number;
 }
 
 /** A `*.sfa` whose header is not a segment's. */
@@ -61,9 +68,11 @@ export function listDirectory(files: FilesFacade, dir: string): string[] {
 }
 
 /** Reads one segment file's header and frames (see {@link scanSegment}). */
-export function scanSegmentFile(files: FilesFacade, path: string): SegmentScan {
+export function scanSegmentFile(files: FilesFacade, path: string, probe?: FrameProbe): SegmentScan {
   const fd = openFile(files, path, 'r', 'open segment');
-  return useThenClose(files, fd, path, () => scanSegment(files, fd, path, sizeOf(files, fd, path)));
+  return useThenClose(files, fd, path, () =>
+    scanSegment(files, fd, path, sizeOf(files, fd, path), probe),
+  );
 }
 
 /**
@@ -74,7 +83,7 @@ export function scanSegmentFile(files: FilesFacade, path: string): SegmentScan {
 export function scanSlot(
   dir: string,
   files: FilesFacade,
-  options: { tolerant?: boolean } = {},
+  options: { tolerant?: boolean; qwp?: boolean } = {},
 ): SlotScan {
   const names = listDirectory(files, dir);
   const segments: ScannedSegment[] = [];
@@ -86,8 +95,17 @@ export function scanSlot(
     if (!name.endsWith(SEGMENT_SUFFIX)) continue;
     const path = `${dir}/${name}`;
     let scan: SegmentScan;
+    // With QWP frames, note the highest symbol id they define while the bytes are at hand.
+    let defined = 0;
+    const probe: FrameProbe | undefined =
+      options.qwp === true
+        ? (bytes, offset, length) => {
+            const end = qwpDeltaEnd(bytes, offset, length);
+            defined = end < 0 || defined < 0 ? -1 : Math.max(defined, end);
+          }
+        : undefined;
     try {
-      scan = scanSegmentFile(files, path);
+      scan = scanSegmentFile(files, path, probe);
     } catch (err) {
       if (err instanceof SegmentCorruptError) {
         corrupt.push({ name, path, error: err });
@@ -107,13 +125,14 @@ export function scanSlot(
       unreadable.push({ name, path, error: err });
       continue;
     }
-    segments.push({
-      ...scan,
-      name,
-      path,
-      generation: name === INITIAL_SEGMENT_FILE_NAME ? -1 : parseSegmentGeneration(name),
-      manifestRequired: (scan.flags & SEGMENT_FLAG_MANIFEST_REQUIRED) !== 0,
-    });
+    // Extended in place (one object per segment: a slot may hold tens of thousands).
+    const seg = scan as ScannedSegment;
+    seg.name = name;
+    seg.path = path;
+    seg.generation = name === INITIAL_SEGMENT_FILE_NAME ? -1 : parseSegmentGeneration(name);
+    seg.manifestRequired = (scan.flags & SEGMENT_FLAG_MANIFEST_REQUIRED) !== 0;
+    if (options.qwp === true) seg.definedIds = defined;
+    segments.push(seg);
   }
   segments.sort((a, b) => a.baseSeq - b.baseSeq || (a.name < b.name ? -1 : 1));
   return { dir, names, segments, corrupt, unreadable, nextGeneration: maxGeneration + 1 };

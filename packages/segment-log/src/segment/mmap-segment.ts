@@ -79,6 +79,10 @@ export interface OpenSegmentOptions {
   scan?: SegmentScan;
 }
 
+const UNMAPPED_BUFFER = new ArrayBuffer(0);
+const UNMAPPED_BYTES = new Uint8Array(UNMAPPED_BUFFER);
+const UNMAPPED_VIEW = new DataView(UNMAPPED_BUFFER);
+
 function nowMicros(): number {
   return Date.now() * 1000;
 }
@@ -163,9 +167,10 @@ export class MmapSegment {
     readOnly: boolean,
   ) {
     this._path = path;
-    this.buffer = buffer ?? new ArrayBuffer(0);
-    this.bytes = new Uint8Array(this.buffer);
-    this.view = new DataView(this.buffer);
+    // An unmapped (lazy) segment shares one empty view until it is mapped.
+    this.buffer = buffer ?? UNMAPPED_BUFFER;
+    this.bytes = buffer === undefined ? UNMAPPED_BYTES : new Uint8Array(buffer);
+    this.view = buffer === undefined ? UNMAPPED_VIEW : new DataView(buffer);
     this.sizeBytes = sizeBytes;
     this.inMemory = files === undefined;
     this.readOnly = readOnly;
@@ -563,6 +568,15 @@ export class MmapSegment {
       throw new SegmentIoError(`cannot msync ${this._path}: ${reasonOf(err)}`, this._path, err);
     }
     if (sync) this.durableCursor = to;
+  }
+
+  /**
+   * Records that the file's bytes below `offset` reached the disk by other
+   * means (an fdatasync of the file started after they were published), so
+   * {@link msync} starts past them.
+   */
+  noteDurable(offset: number): void {
+    this.durableCursor = Math.max(this.durableCursor, Math.min(offset, this.publishedCursor));
   }
 
   /** Unmaps (file mode) or drops the buffer (memory mode). Idempotent. */

@@ -1,3 +1,4 @@
+import { close as closeAsync, fdatasync as fdatasyncAsync, open as openAsync } from 'node:fs';
 import { defaultFiles, type FilesFacade } from '@qwp/files-native';
 import { BadArgumentError, errnoOf, reasonOf, SegmentIoError } from '../errors.js';
 import { syncDirectory } from '../file-io.js';
@@ -24,6 +25,8 @@ export interface SegmentProvider {
   release(segment: MmapSegment): void;
   /** Takes back a spare the ring could not use (its rotation failed after the take). */
   restore(segment: MmapSegment): void;
+  /** `segment` is now the one appends go to. */
+  activated?(segment: MmapSegment): void;
 }
 
 /** Options of {@link SegmentManager}. */
@@ -63,6 +66,14 @@ export interface SegmentManagerOptions {
    * references use the next FSN). Default: the last baseSeq handed out.
    */
   provisionalBase?: () => number;
+  /**
+   * File mode: once a quarter of a segment is published and not yet on disk,
+   * a service pass starts an fdatasync of the active segment on a libuv
+   * thread (node:fs, not `files`), so the msync a rotation must do before it
+   * commits the next segment finds little left to write. Default: on with the
+   * default facade, off with any other (a test's facade must see every sync).
+   */
+  flushAhead?: boolean;
 }
 
 /**
@@ -104,6 +115,10 @@ export class SegmentManager implements SegmentProvider {
   private generation: number;
   private lastBase = 0;
   private readonly provisionalBase: (() => number) | undefined;
+  private readonly flushAheadOn: boolean;
+  /** The segment appends go to (file mode), for flush-ahead. */
+  private active: MmapSegment | null = null;
+  private flushing = false;
   private scheduled = false;
   private closed = false;
 
@@ -119,6 +134,8 @@ export class SegmentManager implements SegmentProvider {
     this.generation = options.generation ?? 0;
     this.segmentFlags = options.segmentFlags ?? 0;
     this.provisionalBase = options.provisionalBase;
+    this.flushAheadOn =
+      options.dir !== undefined && (options.flushAhead ?? this.files === defaultFiles);
     // Checked here, not at the first spare: a bad size would otherwise surface
     // only as endless backpressure with the error in `lastError`.
     checkSegmentSize(this.segmentSize);
@@ -238,6 +255,10 @@ export class SegmentManager implements SegmentProvider {
     this.schedule();
   }
 
+  activated(segment: MmapSegment): void {
+    this.active = segment;
+  }
+
   restore(segment: MmapSegment): void {
     if (this.spare === null && !this.closed) this.spare = segment;
     else this.release(segment);
@@ -255,6 +276,32 @@ export class SegmentManager implements SegmentProvider {
     this.reclaim();
     this.syncDirIfDirty();
     this.provision(this.replacementWanted);
+    this.flushAhead();
+  }
+
+  /** Starts writing the active segment's published frames back on a libuv thread (see `flushAhead`). */
+  private flushAhead(): void {
+    const seg = this.active;
+    if (!this.flushAheadOn || this.flushing || seg === null || seg.isClosed) return;
+    const upTo = seg.publishedOffset;
+    if (upTo - seg.durableOffset < seg.sizeBytes / 4) return;
+    this.flushing = true;
+    const path = seg.path;
+    const done = (err: NodeJS.ErrnoException | null) => {
+      this.flushing = false;
+      // A segment trimmed and unlinked meanwhile needs no flush; anything else is reported
+      // (the rotation's own msync still makes the frames durable, or fails loudly).
+      if (err !== null && err.code !== 'ENOENT') {
+        this.fail(new SegmentIoError(`cannot flush ${path} ahead: ${err.message}`, path, err));
+      }
+    };
+    openAsync(path, 'r', (openErr, fd) => {
+      if (openErr !== null) return done(openErr);
+      fdatasyncAsync(fd, (syncErr) => {
+        if (syncErr === null) seg.noteDurable(upTo);
+        closeAsync(fd, (closeErr) => done(syncErr ?? closeErr));
+      });
+    });
   }
 
   /** Runs {@link service} every `intervalMs` on an unref'd timer; returns a stop function. */

@@ -92,6 +92,7 @@ export class SegmentRing implements SegmentSource {
     this.active = segs.length > 0 ? segs[segs.length - 1]! : null;
     this.sealed = segs.slice(0, -1);
     this.next = this.active !== null ? this.active.nextSeq : (options.nextFsn ?? 0);
+    if (this.active !== null) this.provider.activated?.(this.active);
     const first = segs.length > 0 ? segs[0]!.baseSeq : this.next;
     // Frames below the oldest retained segment were trimmed, so they were acked.
     this.control.acknowledge(Math.min(Math.max(first - 1, options.ackedFsn ?? -1), this.next - 1));
@@ -201,6 +202,7 @@ export class SegmentRing implements SegmentSource {
       else this.sealed.push(old);
     }
     this.active = spare;
+    this.provider.activated?.(spare);
     this.onActivate?.(spare);
     return true;
   }

@@ -11,6 +11,16 @@ import {
   SEGMENT_VERSION,
 } from '../format.js';
 
+/**
+ * Called by {@link scanSegment} with the first bytes of each good frame's
+ * payload (`bytes[offset, offset + length)`, at most {@link PROBE_BYTES};
+ * the scan's own window: read, never keep).
+ */
+export type FrameProbe = (bytes: Uint8Array, offset: number, length: number) => void;
+
+/** How much of each payload a {@link FrameProbe} sees. */
+export const PROBE_BYTES = 32;
+
 /** What a positioned-read walk of one segment file found. */
 export interface SegmentScan {
   baseSeq: number;
@@ -159,6 +169,7 @@ export function scanSegment(
   fd: number,
   path: string,
   fileSize: number,
+  probe?: FrameProbe,
 ): SegmentScan {
   if (fileSize < SEGMENT_HEADER_SIZE) {
     throw new SegmentCorruptError(
@@ -182,6 +193,10 @@ export function scanSegment(
     if (len > fileSize - pos - FRAME_HEADER_SIZE) break;
     if (w.crc(pos + 4, 4 + len) !== storedCrc) break;
     if (len === 0 && emptyFrameIndex < 0) emptyFrameIndex = frameCount;
+    if (probe !== undefined && len > 0) {
+      const n = Math.min(len, PROBE_BYTES);
+      probe(w.buf, w.ensure(pos + FRAME_HEADER_SIZE, n), n);
+    }
     pos += FRAME_HEADER_SIZE + len;
     frameCount++;
     payloadBytes += len;
