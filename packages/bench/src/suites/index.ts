@@ -3,7 +3,9 @@ import { crc32cSuite } from './crc32c.js';
 import { encodeSuite } from './encode.js';
 import { mmapSuite } from './mmap.js';
 import { segmentAppendSuite } from './segment-append.js';
+import { segmentRecoverySuite } from './segment-recovery.js';
 import { segmentReopenSuite } from './segment-reopen.js';
+import { segmentSlotSuite } from './segment-slot.js';
 import { senderSuite } from './sender.js';
 import { senderLatencySuite } from './sender-latency.js';
 import { senderRssSuite } from './sender-rss.js';
@@ -16,6 +18,8 @@ export const suites: Suite[] = [
   encodeSuite,
   segmentAppendSuite,
   segmentReopenSuite,
+  segmentRecoverySuite,
+  segmentSlotSuite,
   testServerSuite,
   senderSuite,
   senderLatencySuite,

@@ -20,11 +20,11 @@ export interface SyscallCount {
 }
 
 /**
- * Runs segment-syscall-child.js under `strace -f` in `mode` ('sf' or
- * 'memory') and counts the main thread's syscalls between the markers.
+ * Runs segment-syscall-child.js under `strace -f` in `mode` ('sf',
+ * 'memory' or 'sf-ack') and counts the main thread's syscalls between the markers.
  * Returns undefined when strace is missing or may not trace here.
  */
-export function countAppendSyscalls(mode: 'sf' | 'memory'): SyscallCount | undefined {
+export function countAppendSyscalls(mode: 'sf' | 'memory' | 'sf-ack'): SyscallCount | undefined {
   if (spawnSync('strace', ['-o', '/dev/null', 'true']).status !== 0) return undefined;
   const dir = mkdtempSync(join(tmpdir(), 'qwp-bench-strace-'));
   try {
