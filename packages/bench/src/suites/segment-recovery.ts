@@ -93,7 +93,7 @@ export const segmentRecoverySuite: Suite = {
       suite: 'segment-recovery',
       notes: [
         `A slot of ${gib} GiB in ${segments} full ${SEGMENT / 2 ** 20} MiB segments of ${FRAME}-byte frames, manifested, written just before (so it sits in the page cache: this is recovery after a process crash or a restart, not from a cold disk); ${rounds} opens per row.`,
-        "Recovery reads every segment with positioned reads (never a mapping, so a bad sector is an error, not SIGBUS) and checks every frame's CRC32C once; sealed segments are not opened again and are mapped only when read. With qwp: true it also checks the newest frames' symbol deltas against the dictionary and looks for an aborted tail (both stop at the newest segment with what they need).",
+        "Recovery reads every segment with positioned reads (never a mapping, so a bad sector is an error, not SIGBUS) and checks every frame's CRC32C once; sealed segments are not opened again and are mapped only when read. With qwp: true the scan also notes the highest symbol id each segment's frames define (so the dictionary check reads no frame again) and the aborted-tail check reads the newest segment.",
         'ms = wall time of openSlot; CPU = user + system of this process, best round.',
         'Machine: 2 cores shared by producer and any server; no server runs in this suite.',
       ],
