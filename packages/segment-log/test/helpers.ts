@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { defaultFiles, type FilesFacade } from '@qwp/files-native';
-import { inspectSegmentFile } from '../src/index.js';
+import { inspectSegmentFile, SegmentCorruptError, type Slot } from '../src/index.js';
 
 /** A file the Java client wrote, kept in test/fixtures/java-sf/ (see the README there). */
 export function fixture(name: string): Uint8Array {
@@ -12,17 +12,40 @@ export function fixture(name: string): Uint8Array {
   return new Uint8Array(Buffer.from(hex, 'hex'));
 }
 
-/** Every `*.sfa` in `dir` as its header says: name, baseSeq, frames, flags; by baseSeq, then name. */
+/**
+ * Every readable `*.sfa` in `dir` as its header says: name, baseSeq,
+ * frames, flags; by baseSeq, then name. Files that are not segments (debris
+ * a failed create left, which recovery quarantines) are skipped.
+ */
 export function segmentsOnDisk(
   dir: string,
 ): { name: string; baseSeq: number; frames: number; flags: number }[] {
-  return readdirSync(dir)
-    .filter((n) => n.endsWith('.sfa'))
-    .map((name) => {
-      const s = inspectSegmentFile(join(dir, name));
-      return { name, baseSeq: s.baseSeq, frames: s.frameCount, flags: s.flags };
-    })
-    .sort((a, b) => a.baseSeq - b.baseSeq || (a.name < b.name ? -1 : 1));
+  const out: { name: string; baseSeq: number; frames: number; flags: number }[] = [];
+  for (const name of readdirSync(dir)) {
+    if (!name.endsWith('.sfa')) continue;
+    let s: ReturnType<typeof inspectSegmentFile>;
+    try {
+      s = inspectSegmentFile(join(dir, name));
+    } catch (err) {
+      if (err instanceof SegmentCorruptError) continue;
+      throw err;
+    }
+    out.push({ name, baseSeq: s.baseSeq, frames: s.frameCount, flags: s.flags });
+  }
+  return out.sort((a, b) => a.baseSeq - b.baseSeq || (a.name < b.name ? -1 : 1));
+}
+
+/**
+ * Drops an open slot as a process crash would: nothing is closed or
+ * synced, only what the kernel does at death is done (the flock released,
+ * the descriptors the slot holds closed; mappings stay, their pages are in
+ * the page cache). A loop of thousands of simulated crashes would otherwise
+ * run out of descriptors.
+ */
+export function crashSlot(slot: Slot): void {
+  slot.lock.close();
+  slot.dict.close();
+  slot.manifest.close();
 }
 
 /** The files of a slot directory, sorted. */

@@ -5,6 +5,7 @@ import { FaultInjectingFiles, type FaultOp, InjectedFaultError } from '@qwp/file
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { isQwpDeferCommit, openSlot, readQwpDelta, type Slot } from '../src/index.js';
 import {
+  crashSlot,
   LONG,
   overriding,
   qwpMessage,
@@ -224,7 +225,7 @@ async function runPowerLoss(
       }
     } else {
       // The machine dies: the process with it (only the kernel's part of death is done for us)...
-      slot.lock.close();
+      crashSlot(slot);
       files.powerLoss(mode, rand);
       stats.powerLosses++;
       const before = last;
@@ -235,8 +236,7 @@ async function runPowerLoss(
           nth: 1 + Math.floor(rand() * 6),
         });
         try {
-          const s = open(faulty);
-          s.lock.close();
+          crashSlot(open(faulty));
         } catch (err) {
           if (!isInjected(err)) throw err;
         }

@@ -9,6 +9,7 @@ import {
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { openSlot, type Slot } from '../src/index.js';
 import {
+  crashSlot,
   LONG,
   overriding,
   payloadFor,
@@ -131,7 +132,7 @@ async function runTorture(
     }
     const floor = deletedUpTo();
     // Drop every in-memory object; only the kernel's part of death is done for us.
-    slot.lock.close();
+    crashSlot(slot);
     files.clearFaults();
     slot = open();
     crashes++;
