@@ -228,17 +228,19 @@ describe('readers from a transferable description', () => {
   });
 
   test('file mode: segments are found by header (names carry no FSN), posted to the reader or not', () => {
-    const slot = openSlot({ sfDir, segmentSize: SEG, autoService: false });
+    const activated: { baseSeq: number; path: string }[] = [];
+    const slot = openSlot({
+      sfDir,
+      segmentSize: SEG,
+      autoService: false,
+      onActivate: (s) => activated.push({ baseSeq: s.baseSeq, path: s.path }),
+    });
     const desc = structuredClone(describeSlot(slot));
     expect(desc).toMatchObject({ kind: 'file', segments: [{ baseSeq: 0 }] });
     const posted = openReader(desc, { fromFsn: 0 });
     const found = openReader(desc, { fromFsn: 0 });
-    const activated: MmapSegment[] = [];
-    for (let i = 0; i < 10; i++) {
-      const before = slot.ring.activeSegment;
-      slot.ring.tryAppend(payloadFor(i, 64));
-      if (slot.ring.activeSegment !== before) activated.push(slot.ring.activeSegment!);
-    }
+    for (let i = 0; i < 10; i++) slot.ring.tryAppend(payloadFor(i, 64));
+    expect(activated.map((a) => a.baseSeq)).toEqual([3, 6, 9]);
     for (const s of activated) posted.addSegment(s.baseSeq, s.path);
     for (const { reader } of [posted, found]) {
       const seen: number[] = [];

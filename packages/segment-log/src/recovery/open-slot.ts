@@ -85,6 +85,12 @@ export interface OpenSlotOptions
    * false: such an open throws and changes nothing.
    */
   quarantineUnreplayable?: boolean;
+  /**
+   * Called with each segment that becomes the active one after the open
+   * (a rotation): post `{ baseSeq, path }` to a worker's reader, which then
+   * calls `addSegment(baseSeq, path)` instead of scanning the directory.
+   */
+  onActivate?: (segment: MmapSegment) => void;
 }
 
 /** True for the failures that say the slot's own bytes cannot be replayed (never an I/O or lock problem). */
@@ -338,6 +344,7 @@ function buildRing(
     ackedFsn,
     journal: new SlotJournal(dir, files, parts.watermark, parts.manifest, () => parts.dict),
     onError: options.onError,
+    onActivate: options.onActivate,
   });
 }
 
