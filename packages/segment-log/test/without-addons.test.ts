@@ -16,7 +16,7 @@ import { implementations } from '@qwp/crc32c';
 import { afterAll, describe, expect, it } from 'vitest';
 
 // Memory mode where neither addon can load (no prebuild for the platform, no
-// compiler). A temporary directory holds node_modules/@qwp/{crc32c,
+// compiler). A temporary directory holds node_modules/@qwp/{crc32c, qwp-wire,
 // files-native,segment-log}: each package's package.json and dist/ (built by
 // the test task, as for the other child tests), crc32c and files-native with
 // their own node_modules (for node-gyp-build) but neither prebuilds/ nor
@@ -27,7 +27,7 @@ const work = mkdtempSync(join(tmpdir(), 'qwp-seglog-no-addons-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 function layOut(root: string): void {
-  for (const name of ['crc32c', 'files-native', 'segment-log']) {
+  for (const name of ['crc32c', 'files-native', 'qwp-wire', 'segment-log']) {
     const from = join(PACKAGES, name);
     const to = join(root, 'node_modules', '@qwp', name);
     if (!existsSync(join(from, 'dist', 'index.js'))) {
@@ -36,7 +36,9 @@ function layOut(root: string): void {
     mkdirSync(to, { recursive: true });
     copyFileSync(join(from, 'package.json'), join(to, 'package.json'));
     cpSync(join(from, 'dist'), join(to, 'dist'), { recursive: true });
-    if (name !== 'segment-log') symlinkSync(join(from, 'node_modules'), join(to, 'node_modules'));
+    if (name === 'crc32c' || name === 'files-native') {
+      symlinkSync(join(from, 'node_modules'), join(to, 'node_modules'));
+    }
   }
 }
 

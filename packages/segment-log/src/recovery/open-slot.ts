@@ -91,6 +91,15 @@ export interface OpenSlotOptions
    * calls `addSegment(baseSeq, path)` instead of scanning the directory.
    */
   onActivate?: (segment: MmapSegment) => void;
+  /**
+   * Another thread (a sender's I/O worker, with its own {@link AckWatermark}
+   * on this slot) writes each ACK into `.ack-watermark` before it advances
+   * `ring.control.ackedFsn`, so an ACK is recorded the moment it arrives,
+   * not at the producer's next `acknowledge()`. The slot then only syncs
+   * the watermark (trim, close) and writes it again only at close, after
+   * that writer stopped. Default false: `acknowledge()` writes it.
+   */
+  ackWrittenElsewhere?: boolean;
 }
 
 /** True for the failures that say the slot's own bytes cannot be replayed (never an I/O or lock problem). */
@@ -342,7 +351,14 @@ function buildRing(
     provider: manager,
     control: new ControlBlock(),
     ackedFsn,
-    journal: new SlotJournal(dir, files, parts.watermark, parts.manifest, () => parts.dict),
+    journal: new SlotJournal(
+      dir,
+      files,
+      parts.watermark,
+      parts.manifest,
+      () => parts.dict,
+      options.ackWrittenElsewhere === true,
+    ),
     onError: options.onError,
     onActivate: options.onActivate,
   });

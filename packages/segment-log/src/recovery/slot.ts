@@ -120,10 +120,12 @@ export class SlotJournal implements RingJournal {
     private readonly watermark: AckWatermark,
     private readonly manifest: SfManifest,
     private readonly dict: () => PersistedSymbolDict | undefined,
+    /** Another thread writes the ACK records (see OpenSlotOptions.ackWrittenElsewhere): only sync them. */
+    private readonly ackWrittenElsewhere = false,
   ) {}
 
   recordAck(ackedFsn: number): void {
-    this.watermark.write(ackedFsn);
+    if (!this.ackWrittenElsewhere) this.watermark.write(ackedFsn);
   }
 
   persistAck(ackedFsn: number): void {
@@ -131,7 +133,12 @@ export class SlotJournal implements RingJournal {
     // chunks are still in the page cache: those chunks go to disk first.
     const dict = this.dict();
     if (dict?.needsSync) dict.fsync();
-    if (this.watermark.ackedFsn !== ackedFsn) this.watermark.write(ackedFsn);
+    // The other writer recorded at least `ackedFsn` before publishing it; and
+    // even a lower record is safe once segments go: recovery seeds from the
+    // segment floor. So one writer stays one writer.
+    if (!this.ackWrittenElsewhere && this.watermark.ackedFsn !== ackedFsn) {
+      this.watermark.write(ackedFsn);
+    }
     this.watermark.sync();
     syncDirectory(this.files, this.dir);
   }
@@ -195,6 +202,8 @@ export class OpenSlotImpl implements Slot {
     let drained = acked >= ring.publishedFsn;
     const steps: (() => void)[] = [];
     steps.push(() => {
+      // Whoever else wrote records has stopped by now: continue their generations.
+      watermark.refresh();
       if (watermark.ackedFsn !== acked) watermark.write(acked);
       if (drained) {
         // The final ACK is durable before any file it covers goes.

@@ -162,6 +162,20 @@ export class AckWatermark {
     }
   }
 
+  /**
+   * Re-reads the current record from the mapping: another mapping of the
+   * same file (an I/O worker's, see `openSlot`'s `ackWrittenElsewhere`) may
+   * have written newer records since this one last wrote.
+   */
+  refresh(): void {
+    if (this.closed) throw new ClosedError(`ACK watermark ${this.path}`);
+    const state = judge(this.path, this.bytes);
+    if (state.kind === 'valid' && state.generation >= this.generationValue) {
+      this.generationValue = state.generation;
+      this.fsn = state.ackedFsn;
+    }
+  }
+
   /** The FSN of the current record, or undefined when no record is valid yet. */
   get ackedFsn(): number | undefined {
     return this.fsn;
