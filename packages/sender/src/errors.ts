@@ -23,6 +23,7 @@ export type SenderErrorCode =
   | 'ERR_QWP_DATA_LOSS'
   | 'ERR_QWP_WORKER'
   | 'ERR_QWP_SF_UNAVAILABLE'
+  | 'ERR_QWP_SLOT_QUARANTINED'
   | 'ERR_QWP_TRANSACTION';
 
 /** Base class of every error this package throws on purpose. */
@@ -240,6 +241,24 @@ export class StoreAndForwardUnavailableError extends SenderError {
 
   constructor(message: string, options?: { cause?: unknown }) {
     super('ERR_QWP_SF_UNAVAILABLE', message, options);
+  }
+}
+
+/**
+ * The slot found at start could not be replayed (its files contradict each
+ * other) and was moved aside, intact and marked `.failed`, to `path`; the
+ * sender went on with a fresh slot. Reported, not thrown.
+ */
+export class SlotQuarantinedError extends SenderError {
+  declare readonly code: 'ERR_QWP_SLOT_QUARANTINED';
+  readonly path: string;
+
+  constructor(path: string, reason: string) {
+    super(
+      'ERR_QWP_SLOT_QUARANTINED',
+      `the store-and-forward slot could not be replayed (${reason}); it was moved, intact, to ${path} and a fresh slot opened. Inspect it with qwp sf inspect`,
+    );
+    this.path = path;
   }
 }
 

@@ -14,6 +14,7 @@ export {
   SenderStateError,
   SenderTimeoutError,
   ServerRejectedError,
+  SlotQuarantinedError,
   StoreAndForwardUnavailableError,
   TransactionError,
   UndeliverableFrameError,

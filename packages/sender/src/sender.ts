@@ -76,8 +76,8 @@ export interface SenderStats extends WireCounters {
   mode: 'memory' | 'sf';
 }
 
-/** How often acknowledged segments are released (trim) while the sender runs. */
-const MAINTENANCE_INTERVAL_MS = 50;
+/** Longest the trim loop sleeps without an ACK (a safety net under Atomics.waitAsync). */
+const MAINTENANCE_IDLE_MS = 1000;
 /** Longest sleep of a wait for ACKs before it looks again (a safety net under Atomics.waitAsync). */
 const ACK_POLL_MS = 100;
 /** How long close() gives the worker to end before terminating it. */
@@ -141,7 +141,6 @@ export class Sender extends RowWriter implements TransactionHost {
   private waits = 0;
   private transaction_: Transaction | null = null;
   private flushTimer: NodeJS.Timeout | null = null;
-  private readonly maintenanceTimer: NodeJS.Timeout;
   private syncTimer: NodeJS.Timeout | null = null;
 
   private constructor(settings: SenderSettings, options: SenderOptions) {
@@ -171,6 +170,7 @@ export class Sender extends RowWriter implements TransactionHost {
         status: this.status.buffer,
         segments: this.store.announceAll(),
         symbols: [...this.store.recoveredSymbols],
+        slotDir: this.store.dir,
       };
       const entry = workerEntry();
       this.worker = new Worker(entry.url, { workerData: init, execArgv: entry.execArgv });
@@ -206,8 +206,8 @@ export class Sender extends RowWriter implements TransactionHost {
         failed(e);
       }
     });
-    this.maintenanceTimer = setInterval(() => this.maintain(), MAINTENANCE_INTERVAL_MS);
-    this.maintenanceTimer.unref();
+    for (const notice of this.store.notices) this.report(notice);
+    void this.trimLoop();
     if (settings.durability === 'periodic' && this.store.mode === 'sf') {
       this.syncTimer = setInterval(() => this.syncQuietly(), settings.syncIntervalMs);
       this.syncTimer.unref();
@@ -601,6 +601,19 @@ export class Sender extends RowWriter implements TransactionHost {
     }
   }
 
+  /**
+   * Releases what the server acknowledged as soon as it is, so room comes
+   * back promptly: woken by the worker's ACK signal (Atomics.waitAsync, which
+   * never keeps the process alive), with a slow poll as a safety net.
+   */
+  private async trimLoop(): Promise<void> {
+    while (!this.closing) {
+      const epoch = this.status.ackEpoch;
+      this.maintain();
+      await this.status.waitForAckChange(epoch, MAINTENANCE_IDLE_MS);
+    }
+  }
+
   private maintain(): void {
     try {
       this.store.maintain();
@@ -709,7 +722,6 @@ export class Sender extends RowWriter implements TransactionHost {
       }
     }
     await this.stopWorker();
-    clearInterval(this.maintenanceTimer);
     if (this.syncTimer !== null) clearInterval(this.syncTimer);
     this.flushTimer?.close();
     const acked = this.store.control.ackedFsn;

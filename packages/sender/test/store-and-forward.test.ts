@@ -92,7 +92,7 @@ describe('store-and-forward mode', () => {
     const dir = tempDir();
     const conf = confFor(
       s,
-      `sf_dir=${dir};sender_id=crash;auto_flush_rows=50;auto_flush_interval=off;initial_connect_retry=on;close_flush_timeout_millis=0;`,
+      `sf_dir=${dir};sender_id=crash;auto_flush_rows=100;auto_flush_interval=off;initial_connect_retry=on;close_flush_timeout_millis=0;`,
     );
     let confirmed = -1; // the highest id whose flush() resolved: promised to survive
     const flushedAt = new Map<number, number>(); // fsn -> highest id in frames <= fsn

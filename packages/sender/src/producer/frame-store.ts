@@ -20,6 +20,10 @@ export interface FrameStore {
   readonly recoveredSymbols: readonly string[];
   /** Bytes the store holds (segments, and on disk the dictionary and lock). */
   readonly totalBytes: number;
+  /** SF mode: the slot directory, whose `.ack-watermark` the worker writes; undefined in memory mode. */
+  readonly dir: string | undefined;
+  /** What opening the store found worth reporting (a quarantined slot). */
+  readonly notices: readonly Error[];
   /**
    * Persists the symbol entries a frame introduces (`count` `[len][utf8]`
    * entries filling `entries`), before the frame is appended. Memory mode:
@@ -72,6 +76,8 @@ export class MemoryFrameStore implements FrameStore {
   readonly mode = 'memory' as const;
   readonly recoveredCommitFsn = -1;
   readonly recoveredSymbols: readonly string[] = [];
+  readonly notices: readonly Error[] = [];
+  readonly dir = undefined;
   private readonly manager: SegmentManager;
   private readonly ring: SegmentRing;
   private readonly watch: ActiveSegmentWatch;

@@ -1,5 +1,6 @@
 import type { FilesFacade } from '@qwp/files-native';
-import { type ControlBlock, isQwpDeferCommit, openSlot, type Slot } from '@qwp/segment-log';
+import { type ControlBlock, openSlot, type Slot } from '@qwp/segment-log';
+import { SlotQuarantinedError } from '../errors.js';
 import type { SegmentAnnouncement } from '../shared/messages.js';
 import { ActiveSegmentWatch, announcementOf, type FrameStore } from './frame-store.js';
 
@@ -22,6 +23,7 @@ export class SlotFrameStore implements FrameStore {
   readonly mode = 'sf' as const;
   readonly recoveredCommitFsn: number;
   readonly recoveredSymbols: readonly string[];
+  readonly notices: readonly Error[];
   private readonly slot: Slot;
   private readonly watch: ActiveSegmentWatch;
 
@@ -33,13 +35,26 @@ export class SlotFrameStore implements FrameStore {
       maxTotalBytes: options.maxTotalBytes,
       files: options.files,
       onError: options.onError,
-      uncommitted: isQwpDeferCommit,
+      // Frames are QWP messages: recovery cuts an aborted DEFER_COMMIT tail and
+      // heals the dictionary from the frames' symbol deltas.
+      qwp: true,
+      // A slot that cannot be replayed is moved aside (kept, marked .failed)
+      // and reported, as the Java client does, instead of stopping ingest.
+      quarantineUnreplayable: true,
+      // The I/O worker records each ACK in .ack-watermark as it arrives (see IoLoop).
+      ackWrittenElsewhere: true,
     });
-    const report = this.slot.report;
     this.recoveredSymbols = this.slot.dict.loadedSymbols;
-    this.recoveredCommitFsn =
-      report.abortedTail !== null ? report.abortedTail.fromFsn - 1 : report.lastFsn;
+    const moved = this.slot.report.quarantinedSlot;
+    this.notices = moved === null ? [] : [new SlotQuarantinedError(moved.path, moved.reason)];
+    // Every frame left above the acked FSN commits (recovery cut any aborted tail).
+    this.recoveredCommitFsn = this.slot.ring.nextFsn - 1;
     this.watch = new ActiveSegmentWatch(this.slot.ring);
+  }
+
+  /** The slot directory (the worker maps its `.ack-watermark`). */
+  get dir(): string {
+    return this.slot.dir;
   }
 
   /** What recovery found in the slot. */
@@ -80,12 +95,12 @@ export class SlotFrameStore implements FrameStore {
   }
 
   maintain(): void {
-    this.slot.ring.trim();
+    // Persists the ACK the worker advanced (no syscall) and trims what it covers.
+    this.slot.acknowledge();
   }
 
   sync(): void {
-    this.slot.dict.fsync();
-    this.slot.ring.msync(true);
+    this.slot.ring.msync();
   }
 
   close(): void {

@@ -88,6 +88,8 @@ export interface WorkerInit {
   segments: SegmentAnnouncement[];
   /** Symbols of frames published before this sender started (SF recovery), in id order. */
   symbols: string[];
+  /** SF mode: the slot, whose `.ack-watermark` the worker writes each ACK into before publishing it. */
+  slotDir: string | undefined;
 }
 
 /** Producer -> worker. */

@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { FilesFacade } from '@qwp/files-native';
 import { decodeResponse, HostTracker, ReconnectBackoff, statusName } from '@qwp/qwp-wire';
-import { ControlBlock, FrameReader } from '@qwp/segment-log';
+import { AckWatermark, ControlBlock, FrameReader } from '@qwp/segment-log';
 import {
   AuthError,
   ConnectError,
@@ -73,6 +73,8 @@ export class IoLoop {
   private sentSinceTick = 0;
   private keepalive: NodeJS.Timeout | null = null;
   private terminal: Error | null = null;
+  /** SF mode: the slot's `.ack-watermark`, written here before each ACK is published. */
+  private readonly watermark: AckWatermark | null;
 
   constructor(
     private readonly init: WorkerInit,
@@ -96,6 +98,7 @@ export class IoLoop {
     this.maxBatchSize = init.wire.localMaxBatchSize;
     this.poison = new PoisonDetector(init.wire.maxFrameRejections, init.wire.poisonWindowMs);
     this.durable = init.wire.durableAck ? new DurableAckTracker() : null;
+    this.watermark = init.slotDir === undefined ? null : AckWatermark.open(init.slotDir);
   }
 
   /** A message from the producer. */
@@ -126,6 +129,7 @@ export class IoLoop {
     } finally {
       this.drop();
       this.segments.close();
+      this.closeWatermark();
       this.status.signalAck();
     }
   }
@@ -359,6 +363,8 @@ export class IoLoop {
   /** The server acknowledged (or made durable) everything through `fsn`. */
   private advance(fsn: number): void {
     if (fsn <= this.control.ackedFsn) return;
+    // Recorded (page cache: survives a SIGKILL) before anyone can see it as acked.
+    this.watermark?.write(fsn);
     this.control.acknowledge(fsn);
     this.segments.release(fsn);
     this.poison.accept(fsn);
@@ -476,6 +482,14 @@ export class IoLoop {
     this.hosts.recordMidStreamFailure(this.connIndex);
     this.hosts.startOutage();
     this.post({ type: 'disconnected', reason, willRetry: true });
+  }
+
+  private closeWatermark(): void {
+    try {
+      this.watermark?.close();
+    } catch (err) {
+      this.post({ type: 'incident', error: toWireError(err) });
+    }
   }
 
   private drop(): void {

@@ -65,6 +65,15 @@ export class AnnouncedSegments implements SegmentSource {
     return null;
   }
 
+  /**
+   * A published frame is not where `segment` would hold it: corrupt when a
+   * later segment is already announced (the frame had to be in this one),
+   * otherwise its segment is simply not announced yet (the reader stalls).
+   */
+  mustHold(_segment: SegmentView, fsn: number): boolean {
+    return this.entries.some((e) => e.announcement.baseSeq > fsn);
+  }
+
   /** The reader moved on; the segment stays until it is acknowledged (see {@link release}). */
   done(_segment: SegmentView): void {}
 
