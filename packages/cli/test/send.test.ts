@@ -1,5 +1,6 @@
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { Sender } from '@qwp/sender';
 import { parquetWriteFile } from 'hyparquet-writer';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CHECKPOINT_FILE } from '../src/send/checkpoint.js';
@@ -501,6 +502,38 @@ describe('qwp send --sf-dir', () => {
     expect(existsSync(join(sf, 'qwp-send-c'))).toBe(true);
     expect(existsSync(join(sf, 'qwp-send-c', CHECKPOINT_FILE))).toBe(false);
     expect(f.server.rows('c')).toHaveLength(2);
+  });
+
+  it('a checkpoint left over a slot its sender drained and cleaned resumes as all acknowledged', async () => {
+    const f = await fixture();
+    const sf = join(f.dir, 'sf');
+    const a = f.path('a.csv');
+    writeFileSync(a, 'v\n1\n2\n3\n');
+    f.server.neverAck(true);
+    const first = await runSend([
+      a,
+      '--table',
+      'k',
+      '--conf',
+      f.conf,
+      '--sf-dir',
+      sf,
+      '--ack-timeout',
+      '0',
+    ]);
+    expect(first.code).toBe(1);
+    f.server.neverAck(false);
+    // What a run stopped after its drained close, before removing the checkpoint, leaves.
+    const other = await Sender.fromConfig(`${f.conf}sf_dir=${sf};sender_id=qwp-send-k;`);
+    await other.close();
+    expect(existsSync(join(sf, 'qwp-send-k', CHECKPOINT_FILE))).toBe(true);
+    const again = await runSend([a, '--table', 'k', '--conf', f.conf, '--sf-dir', sf]);
+    expect(again.code).toBe(0);
+    expect(again.err).toMatch(/rows before 3 \(through line 4\) were all acknowledged/);
+    expect(again.out).toMatch(/rows sent\s+0 /);
+    expect(again.out).toMatch(/rows acknowledged\s+3\n/);
+    // The unacknowledged first copy and the replay (no DEDUP key here), nothing from `again`.
+    expect(f.server.rows('k')).toHaveLength(6);
   });
 
   it('refuses to resume an unfinished import of another input', async () => {

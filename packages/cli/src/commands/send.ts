@@ -13,6 +13,7 @@ import {
   Sender,
   SenderTimeoutError,
   ServerRejectedError,
+  SlotQuarantinedError,
   type TimestampUnit,
 } from '@qwp/sender';
 import { bytes, count, duration } from '../format.js';
@@ -381,6 +382,8 @@ class Import {
     );
     this.info(this.plan.describe());
 
+    // Before the sender opens the slot: opening it replays what it holds.
+    if (!this.sameImport()) return 1;
     try {
       this.sender = await Sender.fromConfig(args.conf, {
         on: { error: (e) => this.incidents.push(e) },
@@ -429,12 +432,11 @@ class Import {
     this.resumePoint();
   }
 
-  /** Checks an interrupted run's checkpoint fits this one and the slot; false (after saying why) if not. */
-  private resume(): boolean {
+  /** Checks an interrupted run's checkpoint describes this import; false (after saying why) if not. */
+  private sameImport(): boolean {
     const c = this.stored;
     const mine = this.checkpoint;
     if (c === null || c === undefined || mine === null) return true;
-    const file = join(this.args.slotDir!, 'qwp-send.checkpoint.json');
     const differs: string[] = [];
     if (c.input !== mine.input) differs.push(`input ${c.input}`);
     if (c.format !== mine.format) differs.push(`format ${c.format}`);
@@ -442,25 +444,46 @@ class Import {
     if (c.size !== mine.size || c.mtimeMs !== mine.mtimeMs)
       differs.push('the input file changed since');
     if (!samePlan(c.plan, mine.plan)) differs.push(`columns ${describeShape(c.plan)}`);
-    if (differs.length > 0) {
-      this.err(
-        `${this.args.slotDir} holds an unfinished import of ${c.input} (${count(c.rows)} rows stored) that differs from this one: ${differs.join('; ')}. Run that import again to finish it, or remove ${file} to start over (its rows already sent stay sent)`,
-      );
-      return false;
-    }
+    if (differs.length === 0) return true;
+    this.err(
+      `${this.args.slotDir} holds an unfinished import of ${c.input} (${count(c.rows)} rows stored) that differs from this one: ${differs.join('; ')}. Run that import again to finish it, or remove ${this.checkpointFile()} to start over (its rows already sent stay sent)`,
+    );
+    return false;
+  }
+
+  private checkpointFile(): string {
+    return join(this.args.slotDir!, 'qwp-send.checkpoint.json');
+  }
+
+  /** Checks the slot still holds what the checkpoint says; false (after saying why) if not. */
+  private resume(): boolean {
+    const c = this.stored;
+    if (c === null || c === undefined || this.checkpoint === null) return true;
+    const file = this.checkpointFile();
     const published = this.sender!.stats().publishedFsn;
+    let fsn = c.fsn;
     if (published < c.fsn) {
-      this.err(
-        `the slot ${this.args.slotDir} holds frames up to FSN ${published}, but the checkpoint says rows up to ${count(c.rows)} are in frames up to FSN ${c.fsn}: frames were lost, so the import cannot tell where to resume. Remove ${file} to start over`,
-      );
-      return false;
+      const moved = this.incidents.find((e) => e instanceof SlotQuarantinedError);
+      if (published >= 0 || moved !== undefined) {
+        this.err(
+          moved !== undefined
+            ? `the slot could not be replayed and was moved aside (${moved.message}); the checkpoint's rows up to ${count(c.rows)} may not all have reached the server. Finish from there by hand, or remove ${file} to start over`
+            : `the slot ${this.args.slotDir} holds frames up to FSN ${published}, but the checkpoint says rows up to ${count(c.rows)} are in frames up to FSN ${c.fsn}: frames were lost, so the import cannot tell where to resume. Remove ${file} to start over`,
+        );
+        return false;
+      }
+      // An empty slot: a fully drained close cleaned it, so every stored row was
+      // acknowledged (the run was stopped before it removed the checkpoint).
+      fsn = -1;
     }
     this.skip = c.rows;
     this.position = c.rows;
     this.lastWhere = c.last;
-    this.flushes.push({ fsn: c.fsn, rows: c.rows });
+    this.flushes.push({ fsn, rows: c.rows });
     this.info(
-      `resuming: rows before ${count(c.rows)}${c.last === null ? '' : ` (through ${c.last})`} are stored in the slot (FSN ${c.fsn}); the sender re-sends what the server has not acknowledged, and the import continues after them`,
+      fsn < 0
+        ? `resuming: rows before ${count(c.rows)}${c.last === null ? '' : ` (through ${c.last})`} were all acknowledged; the import continues after them`
+        : `resuming: rows before ${count(c.rows)}${c.last === null ? '' : ` (through ${c.last})`} are stored in the slot (FSN ${c.fsn}); the sender re-sends what the server has not acknowledged, and the import continues after them`,
     );
     return true;
   }
