@@ -6,8 +6,12 @@ import {
   isDecodeError,
   Limits,
   type MessageHeader,
+  readVarint as readWireVarint,
   SERVER_COMPATIBLE_DECODE_OPTIONS,
   type SymbolDictionary,
+  VARINT_TOO_LONG,
+  VARINT_TRUNCATED,
+  type VarintValue,
 } from '@qwp/qwp-wire';
 import { FrameRejectedError } from './errors.js';
 import { FLAG_DELTA_SYMBOL_DICT, HEADER_SIZE, Status } from './protocol.js';
@@ -88,36 +92,32 @@ function payloadLength(frame: Uint8Array): number {
   return (frame[8]! | (frame[9]! << 8) | (frame[10]! << 16) | (frame[11]! << 24)) >>> 0;
 }
 
+const varint: VarintValue = { value: 0 };
+
 /** An unsigned LEB128 varint before `end` that fits an int32, as the codec (and the server) reads it. */
 function readVarint(frame: Uint8Array, at: { pos: number }, end: number): number {
   const start = at.pos;
-  let result = 0;
-  let mul = 1;
-  for (let i = 0; i < 10; i++) {
-    if (at.pos >= end) {
-      throw new FrameRejectedError(
-        Status.PARSE_ERROR,
-        `varint runs past the end of the payload (at byte ${start})`,
-      );
-    }
-    const b = frame[at.pos]!;
-    at.pos++;
-    result += (b & 0x7f) * mul;
-    if ((b & 0x80) === 0) {
-      if (result > 0x7fffffff) {
-        throw new FrameRejectedError(
-          Status.PARSE_ERROR,
-          `varint ${result} exceeds int32 (at byte ${start})`,
-        );
-      }
-      return result;
-    }
-    mul *= 128;
+  const next = readWireVarint(frame, start, end, varint);
+  if (next === VARINT_TRUNCATED) {
+    throw new FrameRejectedError(
+      Status.PARSE_ERROR,
+      `varint runs past the end of the payload (at byte ${start})`,
+    );
   }
-  throw new FrameRejectedError(
-    Status.PARSE_ERROR,
-    `varint longer than 10 bytes (at byte ${start})`,
-  );
+  if (next === VARINT_TOO_LONG) {
+    throw new FrameRejectedError(
+      Status.PARSE_ERROR,
+      `varint longer than 10 bytes (at byte ${start})`,
+    );
+  }
+  if (varint.value > 0x7fffffff) {
+    throw new FrameRejectedError(
+      Status.PARSE_ERROR,
+      `varint ${varint.value} exceeds int32 (at byte ${start})`,
+    );
+  }
+  at.pos = next;
+  return varint.value;
 }
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });

@@ -1,11 +1,5 @@
-import {
-  FLAG_DEFER_COMMIT,
-  FLAG_DELTA_SYMBOL_DICT,
-  GlobalSymbolDictionary,
-  HEADER_SIZE,
-  QwpBatch,
-  QwpEncoder,
-} from '@qwp/qwp-wire';
+import { FLAG_DEFER_COMMIT, GlobalSymbolDictionary, QwpBatch, QwpEncoder } from '@qwp/qwp-wire';
+import { type QwpDelta, readQwpDelta } from '@qwp/segment-log';
 import { TransactionError } from '../errors.js';
 import type { SegmentAnnouncement } from '../shared/messages.js';
 import type { FrameStore } from './frame-store.js';
@@ -176,37 +170,10 @@ export class Publisher {
 }
 
 const EMPTY = new Uint8Array(0);
+const delta: QwpDelta = { start: 0, count: 0, entriesOffset: 0, entriesEnd: 0 };
 
 /** Writes the symbol entries of a frame's delta section to the store (SF: `.symbol-dict`). */
 function persistDelta(store: FrameStore, frame: Uint8Array): void {
-  if (frame.length <= HEADER_SIZE || (frame[5]! & FLAG_DELTA_SYMBOL_DICT) === 0) return;
-  let p = HEADER_SIZE;
-  p = skipVarint(frame, p);
-  const countAt = p;
-  p = skipVarint(frame, p);
-  const count = readSmallVarint(frame, countAt);
-  if (count === 0) return;
-  const start = p;
-  for (let i = 0; i < count; i++) {
-    const len = readSmallVarint(frame, p);
-    p = skipVarint(frame, p) + len;
-  }
-  store.persistSymbols(frame.subarray(start, p), count);
-}
-
-function skipVarint(buf: Uint8Array, offset: number): number {
-  let p = offset;
-  while ((buf[p]! & 0x80) !== 0) p++;
-  return p + 1;
-}
-
-function readSmallVarint(buf: Uint8Array, offset: number): number {
-  let value = 0;
-  let mul = 1;
-  for (let p = offset; ; p++) {
-    const b = buf[p]!;
-    value += (b & 0x7f) * mul;
-    if ((b & 0x80) === 0) return value;
-    mul *= 128;
-  }
+  if (readQwpDelta(frame, 0, frame.length, delta) !== 1 || delta.count === 0) return;
+  store.persistSymbols(frame.subarray(delta.entriesOffset, delta.entriesEnd), delta.count);
 }

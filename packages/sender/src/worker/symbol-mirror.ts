@@ -4,10 +4,17 @@ import {
   HEADER_SIZE,
   MAGIC,
   QwpBatchSizeError,
+  readVarint,
+  type VarintValue,
+  varintSize,
+  writeVarint,
 } from '@qwp/qwp-wire';
+import { type QwpDelta, readQwpDelta } from '@qwp/segment-log';
 import { ProtocolError } from '../errors.js';
 
 const encoder = new TextEncoder();
+const delta: QwpDelta = { start: 0, count: 0, entriesOffset: 0, entriesEnd: 0 };
+const entryLength: VarintValue = { value: 0 };
 /** Worst case of the two varints (start, count) of a delta section. */
 const DELTA_HEADER_MAX = 10;
 /** Worst case of one entry's length varint. */
@@ -38,25 +45,20 @@ export class SymbolMirror {
    * not ours, which would make the server answer DICTIONARY_GAP.
    */
   observe(bytes: Uint8Array, offset: number, length: number): void {
-    if (length < HEADER_SIZE || (bytes[offset + 5]! & FLAG_DELTA_SYMBOL_DICT) === 0) return;
-    const end = offset + length;
-    let p = offset + HEADER_SIZE;
-    const start = readVarint(bytes, p, end);
-    p = varintEnd;
-    const count = readVarint(bytes, p, end);
-    p = varintEnd;
-    if (start < 0 || count < 0) throw malformed('delta header');
-    if (start > this.utf8.length) {
+    const found = readQwpDelta(bytes, offset, length, delta);
+    if (found === 0) return;
+    if (found < 0) throw new ProtocolError('stored frame has a malformed symbol delta section');
+    if (delta.start > this.utf8.length) {
       throw new ProtocolError(
-        `stored frame defines symbols from id ${start} but only ${this.utf8.length} are known: the dictionary has a gap`,
+        `stored frame defines symbols from id ${delta.start} but only ${this.utf8.length} are known: the dictionary has a gap`,
       );
     }
-    for (let i = 0; i < count; i++) {
-      const len = readVarint(bytes, p, end);
-      p = varintEnd;
-      if (len < 0 || p + len > end) throw malformed('delta entry');
-      if (start + i === this.utf8.length) this.utf8.push(bytes.slice(p, p + len));
-      p += len;
+    let p = delta.entriesOffset;
+    for (let i = 0; i < delta.count; i++) {
+      p = readVarint(bytes, p, delta.entriesEnd, entryLength);
+      const end = p + entryLength.value;
+      if (delta.start + i === this.utf8.length) this.utf8.push(bytes.slice(p, end));
+      p = end;
     }
   }
 
@@ -107,46 +109,4 @@ export class SymbolMirror {
     }
     return frames;
   }
-}
-
-function malformed(what: string): ProtocolError {
-  return new ProtocolError(`stored frame has a malformed symbol ${what}`);
-}
-
-/** Offset after the varint the last readVarint call read (kept outside to avoid a result object). */
-let varintEnd = 0;
-
-/** Reads an unsigned LEB128 varint of at most 5 bytes; -1 when cut off or too long. */
-function readVarint(buf: Uint8Array, offset: number, limit: number): number {
-  let value = 0;
-  let mul = 1;
-  for (let i = 0; i < 5; i++) {
-    const p = offset + i;
-    if (p >= limit) return -1;
-    const b = buf[p]!;
-    value += (b & 0x7f) * mul;
-    if ((b & 0x80) === 0) {
-      varintEnd = p + 1;
-      return value;
-    }
-    mul *= 128;
-  }
-  return -1;
-}
-
-function varintSize(value: number): number {
-  let n = 1;
-  for (let v = value; v >= 0x80; v = Math.floor(v / 128)) n++;
-  return n;
-}
-
-function writeVarint(buf: Uint8Array, offset: number, value: number): number {
-  let v = value;
-  let p = offset;
-  while (v >= 0x80) {
-    buf[p++] = (v % 128) | 0x80;
-    v = Math.floor(v / 128);
-  }
-  buf[p++] = v;
-  return p;
 }
