@@ -5,12 +5,13 @@ import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import {
   inspectSegmentFile,
   MmapSegment,
+  SEGMENT_HEADER_SIZE,
   SegmentCorruptError,
   SegmentIoError,
   SegmentLogError,
   UnsupportedVersionError,
 } from '../src/index.js';
-import { recordingFiles, removeDir, tempDir, thrown } from './helpers.js';
+import { payloadFor, recordingFiles, removeDir, tempDir, thrown } from './helpers.js';
 
 let dir: string;
 beforeEach(() => {
@@ -19,6 +20,29 @@ beforeEach(() => {
 afterEach(() => removeDir(dir));
 
 const bytes = (...xs: number[]) => new Uint8Array(xs);
+
+describe('memory segments', () => {
+  test('a reused buffer is zeroed where frames were, and gets the new header', () => {
+    const old = MmapSegment.createInMemory(0, 4096);
+    for (let i = 0; i < 20; i++) expect(old.tryAppend(payloadFor(i, 100))).toBeGreaterThan(0);
+    const used = old.publishedOffset;
+    const reused = MmapSegment.createInMemory(500, 4096, undefined, {
+      buffer: old.buffer as SharedArrayBuffer,
+      usedBytes: used,
+    });
+    expect(reused.buffer).toBe(old.buffer);
+    expect(reused.baseSeq).toBe(500);
+    expect(reused.view.getBigUint64(8, true)).toBe(500n);
+    const body = new Uint8Array(reused.buffer, SEGMENT_HEADER_SIZE, used - SEGMENT_HEADER_SIZE);
+    expect(body.every((b) => b === 0)).toBe(true);
+    // A buffer of another size is not reused.
+    const other = MmapSegment.createInMemory(0, 8192, undefined, {
+      buffer: old.buffer as SharedArrayBuffer,
+      usedBytes: used,
+    });
+    expect(other.buffer).not.toBe(old.buffer);
+  });
+});
 
 describe('MmapSegment.create', () => {
   test('reserves the full size, writes the header, appends and publishes', () => {

@@ -21,6 +21,26 @@ function readAll(ring: SegmentRing, from?: number): number[] {
 }
 
 describe('SegmentRing', () => {
+  test('memory mode reuses a released segment buffer, zeroed: no stale frame is read back', () => {
+    const { ring, manager } = memoryRing();
+    const buffers = new Set<SharedArrayBuffer>();
+    let fsn = 0;
+    for (let round = 0; round < 20; round++) {
+      // Longer payloads first, then shorter ones: a stale longer frame would
+      // follow the new ones if the reused buffer were not zeroed.
+      const size = round % 2 === 0 ? 64 : 20;
+      for (let i = 0; i < 3; i++) expect(ring.tryAppend(payloadFor(fsn, size))).toBe(fsn++);
+      for (const s of ring.segments()) buffers.add(s.buffer as SharedArrayBuffer);
+      expect(readAll(ring, ring.ackedFsn + 1)).toEqual(
+        Array.from({ length: fsn - ring.ackedFsn - 1 }, (_, k) => ring.ackedFsn + 1 + k),
+      );
+      ring.acknowledge(fsn - 1);
+      manager.service();
+    }
+    // 20 rounds of 3 frames rotate through ~20 segments on a handful of buffers.
+    expect(buffers.size).toBeLessThanOrEqual(4);
+  });
+
   test('rotates across segments with monotonic FSNs', () => {
     const { ring } = memoryRing();
     for (let i = 0; i < 10; i++) expect(ring.tryAppend(payloadFor(i, 64))).toBe(i);

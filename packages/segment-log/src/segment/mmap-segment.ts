@@ -243,11 +243,27 @@ export class MmapSegment {
     }
   }
 
-  /** A segment with the same layout in a SharedArrayBuffer, for memory mode. */
-  static createInMemory(baseSeq: number, sizeBytes: number, createdMicros?: number): MmapSegment {
+  /**
+   * A segment with the same layout in a SharedArrayBuffer, for memory mode;
+   * `reuse` hands it the buffer of a released segment of the same size.
+   */
+  static createInMemory(
+    baseSeq: number,
+    sizeBytes: number,
+    createdMicros?: number,
+    reuse?: { buffer: SharedArrayBuffer; usedBytes: number },
+  ): MmapSegment {
     checkSegmentSize(sizeBytes);
     checkSeq(baseSeq);
-    const buffer = new SharedArrayBuffer(sizeBytes);
+    let buffer: SharedArrayBuffer;
+    if (reuse !== undefined && reuse.buffer.byteLength === sizeBytes) {
+      // A released segment's memory, already faulted in: zeroed where frames were,
+      // so no stale frame can pass for a new one behind the append cursor.
+      buffer = reuse.buffer;
+      new Uint8Array(buffer, 0, Math.min(reuse.usedBytes, sizeBytes)).fill(0);
+    } else {
+      buffer = new SharedArrayBuffer(sizeBytes);
+    }
     writeHeader(new DataView(buffer), baseSeq, createdMicros ?? nowMicros(), 0);
     return new MmapSegment(
       undefined,

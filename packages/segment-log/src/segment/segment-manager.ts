@@ -110,6 +110,8 @@ export class SegmentManager implements SegmentProvider {
   /** Unlinks happened since the last directory fsync. */
   private dirDirty = false;
   private spare: MmapSegment | null = null;
+  /** Memory mode: a released segment's buffer, for the next spare. */
+  private recycled: { buffer: SharedArrayBuffer; usedBytes: number } | undefined;
   private readonly pending: MmapSegment[] = [];
   private owned = 0;
   private generation: number;
@@ -329,7 +331,11 @@ export class SegmentManager implements SegmentProvider {
    * returned (a crash never leaves a name pointing at a half-written header).
    */
   private make(baseSeq: number): MmapSegment {
-    if (this.dir === undefined) return MmapSegment.createInMemory(baseSeq, this.segmentSize);
+    if (this.dir === undefined) {
+      const reuse = this.recycled;
+      this.recycled = undefined;
+      return MmapSegment.createInMemory(baseSeq, this.segmentSize, undefined, reuse);
+    }
     for (let attempt = 0; ; attempt++) {
       const path = `${this.dir}/${segmentFileName(this.generation++)}`;
       let seg: MmapSegment;
@@ -410,7 +416,18 @@ export class SegmentManager implements SegmentProvider {
     } catch (err) {
       this.fail(err); // the mapping is gone or will be at GC; deleting the file is still right
     }
-    if (seg.inMemory) return true;
+    if (seg.inMemory) {
+      // Kept for the next spare: a fresh 4 MiB SharedArrayBuffer per rotation costs
+      // its page faults again, and released ones wait for a GC the small heap rarely
+      // runs, so RSS grew with every segment written.
+      if (this.recycled === undefined && !this.closed && seg.sizeBytes === this.segmentSize) {
+        this.recycled = {
+          buffer: seg.buffer as SharedArrayBuffer,
+          usedBytes: seg.publishedOffset,
+        };
+      }
+      return true;
+    }
     try {
       this.files.unlink(seg.path);
       return true;
