@@ -23,6 +23,8 @@ const ACK_LO = 2;
 const ACK_HI = 3;
 /** Non-zero while a reader sleeps on the publish word; the producer notifies only then. */
 const READER_WAITING = 4;
+/** Set by {@link ControlBlock.wake}: the next (or current) waitForPublish returns at once. */
+const WAKE = 5;
 const WORDS = 8;
 const TWO_32 = 0x1_0000_0000;
 
@@ -100,8 +102,18 @@ export class ControlBlock {
   }
 
   /**
-   * Reader side: resolves when the published FSN moves past `seenFsn` or
-   * after `timeoutMs`. Uses Atomics.waitAsync, so it never blocks the thread.
+   * Makes a reader's {@link waitForPublish} return now (or, when none is
+   * waiting, the next one at once): the reader has something other than a
+   * publish to see to (a stop, a lost connection). Any thread may call it.
+   */
+  wake(): void {
+    Atomics.store(this.words, WAKE, 1);
+    Atomics.notify(this.words, PUB_LO);
+  }
+
+  /**
+   * Reader side: resolves when the published FSN moves past `seenFsn`, on
+   * {@link wake}, or after `timeoutMs`. Uses Atomics.waitAsync, so it never blocks the thread.
    */
   async waitForPublish(seenFsn: number, timeoutMs: number): Promise<number> {
     Atomics.store(this.words, READER_WAITING, 1);
@@ -109,7 +121,7 @@ export class ControlBlock {
       for (;;) {
         const word = Atomics.load(this.words, PUB_LO);
         const now = this.publishedFsn;
-        if (now > seenFsn) return now;
+        if (now > seenFsn || Atomics.exchange(this.words, WAKE, 0) !== 0) return now;
         const r = waitAsync(this.words, PUB_LO, word, timeoutMs);
         const outcome = r.async ? await r.value : r.value;
         if (outcome === 'timed-out') return this.publishedFsn;

@@ -2,6 +2,22 @@ import { describe, expect, test } from 'vitest';
 import { ControlBlock } from '../src/index.js';
 
 describe('ControlBlock', () => {
+  test('wake() makes a waiting reader return, and a wake before the wait is not lost', async () => {
+    const control = new ControlBlock();
+    const t0 = Date.now();
+    const waiting = control.waitForPublish(-1, 5000);
+    setTimeout(() => control.wake(), 20);
+    expect(await waiting).toBe(-1);
+    expect(Date.now() - t0).toBeLessThan(2000);
+    control.wake();
+    const t1 = Date.now();
+    expect(await control.waitForPublish(-1, 5000)).toBe(-1);
+    expect(Date.now() - t1).toBeLessThan(1000);
+    const t2 = Date.now();
+    expect(await control.waitForPublish(-1, 50)).toBe(-1); // consumed: this one times out
+    expect(Date.now() - t2).toBeGreaterThanOrEqual(40);
+  });
+
   test('starts at -1 and round-trips FSNs across the 32-bit boundary', () => {
     const c = new ControlBlock();
     expect(c.publishedFsn).toBe(-1);
