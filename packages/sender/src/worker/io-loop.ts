@@ -30,8 +30,8 @@ import { SymbolMirror } from './symbol-mirror.js';
 
 /** Bytes queued on the socket above which the loop waits for it to drain. */
 const SOCKET_HIGH_WATER = 8 * 1024 * 1024;
-/** While idle, how often the loop looks up from waiting for new frames (a close, a stop). */
-const IDLE_POLL_MS = 100;
+/** While idle, how often the loop looks up from waiting for new frames (a safety net: stops and losses wake it). */
+const IDLE_POLL_MS = 1000;
 /** Frames sent in a row before the loop lets ACKs and socket events in. */
 const FRAMES_PER_TURN = 256;
 /** The budget servers that do not advertise one are assumed to take (spec: ~1.9 MiB). */
@@ -521,5 +521,7 @@ export class IoLoop {
     const w = this.wake;
     this.wake = null;
     w?.();
+    // The pump may be waiting for a publish instead: a stop or a lost connection must not wait out its poll.
+    this.control.wake();
   }
 }
