@@ -128,9 +128,11 @@ describe('qwp send --sf-dir after SIGKILL', () => {
       for (let k = 0; k < KILLS; k++) {
         // A kill point past the last one, then a random delay so the kill can
         // land anywhere between a flush and the checkpoint after it.
-        const span = (ROWS * 0.8 - killedAt) / (KILLS - k);
+        // At most 60% in and 50 ms late: an import of a few hundred thousand rows
+        // runs at several hundred thousand rows/s here, and must not finish first.
+        const span = (ROWS * 0.6 - killedAt) / (KILLS - k);
         const threshold = Math.floor(killedAt + span * (0.2 + 0.8 * random()));
-        const delayMs = Math.floor(random() * 200);
+        const delayMs = Math.floor(random() * 50);
         const child = start(args);
         const deadline = Date.now() + 30_000;
         let rows = checkpointRows(checkpoint);
