@@ -21,6 +21,12 @@ export {
   WorkerError,
 } from './errors.js';
 export type {
+  DrainProgress,
+  DrainResult,
+  DrainSlotOptions,
+  OrphanEvent,
+} from './orphan-drain.js';
+export type {
   AppendColumnsOptions,
   ArrayInput,
   ColumnarColumn,

@@ -10,12 +10,20 @@ import {
   DataLossError,
   reasonOf,
   SenderClosedError,
+  SenderOptionsError,
   SenderStateError,
   SenderTimeoutError,
   StoreAndForwardUnavailableError,
   TransactionError,
   WorkerError,
 } from './errors.js';
+import {
+  type DrainResult,
+  type DrainSlotOptions,
+  drainSlot,
+  OrphanDrainers,
+  type OrphanEvent,
+} from './orphan-drain.js';
 import { type FrameStore, MemoryFrameStore } from './producer/frame-store.js';
 import { Publisher } from './producer/publisher.js';
 import { SlotFrameStore } from './producer/slot-store.js';
@@ -54,6 +62,8 @@ export interface SenderEvents {
   backpressure: [{ queuedFrames: number; connected: boolean }];
   /** A terminal error (also rethrown by the next call) or a reported incident. Without a listener: a process warning. */
   error: [Error];
+  /** `drain_orphans=on`: a step in draining a sibling slot (draining, drained, skipped, failed, stopped). */
+  orphan: [OrphanEvent];
 }
 
 /** Counters and positions, for monitoring. */
@@ -143,7 +153,9 @@ export class Sender extends RowWriter implements TransactionHost {
   private flushTimer: NodeJS.Timeout | null = null;
   private syncTimer: NodeJS.Timeout | null = null;
 
-  private constructor(settings: SenderSettings, options: SenderOptions) {
+  private orphans: OrphanDrainers | null = null;
+
+  private constructor(settings: SenderSettings, options: SenderOptions, conf: string) {
     super();
     this.settings = settings;
     this.inbox = new ErrorInbox(settings.config.errorInboxCapacity, (err) =>
@@ -208,6 +220,18 @@ export class Sender extends RowWriter implements TransactionHost {
     });
     for (const notice of this.store.notices) this.report(notice);
     void this.trimLoop();
+    if (settings.config.drainOrphans && settings.sfDir !== undefined) {
+      this.orphans = new OrphanDrainers(
+        (c, onError) => Sender.fromConfig(c, { on: { error: onError } }),
+        conf,
+        settings.sfDir,
+        settings.senderId,
+        settings.config.maxBackgroundDrainers,
+        (event) => this.emitter.emit('orphan', event),
+        (err) => this.report(err),
+      );
+      void this.orphans.start();
+    }
     if (settings.durability === 'periodic' && this.store.mode === 'sf') {
       this.syncTimer = setInterval(() => this.syncQuietly(), settings.syncIntervalMs);
       this.syncTimer.unref();
@@ -222,7 +246,7 @@ export class Sender extends RowWriter implements TransactionHost {
    */
   static async fromConfig(conf: string, options: SenderOptions = {}): Promise<Sender> {
     const settings = resolveSettings(parseConnectString(conf));
-    const sender = new Sender(settings, options);
+    const sender = new Sender(settings, options, conf);
     try {
       await sender.started;
     } catch (err) {
@@ -240,6 +264,34 @@ export class Sender extends RowWriter implements TransactionHost {
     return new SenderBuilder<Sender, SenderEvents>(
       (c, on) => Sender.fromConfig(c, { on: on as SenderOptions['on'] }),
       conf,
+    );
+  }
+
+  /**
+   * Drains the slot `<sf_dir>/<senderId>` (sf_dir from `conf`) on its own
+   * connection until every frame in it is acknowledged, then cleans it up
+   * as a fully drained close does: what `drain_orphans=on` does for each
+   * orphan, and `qwp sf drain` for an operator. Resolves `drained`,
+   * `skipped` (another process holds the slot), `failed` (with the reason;
+   * `.failed` is written when the slot can never be delivered) or `stopped`.
+   */
+  static drainSlot(
+    conf: string,
+    senderId: string,
+    options: DrainSlotOptions = {},
+  ): Promise<DrainResult> {
+    const sfDir = parseConnectString(conf).sfDir;
+    if (sfDir === undefined) {
+      return Promise.reject(
+        new SenderOptionsError('drainSlot() needs sf_dir in the connect string'),
+      );
+    }
+    return drainSlot(
+      (c, onError) => Sender.fromConfig(c, { on: { error: onError } }),
+      conf,
+      sfDir,
+      senderId,
+      options,
     );
   }
 
@@ -703,6 +755,8 @@ export class Sender extends RowWriter implements TransactionHost {
     const failures: unknown[] = [];
     if (this.transaction_ !== null) this.publisher.abortTransaction();
     this.closing = true;
+    // Drainers keep what they have not delivered on disk for the next start.
+    const orphansStopped = this.orphans?.stop();
     const timeout = Math.max(0, timeoutMs);
     const deadline = Date.now() + timeout;
     if (this.terminal === null) {
@@ -722,6 +776,7 @@ export class Sender extends RowWriter implements TransactionHost {
       }
     }
     await this.stopWorker();
+    await orphansStopped;
     if (this.syncTimer !== null) clearInterval(this.syncTimer);
     this.flushTimer?.close();
     const acked = this.store.control.ackedFsn;
