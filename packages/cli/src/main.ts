@@ -10,6 +10,7 @@ commands:
   send FILE|- --table T [...]        stream a CSV, NDJSON or Parquet file into a table
   serve [--port 9000] [...]          run a local QWP ingest test server
   sf inspect PATH [--json]           show a store-and-forward slot, segment or dictionary
+  sf drain SLOT --conf CONF          send what a slot left by a gone producer still holds
 `;
 
 // Each command loads only when named, so `qwp decode` never pays for the server.
@@ -19,6 +20,7 @@ const commands: Record<string, () => Promise<Command>> = {
   send: async () => (await import('./commands/send.js')).send,
   serve: async () => (await import('./commands/serve.js')).serve,
   'sf inspect': async () => (await import('./commands/sf-inspect.js')).sfInspect,
+  'sf drain': async () => (await import('./commands/sf-drain.js')).sfDrain,
 };
 
 /** Runs `qwp` with `argv` (without node and script); resolves to the exit code. */
