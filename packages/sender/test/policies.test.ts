@@ -1,5 +1,6 @@
 import { Status } from '@qwp/qwp-wire';
 import { describe, expect, it } from 'vitest';
+import { ErrorInbox } from '../src/error-inbox.js';
 import { DurableAckTracker } from '../src/worker/durable-acks.js';
 import { categoryOf, defaultPolicy, policyFor } from '../src/worker/error-policy.js';
 import { PoisonDetector } from '../src/worker/poison.js';
@@ -87,6 +88,13 @@ describe('DurableAckTracker', () => {
     expect(d.onOk(3, [])).toBe(3);
   });
 
+  it('a DURABLE_ACK for a table no OK named advances nothing', () => {
+    const d = new DurableAckTracker();
+    d.onOk(0, [{ name: 'a', seqTxn: 1n }]);
+    expect(d.onDurableAck([{ name: 'unknown', seqTxn: 99n }])).toBe(-1);
+    expect(d.pendingCount).toBe(1);
+  });
+
   it('watermarks never move back, and reset forgets them', () => {
     const d = new DurableAckTracker();
     d.onDurableAck([{ name: 'a', seqTxn: 10n }]);
@@ -94,5 +102,34 @@ describe('DurableAckTracker', () => {
     expect(d.onOk(0, [{ name: 'a', seqTxn: 10n }])).toBe(0);
     d.reset();
     expect(d.onOk(1, [{ name: 'a', seqTxn: 10n }])).toBe(-1);
+  });
+});
+
+describe('ErrorInbox', () => {
+  it('delivers on the next turn, drops the oldest beyond its capacity and counts them', async () => {
+    const got: string[] = [];
+    const inbox = new ErrorInbox(3, (e) => {
+      got.push(e.message);
+      return true;
+    });
+    for (let i = 0; i < 5; i++) inbox.push(new Error(`e${i}`));
+    expect(got).toEqual([]); // not synchronously
+    await new Promise((r) => setImmediate(r));
+    expect(got).toEqual(['e2', 'e3', 'e4']);
+    expect(inbox.dropped).toBe(2);
+  });
+
+  it('with no listener an error becomes a process warning, never silence', async () => {
+    const warnings: Error[] = [];
+    const onWarning = (w: Error) => warnings.push(w);
+    process.on('warning', onWarning);
+    try {
+      const inbox = new ErrorInbox(4, () => false);
+      inbox.push(new Error('nobody listens'));
+      await new Promise((r) => setTimeout(r, 20));
+      expect(warnings.map((w) => w.message)).toContain('nobody listens');
+    } finally {
+      process.off('warning', onWarning);
+    }
   });
 });
