@@ -106,9 +106,14 @@ describe('orphan drain (drain_orphans=on)', () => {
     // Frames of "rejected" get a PARSE_ERROR (terminal): the next data frame the server sees.
     s.rejectFrame(s.stats().frames + 1, Status.PARSE_ERROR, 'corrupt column');
     const events: OrphanEvent[] = [];
+    const onOrphan = (e: OrphanEvent) => {
+      events.push(e);
+      // Before the next drain starts: "waiting" gets no ACK, so it cannot finish first.
+      if (e.senderId === 'rejected' && e.state === 'failed') s.neverAck(true);
+    };
     const live = await Sender.fromConfig(
       confFor(s, `sf_dir=${dir};sender_id=live;drain_orphans=on;max_background_drainers=1;${FAST}`),
-      { on: { orphan: (e) => events.push(e), error: () => {} } },
+      { on: { orphan: onOrphan, error: () => {} } },
     );
     await until(
       () => events.some((e) => e.senderId === 'rejected' && e.state === 'failed'),
