@@ -4,12 +4,14 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-const root = new URL('../packages/', import.meta.url).pathname;
+const root = new URL('../', import.meta.url).pathname;
+// Every workspace package: packages/* and the examples.
+const dirs = [...readdirSync(join(root, 'packages')).map((d) => join('packages', d)), 'examples'];
 let passed = 0;
 let failed = 0;
 let skipped = 0;
 const missing = [];
-for (const dir of readdirSync(root)) {
+for (const dir of dirs) {
   const report = join(root, dir, 'test-results.json');
   if (!existsSync(report)) {
     missing.push(dir);
