@@ -1,9 +1,10 @@
-import type {
-  AppendColumnsOptions,
-  ArrayInput,
-  ColumnarColumn,
-  TableBuffer,
-  TimestampUnit,
+import {
+  type AppendColumnsOptions,
+  type ArrayInput,
+  type ColumnarColumn,
+  QwpInvalidValueError,
+  type TableBuffer,
+  type TimestampUnit,
 } from '@qwp/qwp-wire';
 import { SenderStateError } from './errors.js';
 
@@ -18,6 +19,12 @@ export type { AppendColumnsOptions, ArrayInput, ColumnarColumn, TimestampUnit };
  */
 export abstract class RowWriter {
   private current: TableBuffer | null = null;
+  /**
+   * Bytes no single value may exceed: more can never fit a frame, so the
+   * value is refused with its row at once, instead of failing the whole
+   * batch at the next flush. Set by the sender from its frame budget.
+   */
+  protected valueLimit = Number.POSITIVE_INFINITY;
 
   /** Checks the writer can take a row and returns the table's buffer. */
   protected abstract beginRow(table: string): TableBuffer;
@@ -49,13 +56,17 @@ export abstract class RowWriter {
 
   /** VARCHAR. */
   stringColumn(name: string, value: string | null | undefined): this {
-    this.row().varcharColumn(name, value);
-    return this;
+    return this.varcharColumn(name, value);
   }
 
   /** VARCHAR (same as stringColumn). */
   varcharColumn(name: string, value: string | null | undefined): this {
-    this.row().varcharColumn(name, value);
+    const t = this.row();
+    // Three UTF-8 bytes at most per UTF-16 unit: only long strings are measured.
+    if (typeof value === 'string' && value.length * 3 > this.valueLimit) {
+      this.checkSize(t, name, value, Buffer.byteLength(value, 'utf8'));
+    }
+    t.varcharColumn(name, value);
     return this;
   }
 
@@ -161,7 +172,9 @@ export abstract class RowWriter {
 
   /** BINARY (the bytes are copied). */
   binaryColumn(name: string, value: Uint8Array | null | undefined): this {
-    this.row().binaryColumn(name, value);
+    const t = this.row();
+    if (value instanceof Uint8Array) this.checkSize(t, name, value, value.length);
+    t.binaryColumn(name, value);
     return this;
   }
 
@@ -270,6 +283,19 @@ export abstract class RowWriter {
   /** Forgets the table of an unfinished row (its values are discarded by the caller). */
   protected forgetRow(): void {
     this.current = null;
+  }
+
+  /** Refuses (discarding the row) a value of `bytes` bytes over {@link valueLimit}. */
+  private checkSize(t: TableBuffer, column: string, value: unknown, bytes: number): void {
+    if (bytes <= this.valueLimit) return;
+    t.discardRow();
+    this.current = null;
+    throw new QwpInvalidValueError(
+      t.name,
+      column,
+      value,
+      `a ${bytes}-byte value can never fit a frame of at most ${this.valueLimit} bytes (the frame budget); the row is discarded`,
+    );
   }
 
   private row(): TableBuffer {

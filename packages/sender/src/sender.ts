@@ -186,6 +186,7 @@ export class Sender extends RowWriter implements TransactionHost {
       };
       const entry = workerEntry();
       this.worker = new Worker(entry.url, { workerData: init, execArgv: entry.execArgv });
+      this.valueLimit = this.publisher.maxValueBytes;
     } catch (err) {
       this.store.close();
       throw err;
@@ -472,6 +473,11 @@ export class Sender extends RowWriter implements TransactionHost {
   }
 
   /** @internal */
+  get maxValueBytes(): number {
+    return this.publisher.maxValueBytes;
+  }
+
+  /** @internal */
   beginTransactionRow(table: string): TableBuffer {
     return this.rowTable(table);
   }
@@ -696,6 +702,7 @@ export class Sender extends RowWriter implements TransactionHost {
       case 'connected': {
         this.awaitingStart = false;
         this.publisher.setFrameBudget(m.info.maxBatchSize);
+        this.valueLimit = this.publisher.maxValueBytes;
         const endpoint = `${m.info.host}:${m.info.port}`;
         const previous = this.lastEndpoint;
         this.lastEndpoint = endpoint;

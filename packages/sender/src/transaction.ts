@@ -5,6 +5,8 @@ import { RowWriter } from './row-writer.js';
 /** What a transaction needs from its sender. */
 export interface TransactionHost {
   beginTransactionRow(table: string): TableBuffer;
+  /** Bytes no single value may exceed (the frame budget less headroom). */
+  readonly maxValueBytes: number;
   endTransactionRows(count: number): void;
   flushTransaction(): void;
 }
@@ -21,6 +23,7 @@ export class Transaction extends RowWriter {
   /** @internal */
   constructor(private readonly host: TransactionHost) {
     super();
+    this.valueLimit = host.maxValueBytes;
   }
 
   /**

@@ -201,6 +201,24 @@ describe('rows and tables', () => {
     expect(s.rows('trades').map((r) => r.qty)).toEqual([0n, 1n, 2n]);
   });
 
+  it('a value too large for any frame is refused with its row; the rows before it are kept', async () => {
+    const s = await server({ maxBatchSize: 65_536 });
+    const snd = await sender(confFor(s, 'auto_flush=off;'));
+    writeTrades(snd, 0, 3);
+    expect(() =>
+      snd.table('trades').intColumn('qty', 99).stringColumn('note', 'x'.repeat(100_000)),
+    ).toThrow(/can never fit a frame/);
+    expect(() => snd.table('blobs').binaryColumn('b', new Uint8Array(70_000))).toThrow(
+      QwpInvalidValueError,
+    );
+    snd.table('trades').stringColumn('note', 'fits').intColumn('qty', 3).at(5, 'us');
+    await snd.drain(5000);
+    expect(s.rows('trades').map((r) => r.qty)).toEqual([0n, 1n, 2n, 3n]);
+    await snd.transaction((tx) => {
+      expect(() => tx.table('t').stringColumn('s', 'y'.repeat(100_000))).toThrow(/can never fit/);
+    });
+  });
+
   it('refuses a column before table(), a second table() mid-row, and flush() mid-row', async () => {
     const s = await server();
     const snd = await sender(confFor(s, 'auto_flush=off;'));

@@ -52,6 +52,14 @@ export class Publisher {
     this.encoder.maxBatchSize = Math.min(maxBatchSize, this.store.maxPayload);
   }
 
+  /**
+   * Bytes no single value may exceed: a frame's budget less room for the
+   * message header and a table block's names and column headers.
+   */
+  get maxValueBytes(): number {
+    return Math.max(0, this.encoder.maxBatchSize - VALUE_HEADROOM);
+  }
+
   /** Frames waiting for room in the store. */
   get queuedFrames(): number {
     return this.queue.length - this.queueHead;
@@ -170,6 +178,8 @@ export class Publisher {
 }
 
 const EMPTY = new Uint8Array(0);
+/** Room a frame needs besides one value: header, names, column headers, offsets. */
+const VALUE_HEADROOM = 4096;
 const delta: QwpDelta = { start: 0, count: 0, entriesOffset: 0, entriesEnd: 0 };
 
 /** Writes the symbol entries of a frame's delta section to the store (SF: `.symbol-dict`). */

@@ -103,6 +103,8 @@ export interface WireError {
   name: string;
   code: string;
   message: string;
+  /** The cause's own name, code and message, when there was one (its class does not cross threads). */
+  cause?: { name: string; code?: string; message: string };
   /** ServerRejectedError fields (fsn also PoisonFrameError's). */
   status?: number;
   category?: string;
@@ -153,6 +155,14 @@ export function toWireError(err: unknown): WireError {
     code: typeof (err as { code?: unknown }).code === 'string' ? (err as SenderError).code : '',
     message: err.message,
   };
+  if (err.cause instanceof Error) {
+    const code = (err.cause as { code?: unknown }).code;
+    out.cause = {
+      name: err.cause.name,
+      message: err.cause.message,
+      ...(typeof code === 'string' ? { code } : {}),
+    };
+  }
   if (err instanceof ServerRejectedError) {
     out.status = err.status;
     out.statusName = err.statusName;
@@ -173,8 +183,20 @@ export function toWireError(err: unknown): WireError {
   return out;
 }
 
-/** Rebuilds the typed error on the producer's side. */
+/** Rebuilds the typed error on the producer's side, with its cause as a plain Error. */
 export function fromWireError(w: WireError): SenderError {
+  const err = rebuild(w);
+  if (w.cause !== undefined && err.cause === undefined) {
+    const cause = Object.assign(new Error(w.cause.message), {
+      name: w.cause.name,
+      ...(w.cause.code === undefined ? {} : { code: w.cause.code }),
+    });
+    (err as { cause?: unknown }).cause = cause;
+  }
+  return err;
+}
+
+function rebuild(w: WireError): SenderError {
   switch (w.code) {
     case 'ERR_QWP_SERVER_REJECTED':
       return new ServerRejectedError(

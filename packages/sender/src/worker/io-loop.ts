@@ -229,9 +229,10 @@ export class IoLoop {
   }
 
   private giveUp(last: ConnectAttemptError | undefined): null {
-    const endpoints = this.init.wire.endpoints.map((e) => `${e.host}:${e.port}`).join(', ');
+    const endpoints = this.init.wire.endpoints.map((e) => `${e.host}:${e.port}`);
+    const which = endpoints.length === 1 ? endpoints[0]! : `any of ${endpoints.join(', ')}`;
     const error = new ConnectError(
-      `cannot connect to ${endpoints}${last === undefined ? '' : `: ${last.message}`}`,
+      `cannot connect to ${which}${last === undefined ? '' : `; last attempt: ${last.message}`}`,
       { cause: last },
     );
     this.status.state = ConnectionState.FAILED;
