@@ -34,6 +34,15 @@ export async function main(argv: string[], io: CommandIo): Promise<number> {
   const name = twoWord in commands ? twoWord : first;
   const load = commands[name];
   if (load === undefined) {
+    // A group's name alone (`qwp sf`, `qwp sf --help`): its commands, from the usage text.
+    const group = USAGE.split('\n').filter((l) => l.startsWith(`  ${first} `));
+    if (group.length > 0) {
+      const asked = second === '-h' || second === '--help' || second === 'help';
+      (asked ? io.stdout : io.stderr).write(
+        `usage: qwp ${first} <command>\n\n${group.join('\n')}\n`,
+      );
+      return asked ? 0 : 2;
+    }
     io.stderr.write(`qwp: unknown command '${first}'\n${USAGE}`);
     return 2;
   }

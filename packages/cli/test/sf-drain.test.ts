@@ -2,6 +2,7 @@ import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
+import { markSlotFailed } from '@qwp/segment-log';
 import { Sender } from '@qwp/sender';
 import { startTestServer, type TestServer } from '@qwp/test-server';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -60,6 +61,32 @@ describe('qwp sf drain', () => {
     expect(r.err).toMatch(/acknowledged \d+\/\d+ frames/);
     expect(server.rows('t')).toHaveLength(500);
     expect(readdirSync(join(dir, 'gone')).sort()).toEqual(['.lock', '.lock.pid']);
+  });
+
+  it('refuses a slot marked .failed, and qwp sf alone lists its commands', async () => {
+    const server = await startTestServer();
+    cleanups.push(() => server.close());
+    const dir = mkdtempSync(join(tmpdir(), 'qwp-sf-drain-'));
+    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+    await leftOver(server, dir, 'bad', 10);
+    markSlotFailed(join(dir, 'bad'), 'a test said so');
+    const r = await run([join(dir, 'bad'), '--conf', `ws::addr=127.0.0.1:${server.port};`]);
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/marked failed \(a test said so\); fix the cause, remove .*\.failed/);
+    expect(server.rows('t')).toHaveLength(10); // only the first, unacknowledged copy: nothing re-sent
+    const stdout = new PassThrough();
+    let out = '';
+    stdout.on('data', (d) => {
+      out += d;
+    });
+    const code = await main(['sf', '--help'], {
+      stdin: new PassThrough(),
+      stdout,
+      stderr: new PassThrough(),
+    });
+    expect(code).toBe(0);
+    expect(out).toMatch(/sf inspect PATH/);
+    expect(out).toMatch(/sf drain SLOT/);
   });
 
   it('leaves a slot another process holds (exit 3), and refuses a bad command line', async () => {

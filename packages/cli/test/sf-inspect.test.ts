@@ -275,7 +275,7 @@ describe('qwp sf inspect', () => {
   test('a manifest or watermark that is unusable is shown with why', async () => {
     const dir = makeSlot();
     writeFileSync(join(dir, 'sf-manifest.bin'), new Uint8Array(100));
-    writeFileSync(join(dir, '.ack-watermark'), new Uint8Array(8192));
+    writeFileSync(join(dir, '.ack-watermark'), new Uint8Array(8192).fill(0x5a));
     const r = await run([dir, '--json']);
     expect(r.code).toBe(1); // flagged segments without a usable manifest: recovery refuses
     const j = JSON.parse(r.out);
@@ -290,6 +290,14 @@ describe('qwp sf inspect', () => {
     const t = await run([dir]);
     expect(t.out).toContain('manifest: UNUSABLE');
     expect(t.out).toContain('ack watermark: UNUSABLE');
+  });
+
+  test('a watermark created but never written (all zeros) is shown as nothing acknowledged', async () => {
+    const dir = makeSlot();
+    writeFileSync(join(dir, '.ack-watermark'), new Uint8Array(8192));
+    const j = JSON.parse((await run([dir, '--json'])).out);
+    expect(j.watermark).toEqual({ file: join(dir, '.ack-watermark'), generation: 0, ackedFsn: -1 });
+    expect((await run([dir])).out).toContain('ack watermark: nothing acknowledged (generation 0)');
   });
 
   test('the Java manifest and watermark fixtures, found in a slot', async () => {

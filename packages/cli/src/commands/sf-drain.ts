@@ -1,6 +1,7 @@
 import { basename, dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { parseConnectString, tokenizeConnectString } from '@qwp/qwp-wire';
+import { readSlotFailure } from '@qwp/segment-log';
 import { type DrainResult, Sender } from '@qwp/sender';
 import type { Command } from '../io.js';
 import { UsageError } from '../io.js';
@@ -17,6 +18,8 @@ and sender_id, if any, are replaced by SLOT's). A slot another process holds
 is left alone. Transport failures are retried until Ctrl-C; only when the
 slot can never be delivered (a frame the server refuses, credentials
 refused, a capability the server lacks) is .failed written into it.
+
+A slot marked .failed is refused: remove .failed once its cause is fixed.
 
 Exit codes: 0 drained, 1 failed (reason printed), 3 held by another process.
 `;
@@ -48,6 +51,13 @@ export const sfDrain: Command = async (argv, io) => {
     parseConnectString(conf);
   } catch (err) {
     throw new UsageError(`--conf: ${(err as Error).message}`, { cause: err });
+  }
+  const failed = readSlotFailure(slot);
+  if (failed !== null) {
+    io.stderr.write(
+      `qwp sf drain: ${slot} is marked failed (${failed}); fix the cause, remove ${slot}/.failed, then drain it\n`,
+    );
+    return 1;
   }
   io.stderr.write(`qwp sf drain: ${slot}\n`);
   const progress = new Progress(io.stderr, {

@@ -32,8 +32,12 @@ export const ACK_WATERMARK_MAGIC = 0x31574b41;
 export type WatermarkState =
   | { kind: 'absent'; path: string }
   | { kind: 'valid'; path: string; generation: number; ackedFsn: number }
-  /** Wrong size (the legacy 16-byte format too) or no valid record: reset when the slot opens. */
-  | { kind: 'invalid'; path: string; reason: string };
+  /**
+   * Wrong size (the legacy 16-byte format too) or no valid record: reset when
+   * the slot opens. `empty`: all zeros, as the file is created before its
+   * first ACK (nothing acknowledged yet, not damage).
+   */
+  | { kind: 'invalid'; path: string; reason: string; empty?: boolean };
 
 export function watermarkPath(slotDir: string): string {
   return `${slotDir}/${ACK_WATERMARK_FILE_NAME}`;
@@ -49,7 +53,15 @@ function judge(path: string, image: Uint8Array): WatermarkState {
   }
   const record = selectRecord(image, ACK_WATERMARK_MAGIC, (r) => r.first >= -1);
   if (record === undefined) {
-    return { kind: 'invalid', path, reason: `${path} holds no valid CRC-checked record` };
+    const empty = image.every((b) => b === 0);
+    return {
+      kind: 'invalid',
+      path,
+      reason: empty
+        ? `${path} holds no record yet (all zeros: nothing acknowledged)`
+        : `${path} holds no valid CRC-checked record`,
+      empty,
+    };
   }
   return { kind: 'valid', path, generation: record.generation, ackedFsn: record.first };
 }

@@ -187,7 +187,9 @@ export function inspectSlot(slotDir: string, files: FilesFacade = defaultFiles):
         ? null
         : wm.kind === 'valid'
           ? { file: wm.path, generation: wm.generation, ackedFsn: wm.ackedFsn }
-          : { file: wm.path, error: wm.reason },
+          : wm.empty === true
+            ? { file: wm.path, generation: 0, ackedFsn: -1 } // created, no ACK yet
+            : { file: wm.path, error: wm.reason },
     dictionary,
     gaps,
     problem,
