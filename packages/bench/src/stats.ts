@@ -29,6 +29,18 @@ export function spread(values: readonly number[]): Spread {
   };
 }
 
+/**
+ * The {@link Spread} of `a[i] / b[i]` over the pairs both hold: a ratio
+ * measured round by round, so that load shared by both runs of a round
+ * cancels out.
+ */
+export function pairedRatios(a: readonly number[], b: readonly number[]): Spread {
+  const n = Math.min(a.length, b.length);
+  const out: number[] = [];
+  for (let i = 0; i < n; i++) out.push(a[i]! / b[i]!);
+  return spread(out);
+}
+
 /** Latency percentiles of one run, in the unit of the samples. */
 export interface Tail {
   p50: number;

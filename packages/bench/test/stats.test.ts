@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { quantile, slope, spread, tail } from '../src/stats.js';
+import { pairedRatios, quantile, slope, spread, tail } from '../src/stats.js';
 
 describe('quantile', () => {
   it('interpolates between neighbours and clamps q', () => {
@@ -50,5 +50,15 @@ describe('slope', () => {
   it('is NaN when x does not vary', () => {
     expect(slope([2, 2], [1, 5])).toBeNaN();
     expect(slope([1], [1])).toBeNaN();
+  });
+});
+
+describe('pairedRatios', () => {
+  it('divides run by run over the pairs both hold', () => {
+    const r = pairedRatios([10, 40, 90, 7], [2, 4, 10]);
+    expect(r.values).toEqual([5, 10, 9]);
+    expect(r.median).toBe(9);
+    expect(r.min).toBe(5);
+    expect(pairedRatios([], [1]).values).toEqual([]);
   });
 });

@@ -6,12 +6,14 @@ import type { Suite, SuiteOptions, SuiteResult } from '../suite.js';
 import {
   bufferLabel,
   CORES_NOTE,
+  DURABILITY_MODES,
   ilpRow,
   ilpVersion,
   loadNote,
   loadNow,
   openIlp,
   openQwp,
+  PERIODIC_SYNC_MS,
   type QwpBuffer,
   qwpRow,
   startHttpSink,
@@ -92,8 +94,7 @@ function cases(): Case[] {
   return [
     ilpCase(),
     qwpCase({ kind: 'memory' }),
-    qwpCase({ kind: 'sf', durability: 'memory' }),
-    qwpCase({ kind: 'sf', durability: 'append' }),
+    ...DURABILITY_MODES.map((durability) => qwpCase({ kind: 'sf', durability })),
   ];
 }
 
@@ -165,7 +166,7 @@ export const senderLatencySuite: Suite = {
       suite: 'sender-latency',
       notes: [
         `One trades row per flush; ${iterations} timed iterations per run after ${warmup} untimed ones, ${runs} run(s) per case interleaved, each on a fresh client; figures are the median over runs of each run's percentile${runs > 1 ? ', with min - max over runs in brackets' : ''}; µs.`,
-        '"flush() p50": until @qwp/sender\'s flush() resolves (the frame is in the buffer; msynced first with sf_durability=append). "confirmed": until acknowledged(fsn) resolves, i.e. the server\'s OK has reached the producer thread through the I/O worker. For the ILP client both are its flush(), which resolves on the HTTP 204.',
+        `"flush() p50": until @qwp/sender's flush() resolves (the frame is in the buffer; msynced first with sf_durability=flush and append; periodic msyncs every ${PERIODIC_SYNC_MS} ms on its own). "confirmed": until acknowledged(fsn) resolves, i.e. the server's OK has reached the producer thread through the I/O worker. For the ILP client both are its flush(), which resolves on the HTTP 204.`,
         `Servers in child processes: \`qwp serve --mode throughput\` (${qwp.mode}) and a node:http 204 sink. "x ILP p50" = the ILP client's confirmed p50 over this row's (above 1: faster).`,
         CORES_NOTE,
         loadNote(load0),

@@ -138,26 +138,91 @@ const SYMBOLS = [
 /** First timestamp, in microseconds (row i is at TS0 + i). */
 const TS0 = 1_700_000_000_000_000;
 
-/** Deterministic trades(sym, px, qty) values, generated before any timing. */
+/**
+ * Deterministic trades(sym, px, qty) values, generated before any timing:
+ * for the row API (sym, px, qty) and the same values as columns (symIdx
+ * into SYMBOLS, px, qtyLong).
+ */
 export interface Trades {
   sym: string[];
   px: Float64Array;
   qty: Float64Array;
+  /** Row k's symbol as an index into {@link symbolDictionary}. */
+  symIdx: Uint8Array;
+  /** qty as the BigInt64Array a LONG column takes. */
+  qtyLong: BigInt64Array;
 }
 
+/** The symbol values, in the order symIdx refers to them. */
+export const symbolDictionary: readonly string[] = SYMBOLS;
+
 export function trades(): Trades {
-  const out: Trades = { sym: [], px: new Float64Array(BLOCK), qty: new Float64Array(BLOCK) };
+  const out: Trades = {
+    sym: [],
+    px: new Float64Array(BLOCK),
+    qty: new Float64Array(BLOCK),
+    symIdx: new Uint8Array(BLOCK),
+    qtyLong: new BigInt64Array(BLOCK),
+  };
   let seed = 12345;
   const next = () => {
     seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
     return seed / 4294967296;
   };
   for (let i = 0; i < BLOCK; i++) {
-    out.sym.push(SYMBOLS[i % SYMBOLS.length]!);
+    out.symIdx[i] = i % SYMBOLS.length;
+    out.sym.push(SYMBOLS[out.symIdx[i]!]!);
     out.px[i] = 1000 + next() * 100;
     out.qty[i] = 1 + Math.floor(next() * 1000);
+    out.qtyLong[i] = BigInt(out.qty[i]!);
   }
   return out;
+}
+
+/**
+ * The designated timestamps (µs) of rows 0..n-1 as one BigInt64Array, the
+ * values qwpRow() writes: a columnar caller holds its timestamps in an
+ * array already, so they are built before any timing.
+ */
+export function timestampsUs(n: number): BigInt64Array {
+  const out = new BigInt64Array(n);
+  const t0 = BigInt(TS0);
+  for (let i = 0; i < n; i++) out[i] = t0 + BigInt(i);
+  return out;
+}
+
+/**
+ * Writes rows start..end-1 (the rows qwpRow() writes one at a time) through
+ * sender.columns(), one call per stretch of the cycled input: sym
+ * dictionary-encoded, px a Float64Array, qty a BigInt64Array, the
+ * timestamps a slice of `ts` (from {@link timestampsUs}). Views only, no
+ * per-row work here.
+ */
+export function qwpColumns(
+  s: Sender,
+  d: Trades,
+  ts: BigInt64Array,
+  start: number,
+  end: number,
+): void {
+  for (let i = start; i < end; ) {
+    const k = i & (BLOCK - 1);
+    const n = Math.min(end - i, BLOCK - k);
+    s.columns(
+      'trades',
+      [
+        {
+          name: 'sym',
+          type: 'SYMBOL',
+          values: { dictionary: SYMBOLS, indices: d.symIdx.subarray(k, k + n) },
+        },
+        { name: 'px', type: 'DOUBLE', values: d.px.subarray(k, k + n) },
+        { name: 'qty', type: 'LONG', values: d.qtyLong.subarray(k, k + n) },
+      ],
+      { timestamps: ts.subarray(i, i + n), unit: 'us' },
+    );
+    i += n;
+  }
 }
 
 /** Writes row `i` (of any run) through @qwp/sender's row API. */

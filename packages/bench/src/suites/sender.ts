@@ -1,6 +1,6 @@
 import { ConnectStringError, parseConnectString } from '@qwp/qwp-wire';
 import { fmt } from '../report.js';
-import { type Spread, spread } from '../stats.js';
+import { pairedRatios, type Spread, spread } from '../stats.js';
 import type { Suite, SuiteOptions, SuiteResult } from '../suite.js';
 import {
   bufferLabel,
@@ -15,12 +15,14 @@ import {
   openQwp,
   PERIODIC_SYNC_MS,
   type QwpBuffer,
+  qwpColumns,
   qwpConf,
   qwpRow,
   sinkStats,
   startHttpSink,
   startQwpServer,
   type Trades,
+  timestampsUs,
   trades,
 } from './sender-peers.js';
 
@@ -55,6 +57,8 @@ interface Servers {
  */
 interface Case {
   client: string;
+  /** Which @qwp/sender API; null for the ILP client. */
+  api: Api | null;
   buffer: string;
   server: 'qwp' | 'sink';
   /** Why this case cannot run here (e.g. a durability the config parser refuses), or null. */
@@ -62,21 +66,40 @@ interface Case {
   open(servers: Servers, d: Trades): Promise<Run>;
 }
 
-/** @qwp/sender's row API into buffer `b`. */
-function rowApiCase(b: QwpBuffer): Case {
+/** How a @qwp/sender case hands its rows to the sender. */
+type Api = 'row' | 'columnar';
+
+const API_LABEL: Record<Api, string> = {
+  row: '@qwp/sender row API',
+  columnar: '@qwp/sender columns()',
+};
+
+/**
+ * @qwp/sender into buffer `b`: the row API (one call chain per row) or
+ * columns() (one call per FLUSH_ROWS block, timestamps prepared up front
+ * in `ts`, which covers every row a write() asks for).
+ */
+function qwpCase(api: Api, b: QwpBuffer, ts: () => BigInt64Array): Case {
   return {
-    client: '@qwp/sender row API',
+    client: API_LABEL[api],
+    api,
     buffer: bufferLabel(b),
     server: 'qwp',
     unavailable: refusal(b),
     async open(servers, d) {
       const { sender, close } = await openQwp(servers.qwp, b);
+      const stamps = ts();
       let before = sender.stats().bytesSent;
       return {
         async write(rows) {
           for (let i = 0; i < rows; ) {
             const end = Math.min(rows, i + FLUSH_ROWS);
-            for (; i < end; i++) qwpRow(sender, d, i);
+            if (api === 'columnar') {
+              qwpColumns(sender, d, stamps, i, end);
+              i = end;
+            } else {
+              for (; i < end; i++) qwpRow(sender, d, i);
+            }
             await sender.flush();
           }
           await sender.drain(DRAIN_TIMEOUT_MS);
@@ -112,6 +135,7 @@ function refusal(b: QwpBuffer): string | null {
 function ilpCase(): Case {
   return {
     client: `@questdb/nodejs-client ${ilpVersion()} ILP/HTTP`,
+    api: null,
     buffer: 'its own (in memory)',
     server: 'sink',
     unavailable: null,
@@ -144,14 +168,14 @@ function ilpCase(): Case {
   };
 }
 
-/** Every contender, in table order. */
-function cases(): Case[] {
+/** Every contender, in table order; `ts` gives the columnar cases' timestamps. */
+function cases(ts: () => BigInt64Array): Case[] {
   return [
     ilpCase(),
-    rowApiCase({ kind: 'memory' }),
-    ...DURABILITY_MODES.map((durability) => rowApiCase({ kind: 'sf', durability })),
-    // The columnar API joins here once the sender exposes it: a Case like
-    // rowApiCase whose write() hands each FLUSH_ROWS block to sender.columns().
+    qwpCase('row', { kind: 'memory' }, ts),
+    ...DURABILITY_MODES.map((durability) => qwpCase('row', { kind: 'sf', durability }, ts)),
+    qwpCase('columnar', { kind: 'memory' }, ts),
+    qwpCase('columnar', { kind: 'sf', durability: 'memory' }, ts),
   ];
 }
 
@@ -188,20 +212,35 @@ function cell(s: Spread): [string, string] {
   return [fmt(s.median / 1e6, 3), `${fmt(s.min / 1e6, 3)} - ${fmt(s.max / 1e6, 3)}`];
 }
 
-/** Row API end to end: memory and SF modes (every sf_durability) against the ILP client. */
+/** "41.9 (30.1 - 44.0)" for a ratio's spread over paired runs. */
+function ratioCell(r: Spread, digits: number): string {
+  if (r.values.length <= 1) return fmt(r.median, digits);
+  return `${fmt(r.median, digits)} (${fmt(r.min, digits)} - ${fmt(r.max, digits)})`;
+}
+
+/**
+ * @qwp/sender end to end (row API in memory mode and SF mode with every
+ * sf_durability; columns() in memory and SF mode) against the ILP client.
+ */
 export const senderSuite: Suite = {
   name: 'sender',
   description:
-    '@qwp/sender end to end (row API, memory and SF modes, every sf_durability) vs @questdb/nodejs-client ILP/HTTP',
+    '@qwp/sender end to end (row API and columns(); memory mode, SF mode with every sf_durability) vs @questdb/nodejs-client ILP/HTTP',
   async run(options: SuiteOptions): Promise<SuiteResult> {
     const load0 = loadNow();
     const rows = options.quick ? 131_072 : 5_000_000;
+    // The peer is over 10x slower and steady from its second flush on: fewer
+    // rows per run keep its runs to seconds, and it runs as often as the others.
+    const ilpRows = options.quick ? 131_072 : 1_048_576;
     const runs = options.quick ? 1 : 5;
-    // The peer is over 10x slower: fewer runs of the same rows keep the suite to minutes.
-    const ilpRuns = options.quick ? 1 : 3;
     const warmRows = options.quick ? FLUSH_ROWS : 4 * FLUSH_ROWS;
     const d = trades();
-    const all = cases();
+    let stamps: BigInt64Array | undefined;
+    const ts = () => {
+      stamps ??= timestampsUs(Math.max(rows, warmRows));
+      return stamps;
+    };
+    const all = cases(ts);
     const [qwp, sink] = await Promise.all([startQwpServer(), startHttpSink()]);
     const servers: Servers = { qwp: qwp.port, sink: sink.port };
     const measured: Measured[] = all.map((c) => ({ c, rates: [], bytesPerRow: Number.NaN }));
@@ -209,10 +248,10 @@ export const senderSuite: Suite = {
       for (let r = 0; r < runs; r++) {
         for (const m of measured) {
           if (m.c.unavailable !== null) continue;
-          if (m.c.server === 'sink' && r >= ilpRuns) continue;
           // The first run of each case warms its code paths up first, on the same client.
           const warm = r === 0 ? warmRows : 0;
-          const { rate, bytesPerRow } = await once(m.c, servers, d, rows, warm);
+          const n = m.c.server === 'sink' ? ilpRows : rows;
+          const { rate, bytesPerRow } = await once(m.c, servers, d, n, warm);
           m.rates.push(rate);
           m.bytesPerRow = bytesPerRow;
         }
@@ -221,29 +260,40 @@ export const senderSuite: Suite = {
       await Promise.all([qwp.close(), sink.close()]);
     }
 
-    const ilp = spread(measured[0]!.rates).median;
-    const memoryMode = spread(measured[1]!.rates).median;
-    const sfMemory = spread(measured[2]!.rates).median;
+    const ilpRates = measured[0]!.rates;
+    /** The same API's case with buffer `buffer` (the base of a ratio column). */
+    const baseOf = (c: Case, buffer: string) =>
+      measured.find((m) => m.c.api === c.api && m.c.buffer === buffer && m.rates.length > 0);
+    const ratioTo = (m: Measured, base: Measured | undefined): Spread | null =>
+      base === undefined ? null : pairedRatios(m.rates, base.rates);
     const serverOf = (c: Case) =>
       c.server === 'qwp' ? `qwp serve (${qwp.mode})` : '204 sink (node:http)';
-    const tableRows: (string | number)[][] = measured.map((m) => {
-      if (m.c.unavailable !== null) {
-        return [m.c.client, m.c.buffer, serverOf(m.c), 0, 'not run', '-', '-', '-', '-', '-'];
-      }
-      const s = spread(m.rates);
-      const isSf = m.c.buffer.startsWith('sf');
-      return [
-        m.c.client,
-        m.c.buffer,
-        serverOf(m.c),
-        m.rates.length,
-        ...cell(s),
-        fmt(m.bytesPerRow, 1),
-        fmt(s.median / ilp, 1),
-        m.c.server === 'qwp' ? fmt(s.median / memoryMode, 2) : '-',
-        isSf ? fmt(s.median / sfMemory, 2) : '-',
-      ];
+    const results = measured.map((m) => {
+      const vsIlp = pairedRatios(m.rates, ilpRates);
+      const vsMemory = m.c.api === null ? null : ratioTo(m, baseOf(m.c, 'memory'));
+      const vsSfMemory = m.c.buffer.startsWith('sf')
+        ? ratioTo(m, baseOf(m.c, bufferLabel({ kind: 'sf', durability: 'memory' })))
+        : null;
+      return { m, rate: spread(m.rates), vsIlp, vsMemory, vsSfMemory };
     });
+    const tableRows: (string | number)[][] = results.map(
+      ({ m, rate, vsIlp, vsMemory, vsSfMemory }) => {
+        if (m.c.unavailable !== null) {
+          return [m.c.client, m.c.buffer, serverOf(m.c), 0, 'not run', '-', '-', '-', '-', '-'];
+        }
+        return [
+          m.c.client,
+          m.c.buffer,
+          serverOf(m.c),
+          m.rates.length,
+          ...cell(rate),
+          fmt(m.bytesPerRow, 1),
+          ratioCell(vsIlp, 1),
+          vsMemory === null ? '-' : ratioCell(vsMemory, 2),
+          vsSfMemory === null ? '-' : ratioCell(vsSfMemory, 2),
+        ];
+      },
+    );
     const refused = measured
       .filter((m) => m.c.unavailable !== null)
       .map(
@@ -252,12 +302,14 @@ export const senderSuite: Suite = {
     return {
       suite: 'sender',
       notes: [
-        `${rows} trades rows per run (sym SYMBOL of 10 values, px DOUBLE, qty LONG, designated timestamp in µs), the same rows for both clients; an explicit flush() every ${FLUSH_ROWS} rows (auto-flush off in both); timed from the first row to the last acknowledgement: @qwp/sender's drain(), the ILP client's last flush() (each of its flushes waits for its HTTP response, so ILP sends one request at a time; @qwp/sender's flush() returns once the frame is in its buffer and the worker pipelines the sends).`,
-        `Median of ${runs} runs (ILP: ${ilpRuns}, the same rows per run) with min - max; the cases run interleaved, each run on a fresh client (connected before the clock starts) and, in SF mode, a fresh temporary sf_dir removed after it; the first run of each case sends ${warmRows} untimed warm-up rows through its client before its clock starts.`,
+        `${rows} trades rows per run (ILP client: ${ilpRows}; sym SYMBOL of 10 values, px DOUBLE, qty LONG, designated timestamp in µs), the same rows for every client; an explicit flush() every ${FLUSH_ROWS} rows (auto-flush off in both); timed from the first row to the last acknowledgement: @qwp/sender's drain(), the ILP client's last flush() (each of its flushes waits for its HTTP response, so ILP sends one request at a time; @qwp/sender's flush() returns once the frame is in its buffer and the worker pipelines the sends).`,
+        `columns(): one sender.columns('trades', ...) call per ${FLUSH_ROWS}-row block, then flush(): sym dictionary-encoded ({ dictionary: 10 strings, indices: Uint8Array }), px Float64Array, qty BigInt64Array, timestamps BigInt64Array (µs), all views (subarray) of arrays built before the clock starts, as a caller whose data is already in columns holds them.`,
+        `Median of ${runs} runs with min - max; the cases run interleaved (one run of every case per round), each run on a fresh client (connected before the clock starts) and, in SF mode, a fresh temporary sf_dir removed after it; the first run of each case sends ${warmRows} untimed warm-up rows through its client before its clock starts.`,
+        'Ratios are per round (this case\'s run over the other case\'s run of the same round), median (min - max) over the rounds. "x memory mode" and "x sf_durability=memory" compare with the same API in that buffer.',
         `Servers, each in its own child process, started once: \`qwp serve --mode throughput\` (announced mode: ${qwp.mode}: header checks and a sampled full decode, no rows kept; it acknowledges every frame) and, for the ILP client, a node:http server that reads every request body and answers 204 (no parsing). Wire B/row: QWP frame payload bytes (stats().bytesSent) or ILP request-body bytes (counted by the sink), per row.`,
-        `ILP client: protocol_version=2 (binary doubles), HTTP via its default transport (undici), at() not awaited (with auto_flush=off it never flushes, so this is its best case). sf_durability=periodic runs with sf_sync_interval_millis=${PERIODIC_SYNC_MS} so that several msyncs fall within a run (the default is 5000 ms).`,
+        `ILP client: protocol_version=2 (binary doubles), HTTP via its default transport (undici), at() not awaited (with auto_flush=off it never flushes, so this is its best case). sf_durability=periodic runs with sf_sync_interval_millis=${PERIODIC_SYNC_MS} so that several msyncs fall within a run (the default is 5000 ms); flush msyncs the slot before each flush() resolves, append after every frame.`,
         ...refused,
-        'Targets: the row API >= 10x the ILP client (x ILP). The columnar API (>= 20 M rows/s) is not measured yet: it will be one more case in this suite.',
+        'Targets: the row API >= 10x the ILP client (x ILP); columns() >= 20 M rows/s.',
         CORES_NOTE,
         loadNote(load0),
       ],
@@ -269,25 +321,30 @@ export const senderSuite: Suite = {
         'M rows/s (median)',
         'min - max',
         'wire B/row',
-        'x ILP',
+        'x ILP (min - max)',
         'x memory mode',
         'x sf_durability=memory',
       ],
       rows: tableRows,
       data: {
         rowsPerRun: rows,
+        ilpRowsPerRun: ilpRows,
+        runs,
         flushRows: FLUSH_ROWS,
         warmRows,
         serverMode: qwp.mode,
         periodicSyncMs: PERIODIC_SYNC_MS,
-        cases: measured.map((m) => ({
+        cases: results.map(({ m, rate, vsIlp, vsMemory, vsSfMemory }) => ({
           client: m.c.client,
+          api: m.c.api,
           buffer: m.c.buffer,
           server: m.c.server,
           unavailable: m.c.unavailable,
-          rowsPerSec: spread(m.rates),
+          rowsPerSec: rate,
           wireBytesPerRow: m.bytesPerRow,
-          ratioToIlp: spread(m.rates).median / ilp,
+          ratioToIlp: vsIlp,
+          ratioToMemoryMode: vsMemory,
+          ratioToSfMemory: vsSfMemory,
         })),
       },
     };
