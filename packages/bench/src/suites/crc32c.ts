@@ -3,11 +3,13 @@ import { createRequire } from 'node:module';
 import { loadavg } from 'node:os';
 import { crc32c, crc32cRange, implementation, implementations } from '@qwp/crc32c';
 import { fmt } from '../report.js';
+import { pairedRatios, type Spread, spread } from '../stats.js';
 import type { Suite, SuiteOptions, SuiteResult } from '../suite.js';
 
 type Checksum = (data: Buffer) => number;
 
-interface Contender {
+/** A checksum function under a display name. */
+export interface Contender {
   name: string;
   fn: Checksum;
 }
@@ -31,7 +33,7 @@ function versionOf(pkg: string): string {
 }
 
 /** Loads each peer; one that fails to load or disagrees with us is noted, not fatal. */
-function loadPeers(notes: string[]): Contender[] {
+export function loadPeers(notes: string[]): Contender[] {
   const candidates: [string, () => Checksum][] = [
     [
       'sse4_crc32',
@@ -87,13 +89,16 @@ function loadPeers(notes: string[]): Contender[] {
   return peers;
 }
 
-/** Median of the per-round ns/op, rounds interleaved across contenders. */
-function measure(
+/**
+ * ns/op of each contender in each of `rounds` rounds of ~`roundMs`, the
+ * contenders interleaved within a round (so a burst of load hits them all).
+ */
+export function measureRounds(
   contenders: Contender[],
   data: Buffer,
   rounds: number,
   roundMs: number,
-): Map<string, number> {
+): Map<string, number[]> {
   let sink = 0;
   const iterations = new Map<string, number>();
   for (const c of contenders) {
@@ -123,12 +128,31 @@ function measure(
     }
   }
   if (sink === 0.5) console.log(sink); // keeps the results observable
+  return samples;
+}
+
+/** Median ns/op per contender (see {@link measureRounds}). */
+function measure(
+  contenders: Contender[],
+  data: Buffer,
+  rounds: number,
+  roundMs: number,
+): Map<string, number> {
   const out = new Map<string, number>();
-  for (const [name, s] of samples) {
-    s.sort((a, b) => a - b);
-    out.set(name, s[Math.floor(s.length / 2)]!);
+  for (const [name, s] of measureRounds(contenders, data, rounds, roundMs)) {
+    out.set(name, spread(s).median);
   }
   return out;
+}
+
+/** One contender at one size. */
+interface CrcFigure {
+  /** Median over the rounds. */
+  nsPerOp: number;
+  gbPerS: number;
+  /** GB/s of each round, median and min - max. */
+  gbPerSSpread: Spread;
+  rounds: number;
 }
 
 async function run(options: SuiteOptions): Promise<SuiteResult> {
@@ -156,12 +180,14 @@ async function run(options: SuiteOptions): Promise<SuiteResult> {
   const contenders = [oursDefault, ...otherKernels, ...peers];
 
   const rows: (string | number)[][] = [];
-  const data: Record<string, Record<string, { nsPerOp: number; gbPerS: number }>> = {};
+  const data: Record<string, Record<string, CrcFigure>> = {};
   const ratios: Record<string, number> = {};
+  const ratioSpreads: Record<string, { vs: string; ratio: Spread }> = {};
   for (const [label, size] of SIZES) {
     const buf = Buffer.alloc(size);
     randomFillSync(buf);
-    const ns = measure(contenders, buf, rounds, roundMs);
+    const samples = measureRounds(contenders, buf, rounds, roundMs);
+    const ns = new Map([...samples].map(([name, s]) => [name, spread(s).median]));
     data[label] = {};
     let best = 0;
     let bestName = '';
@@ -174,12 +200,17 @@ async function run(options: SuiteOptions): Promise<SuiteResult> {
     }
     const ours = size / ns.get(oursDefault.name)!;
     ratios[label] = best > 0 ? ours / best : Number.NaN;
+    if (best > 0) {
+      // Per round: the best peer's ns/op over ours, i.e. our GB/s over its.
+      const ratio = pairedRatios(samples.get(bestName)!, samples.get(oursDefault.name)!);
+      ratioSpreads[label] = { vs: bestName, ratio };
+    }
     for (const c of contenders) {
       const t = ns.get(c.name)!;
-      const g = size / t;
-      data[label]![c.name] = { nsPerOp: t, gbPerS: g };
+      const gb = spread(samples.get(c.name)!.map((v) => size / v));
+      data[label]![c.name] = { nsPerOp: t, gbPerS: size / t, gbPerSSpread: gb, rounds };
       const ratio = c === oursDefault ? `${fmt(ratios[label]!)}x vs ${bestName}` : '';
-      rows.push([label, c.name, fmt(t, 1), fmt(g, 2), ratio]);
+      rows.push([label, c.name, fmt(t, 1), fmt(size / t, 2), ratio]);
     }
   }
 
@@ -214,6 +245,9 @@ async function run(options: SuiteOptions): Promise<SuiteResult> {
       implementation: implementation(),
       sizes: data,
       ratios,
+      ratioSpreads,
+      peers: peers.map((p) => p.name),
+      ours: oursDefault.name,
       overheadNs: Object.fromEntries(overhead),
     },
   };
