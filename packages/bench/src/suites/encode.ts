@@ -98,6 +98,43 @@ function fillIlp(buf: SenderBuffer, d: Inputs): void {
   }
 }
 
+/**
+ * The smoke guard's codec pair: one call writes BATCH_ROWS trades rows
+ * through the row API and encodes them (ours), or fills the ILP client's
+ * buffer with them and copies it out (the peer), as in this suite.
+ */
+export async function codecPair(): Promise<{
+  rows: number;
+  qwp: () => void;
+  ilp: () => void;
+  /** Bytes both have produced so far (the output is used, so no call is dead code). */
+  bytes: () => number;
+}> {
+  const d = inputs();
+  const batch = new QwpBatch();
+  const enc = new QwpEncoder(batch.symbols);
+  const ilpBuffer = createBuffer(
+    await SenderOptions.fromConfig(
+      'http::addr=127.0.0.1:9000;protocol_version=2;auto_flush=off;init_buf_size=4194304',
+    ),
+  );
+  let bytes = 0;
+  return {
+    rows: BATCH_ROWS,
+    qwp: () => {
+      fill(batch, d);
+      bytes += enc.encode(batch.tables())[0]!.length;
+      batch.clear();
+    },
+    ilp: () => {
+      fillIlp(ilpBuffer, d);
+      bytes += ilpBuffer.toBufferNew()?.length ?? 0;
+      ilpBuffer.reset();
+    },
+    bytes: () => bytes,
+  };
+}
+
 /** Median of `runs` timings of `batches` repetitions of `fn`, as rows per second. */
 function measure(runs: number, batches: number, fn: () => void): number {
   const rates: number[] = [];
