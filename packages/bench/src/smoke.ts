@@ -48,11 +48,11 @@ export interface SmokeResult {
  * 2-core development machine (README "Latest figures").
  */
 export const FLOORS = {
-  /** @qwp/sender row API (memory mode) rows/s over the ILP client's; today ~40x. */
+  /** @qwp/sender row API (memory mode) rows/s over the ILP client's; today 35-41x. */
   sender: 5,
-  /** Row API + encode over the ILP client's buffer fill; today ~30x. */
+  /** Row API + encode over the ILP client's buffer fill; today 38-43x. */
   encode: 5,
-  /** @qwp/crc32c GB/s at 64 KiB over the best peer's with an x86 CLMUL kernel; today ~5.7x. */
+  /** @qwp/crc32c GB/s at 64 KiB over the best peer's with an x86 CLMUL kernel; today ~5.8x. */
   crc32c: 1.5,
   /** The same where our kernel has no x86 folding (arm64, portable): no slower by much. */
   crc32cOther: 0.5,
@@ -136,7 +136,7 @@ async function senderRatio(): Promise<{ ratio: SmokeRatio; serverMode: string }>
           peer: `@questdb/nodejs-client ILP/HTTP, ${ilpRows} rows per round`,
           ratio: pairedRatios(q, p),
           floor: FLOORS.sender,
-          today: '~40x',
+          today: '35-41x',
         },
       };
     } finally {
@@ -175,7 +175,7 @@ async function encodeRatio(): Promise<SmokeRatio> {
     // Time per batch: the peer's over ours is our rate over its.
     ratio: pairedRatios(p, q),
     floor: FLOORS.encode,
-    today: '~30x',
+    today: '38-43x',
   };
 }
 
@@ -201,7 +201,7 @@ function crc32cRatio(): SmokeRatio {
     peer: best.name,
     ratio: pairedRatios(samples.get(best.name)!, samples.get(ours.name)!),
     floor: x86 ? FLOORS.crc32c : FLOORS.crc32cOther,
-    today: x86 ? '~5.7x' : 'not measured on this CPU',
+    today: x86 ? '~5.8x' : 'not measured on this CPU',
   };
 }
 

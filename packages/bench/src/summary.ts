@@ -78,7 +78,7 @@ function contextOf(r: StoredResult, extra: string[]): string[] {
   const load =
     r.load === undefined
       ? ''
-      : `, 1-min load average ${fmt(r.load.before, 1)} -> ${fmt(r.load.after, 1)} on the 2 cores producer and server share`;
+      : `, 1-min load average ${fmt(r.load.before, 1)} -> ${fmt(r.load.after, 1)} on 2 shared cores`;
   return [
     r.machine.replace(/; producer and any server share these cores$/, ''),
     ...extra,

@@ -1,7 +1,7 @@
 import type { Sender as IlpSender } from '@questdb/nodejs-client';
 import type { Sender } from '@qwp/sender';
 import { fmt } from '../report.js';
-import { spread, type Tail, tail } from '../stats.js';
+import { pairedRatios, spread, type Tail, tail } from '../stats.js';
 import type { Suite, SuiteOptions, SuiteResult } from '../suite.js';
 import {
   bufferLabel,
@@ -149,7 +149,16 @@ export const senderLatencySuite: Suite = {
         ? fmt(s.median, 1)
         : `${fmt(s.median, 1)} (${fmt(s.min, 1)} - ${fmt(s.max, 1)})`;
     };
-    const ilpP50 = med(measured[0]!.confirmed, 'p50');
+    // Run by run: the ILP client's p50 over this case's p50 in the same round.
+    const vsIlp = (m: Measured) => {
+      const r = pairedRatios(
+        measured[0]!.confirmed.map((t) => t.p50),
+        m.confirmed.map((t) => t.p50),
+      );
+      return runs === 1
+        ? fmt(r.median, 2)
+        : `${fmt(r.median, 2)} (${fmt(r.min, 2)} - ${fmt(r.max, 2)})`;
+    };
     const rows = measured.map((m) => [
       m.c.client,
       m.c.buffer,
@@ -160,14 +169,14 @@ export const senderLatencySuite: Suite = {
       range(m.confirmed, 'p99'),
       fmt(med(m.confirmed, 'p999'), 1),
       fmt(med(m.confirmed, 'max'), 0),
-      fmt(ilpP50 / med(m.confirmed, 'p50'), 2),
+      vsIlp(m),
     ]);
     return {
       suite: 'sender-latency',
       notes: [
         `One trades row per flush; ${iterations} timed iterations per run after ${warmup} untimed ones, ${runs} run(s) per case interleaved, each on a fresh client; figures are the median over runs of each run's percentile${runs > 1 ? ', with min - max over runs in brackets' : ''}; µs.`,
         `"flush() p50": until @qwp/sender's flush() resolves (the frame is in the buffer; msynced first with sf_durability=flush and append; periodic msyncs every ${PERIODIC_SYNC_MS} ms on its own). "confirmed": until acknowledged(fsn) resolves, i.e. the server's OK has reached the producer thread through the I/O worker. For the ILP client both are its flush(), which resolves on the HTTP 204.`,
-        `Servers in child processes: \`qwp serve --mode throughput\` (${qwp.mode}) and a node:http 204 sink. "x ILP p50" = the ILP client's confirmed p50 over this row's (above 1: faster).`,
+        `Servers in child processes: \`qwp serve --mode throughput\` (${qwp.mode}) and a node:http 204 sink. "x ILP p50" = the ILP client's confirmed p50 over this row's, run by run (above 1: faster), median (min - max) over the runs.`,
         CORES_NOTE,
         loadNote(load0),
       ],
