@@ -29,6 +29,9 @@ export interface SegmentProvider {
   activated?(segment: MmapSegment): void;
 }
 
+/** Memory mode: released segment buffers kept for reuse. */
+const RECYCLE_POOL = 8;
+
 /** Options of {@link SegmentManager}. */
 export interface SegmentManagerOptions {
   /** Slot directory for segment files; omit for memory mode (SharedArrayBuffer segments). */
@@ -110,8 +113,8 @@ export class SegmentManager implements SegmentProvider {
   /** Unlinks happened since the last directory fsync. */
   private dirDirty = false;
   private spare: MmapSegment | null = null;
-  /** Memory mode: a released segment's buffer, for the next spare. */
-  private recycled: { buffer: SharedArrayBuffer; usedBytes: number } | undefined;
+  /** Memory mode: released segments' buffers, for the next spares (at most RECYCLE_POOL). */
+  private readonly recycled: { buffer: SharedArrayBuffer; usedBytes: number }[] = [];
   private readonly pending: MmapSegment[] = [];
   private owned = 0;
   private generation: number;
@@ -332,9 +335,7 @@ export class SegmentManager implements SegmentProvider {
    */
   private make(baseSeq: number): MmapSegment {
     if (this.dir === undefined) {
-      const reuse = this.recycled;
-      this.recycled = undefined;
-      return MmapSegment.createInMemory(baseSeq, this.segmentSize, undefined, reuse);
+      return MmapSegment.createInMemory(baseSeq, this.segmentSize, undefined, this.recycled.pop());
     }
     for (let attempt = 0; ; attempt++) {
       const path = `${this.dir}/${segmentFileName(this.generation++)}`;
@@ -420,11 +421,19 @@ export class SegmentManager implements SegmentProvider {
       // Kept for the next spare: a fresh 4 MiB SharedArrayBuffer per rotation costs
       // its page faults again, and released ones wait for a GC the small heap rarely
       // runs, so RSS grew with every segment written.
-      if (this.recycled === undefined && !this.closed && seg.sizeBytes === this.segmentSize) {
-        this.recycled = {
+      // One ACK can release several segments at once (the columnar API fills them
+      // fast), so a few are kept, not one; with what the ring holds they stay
+      // within the cap (`owned` still counts this segment here).
+      if (
+        this.recycled.length < RECYCLE_POOL &&
+        this.owned + this.recycled.length * this.segmentSize <= this.maxTotalBytes &&
+        !this.closed &&
+        seg.sizeBytes === this.segmentSize
+      ) {
+        this.recycled.push({
           buffer: seg.buffer as SharedArrayBuffer,
           usedBytes: seg.publishedOffset,
-        };
+        });
       }
       return true;
     }
