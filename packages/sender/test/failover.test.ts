@@ -17,43 +17,142 @@ async function deadPort(): Promise<number> {
   return port;
 }
 
-describe('direct sender startup (the spec scenario table)', () => {
-  it('server down, default mode: one round, then ConnectError', async () => {
-    const port = await deadPort();
-    const t0 = Date.now();
+/** One row of the spec's "Direct sender startup" and endpoint-walk tables. */
+interface StartupScenario {
+  scenario: string;
+  /** Servers (options) in `addr` order; `null` stands for an address nothing listens on. */
+  servers: (Parameters<typeof server>[0] | null)[];
+  conf: string;
+  /** Runs before fromConfig() (a server going down). */
+  before?: (servers: (Awaited<ReturnType<typeof server>> | null)[]) => Promise<void>;
+  /** Runs while fromConfig() is pending (a server appearing, a promotion). */
+  meanwhile?: (servers: (Awaited<ReturnType<typeof server>> | null)[]) => void;
+  outcome: 'connects' | typeof ConnectError | typeof AuthError;
+  /** How long fromConfig() may take at least / at most, in ms. */
+  minMs?: number;
+  maxMs: number;
+  /** Checked after the outcome, with the servers. */
+  then?: (servers: (Awaited<ReturnType<typeof server>> | null)[], err: unknown) => void;
+}
+
+const SCENARIOS: StartupScenario[] = [
+  {
     // No reconnect_* key: any of them would turn the default into a blocking retry.
-    const err = await Sender.fromConfig(confFor([port])).catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(ConnectError);
-    expect(Date.now() - t0).toBeLessThan(2000);
-  });
+    scenario: 'server down, default mode: one round, then ConnectError',
+    servers: [null],
+    conf: '',
+    outcome: ConnectError,
+    maxMs: 2000,
+  },
+  {
+    scenario:
+      'server down, a reconnect_* key and no mode: blocking retry bounded by reconnect_max_duration_millis',
+    servers: [null],
+    conf: `${FAST}reconnect_max_duration_millis=400;`,
+    outcome: ConnectError,
+    minMs: 380,
+    maxMs: 3000,
+  },
+  {
+    scenario: 'server down, on (sync): a server that appears within the budget is used',
+    servers: [{}],
+    conf: `${FAST}initial_connect_retry=on;reconnect_max_duration_millis=10000;`,
+    before: (ss) => ss[0]!.stop(),
+    meanwhile: (ss) => setTimeout(() => void ss[0]!.start(), 300),
+    outcome: 'connects',
+    minMs: 250,
+    maxMs: 10_000,
+  },
+  {
+    scenario: '401 ends the walk: later endpoints are never tried',
+    servers: [{ auth: { basic: { user: 'a', pass: 'b' } } }, {}],
+    conf: `${FAST}username=a;password=x;initial_connect_retry=on;`,
+    outcome: AuthError,
+    maxMs: 3000,
+    then: (ss, err) => {
+      expect((err as AuthError).httpStatus).toBe(401);
+      expect(ss[1]!.stats().connectionsOpened).toBe(0);
+    },
+  },
+  {
+    scenario: '403 ends the walk too',
+    servers: [{ auth: { basic: { user: 'a', pass: 'b' }, forbid: true } }, {}],
+    conf: `${FAST}username=a;password=b;initial_connect_retry=on;`,
+    outcome: AuthError,
+    maxMs: 3000,
+    then: (ss, err) => {
+      expect((err as AuthError).httpStatus).toBe(403);
+      expect(ss[1]!.stats().connectionsOpened).toBe(0);
+    },
+  },
+  {
+    scenario: '421 from a replica: walk on to the next endpoint',
+    servers: [{ role: 'REPLICA' }, {}],
+    conf: FAST,
+    outcome: 'connects',
+    maxMs: 3000,
+    then: (ss) => expect(ss[0]!.stats().upgradesRejected).toBeGreaterThanOrEqual(1),
+  },
+  {
+    scenario: 'every endpoint a replica: retried until one is promoted, then used',
+    servers: [{ role: 'PRIMARY_CATCHUP' }, { role: 'REPLICA' }],
+    conf: `${FAST}initial_connect_retry=on;reconnect_max_duration_millis=10000;`,
+    meanwhile: (ss) => setTimeout(() => ss[0]!.setRole('PRIMARY'), 300),
+    outcome: 'connects',
+    minMs: 250,
+    maxMs: 10_000,
+  },
+  {
+    scenario: 'all replicas past the budget: ConnectError naming the refusal',
+    servers: [{ role: 'REPLICA' }],
+    conf: `${FAST}initial_connect_retry=on;reconnect_max_duration_millis=300;`,
+    outcome: ConnectError,
+    maxMs: 3000,
+    then: (_ss, err) => expect((err as Error).message).toMatch(/421|REPLICA/),
+  },
+];
 
-  it('server down, a reconnect_* key and no mode: a blocking retry bounded by reconnect_max_duration_millis', async () => {
-    const port = await deadPort();
+describe('direct sender startup (the spec scenario table)', () => {
+  it.each(SCENARIOS)('$scenario', async (sc) => {
+    const servers: (Awaited<ReturnType<typeof server>> | null)[] = [];
+    const ports: number[] = [];
+    for (const options of sc.servers) {
+      if (options === null) {
+        servers.push(null);
+        ports.push(await deadPort());
+      } else {
+        const s = await server(options);
+        servers.push(s);
+        ports.push(s.port);
+      }
+    }
+    await sc.before?.(servers);
     const t0 = Date.now();
-    const err = await Sender.fromConfig(
-      confFor([port], `${FAST}reconnect_max_duration_millis=400;`),
-    ).catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(ConnectError);
-    expect(Date.now() - t0).toBeGreaterThanOrEqual(380);
-    expect(Date.now() - t0).toBeLessThan(3000);
-  });
-
-  it('on (sync): a server that appears within the budget is used', async () => {
-    const s = await server();
-    await s.stop();
-    setTimeout(() => void s.start(), 300);
-    const snd = await sender(
-      confFor(
-        [s.port],
-        `${FAST}initial_connect_retry=on;reconnect_max_duration_millis=10000;auto_flush=off;`,
-      ),
+    const pending = Sender.fromConfig(confFor(ports, `${sc.conf}auto_flush=off;`), {
+      on: { error: () => {} },
+    });
+    sc.meanwhile?.(servers);
+    const result = await pending.then(
+      (snd) => ({ snd, err: undefined as unknown }),
+      (err: unknown) => ({ snd: undefined, err }),
     );
-    writeTrades(snd, 0, 2);
-    await snd.drain(5000);
-    expect(s.rows('trades')).toHaveLength(2);
+    const took = Date.now() - t0;
+    if (sc.outcome === 'connects') {
+      expect(result.err).toBeUndefined();
+      const snd = result.snd!;
+      writeTrades(snd, 0, 2);
+      await snd.drain(5000);
+      expect(servers.reduce((n, s) => n + (s?.rows('trades').length ?? 0), 0)).toBe(2);
+      await snd.close();
+    } else {
+      expect(result.err).toBeInstanceOf(sc.outcome);
+    }
+    if (sc.minMs !== undefined) expect(took).toBeGreaterThanOrEqual(sc.minMs);
+    expect(took).toBeLessThan(sc.maxMs);
+    sc.then?.(servers, result.err);
   });
 
-  it('async: returns at once; rows are delivered when the server appears, however late', async () => {
+  it('server down, async: returns at once; rows are delivered when the server appears, however late', async () => {
     const s = await server();
     await s.stop();
     const snd = await sender(
@@ -67,59 +166,6 @@ describe('direct sender startup (the spec scenario table)', () => {
     await s.start();
     await snd.drain(5000);
     expect(s.rows('trades')).toHaveLength(3);
-  });
-
-  it('401 or 403 ends the walk: later endpoints are never tried', async () => {
-    for (const auth of [
-      { basic: { user: 'a', pass: 'b' } },
-      { basic: { user: 'a', pass: 'b' }, forbid: true },
-    ]) {
-      const guarded = await server({ auth });
-      const other = await server();
-      const err = await Sender.fromConfig(
-        confFor(
-          [guarded.port, other.port],
-          `${FAST}username=a;password=${auth.forbid ? 'b' : 'x'};initial_connect_retry=on;`,
-        ),
-      ).catch((e: unknown) => e);
-      expect(err).toBeInstanceOf(AuthError);
-      expect((err as AuthError).httpStatus).toBe(auth.forbid ? 403 : 401);
-      expect(other.stats().connectionsOpened).toBe(0);
-    }
-  });
-
-  it('421 from a replica: walk on to the next endpoint', async () => {
-    const replica = await server({ role: 'REPLICA' });
-    const primary = await server();
-    const snd = await sender(confFor([replica.port, primary.port], `${FAST}auto_flush=off;`));
-    writeTrades(snd, 0, 2);
-    await snd.drain(5000);
-    expect(primary.rows('trades')).toHaveLength(2);
-    expect(replica.stats().upgradesRejected).toBeGreaterThanOrEqual(1);
-  });
-
-  it('every endpoint a replica: retried (a replica may be promoted), then used once promoted', async () => {
-    const a = await server({ role: 'PRIMARY_CATCHUP' });
-    const b = await server({ role: 'REPLICA' });
-    setTimeout(() => a.setRole('PRIMARY'), 300);
-    const snd = await sender(
-      confFor(
-        [a.port, b.port],
-        `${FAST}initial_connect_retry=on;reconnect_max_duration_millis=10000;auto_flush=off;`,
-      ),
-    );
-    writeTrades(snd, 0, 1);
-    await snd.drain(5000);
-    expect(a.rows('trades')).toHaveLength(1);
-  });
-
-  it('all replicas past the budget: ConnectError naming the role', async () => {
-    const a = await server({ role: 'REPLICA' });
-    const err = await Sender.fromConfig(
-      confFor([a.port], `${FAST}initial_connect_retry=on;reconnect_max_duration_millis=300;`),
-    ).catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(ConnectError);
-    expect((err as Error).message).toMatch(/421|REPLICA/);
   });
 });
 
