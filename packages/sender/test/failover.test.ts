@@ -32,7 +32,7 @@ interface StartupScenario {
   minMs?: number;
   maxMs: number;
   /** Checked after the outcome, with the servers. */
-  then?: (servers: (Awaited<ReturnType<typeof server>> | null)[], err: unknown) => void;
+  check?: (servers: (Awaited<ReturnType<typeof server>> | null)[], err: unknown) => void;
 }
 
 const SCENARIOS: StartupScenario[] = [
@@ -69,7 +69,7 @@ const SCENARIOS: StartupScenario[] = [
     conf: `${FAST}username=a;password=x;initial_connect_retry=on;`,
     outcome: AuthError,
     maxMs: 3000,
-    then: (ss, err) => {
+    check: (ss, err) => {
       expect((err as AuthError).httpStatus).toBe(401);
       expect(ss[1]!.stats().connectionsOpened).toBe(0);
     },
@@ -80,7 +80,7 @@ const SCENARIOS: StartupScenario[] = [
     conf: `${FAST}username=a;password=b;initial_connect_retry=on;`,
     outcome: AuthError,
     maxMs: 3000,
-    then: (ss, err) => {
+    check: (ss, err) => {
       expect((err as AuthError).httpStatus).toBe(403);
       expect(ss[1]!.stats().connectionsOpened).toBe(0);
     },
@@ -91,7 +91,7 @@ const SCENARIOS: StartupScenario[] = [
     conf: FAST,
     outcome: 'connects',
     maxMs: 3000,
-    then: (ss) => expect(ss[0]!.stats().upgradesRejected).toBeGreaterThanOrEqual(1),
+    check: (ss) => expect(ss[0]!.stats().upgradesRejected).toBeGreaterThanOrEqual(1),
   },
   {
     scenario: 'every endpoint a replica: retried until one is promoted, then used',
@@ -108,7 +108,7 @@ const SCENARIOS: StartupScenario[] = [
     conf: `${FAST}initial_connect_retry=on;reconnect_max_duration_millis=300;`,
     outcome: ConnectError,
     maxMs: 3000,
-    then: (_ss, err) => expect((err as Error).message).toMatch(/421|REPLICA/),
+    check: (_ss, err) => expect((err as Error).message).toMatch(/421|REPLICA/),
   },
 ];
 
@@ -149,7 +149,7 @@ describe('direct sender startup (the spec scenario table)', () => {
     }
     if (sc.minMs !== undefined) expect(took).toBeGreaterThanOrEqual(sc.minMs);
     expect(took).toBeLessThan(sc.maxMs);
-    sc.then?.(servers, result.err);
+    sc.check?.(servers, result.err);
   });
 
   it('server down, async: returns at once; rows are delivered when the server appears, however late', async () => {
