@@ -36,7 +36,7 @@ export function loadBinding(): NativeBinding {
   } catch (err) {
     throw new Crc32cLoadError(
       `@qwp/crc32c: no native build for ${process.platform}-${process.arch} under ${root}; ` +
-        'install a C toolchain and run `npx node-gyp rebuild` in the package',
+        'install Python 3, make and a C compiler, then run `npm rebuild @qwp/crc32c`',
       { cause: err },
     );
   }

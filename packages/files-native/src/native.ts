@@ -54,7 +54,7 @@ let PAGE_SIZE = 0;
 let loadFailure: AddonLoadError | undefined;
 const REASON =
   `no loadable native build for ${process.platform}-${process.arch} under ${packageRoot}; ` +
-  'install a C toolchain and run `npx node-gyp rebuild` in the package';
+  'install Python 3, make and a C compiler, then run `npm rebuild @qwp/files-native`';
 
 /**
  * Loads the addon on first use and returns it. Throws an AddonLoadError
