@@ -30,50 +30,9 @@ import {
 } from './frame-handler.js';
 import { FrameWatcher, MAX_FRAME_HEADER_BYTES } from './frame-watcher.js';
 import { FLAG_DEFER_COMMIT, Status, statusName } from './protocol.js';
+import type { AckMode, ConnectionInfo, FrameRecord } from './records.js';
 import { PendingTxn, type RowStore, type TableCommit } from './row-store.js';
 import type { Stats } from './stats.js';
-
-/** What happened to one binary frame, as kept in `server.frames`. */
-export interface FrameRecord {
-  /** Server-wide index, counting every binary frame since start from 0. */
-  index: number;
-  connectionId: number;
-  /** Position on its connection, from 0 (the sequence its response carries). */
-  wireSeq: number;
-  bytes: number;
-  /** Header flags, or null when the header was unreadable. */
-  flags: number | null;
-  /**
-   * 'committed' (OK due), 'deferred' (FLAG_DEFER_COMMIT, OK withheld until
-   * the group commits), 'rejected' (error frame sent), 'refused' (consumed
-   * without an answer after an earlier error), 'dropped' (connection cut by a fault).
-   */
-  outcome: 'committed' | 'deferred' | 'rejected' | 'refused' | 'dropped';
-  /** Error status sent for a rejected frame. */
-  status: number | null;
-  message: string | null;
-  /** Table blocks of the frame (empty when not decoded). */
-  tables: string[];
-  rows: number;
-}
-
-/** One accepted WebSocket connection, as kept in `server.connections`. */
-export interface ConnectionInfo {
-  id: number;
-  remoteAddress: string;
-  remotePort: number;
-  clientId: string | null;
-  version: number;
-  durableAck: boolean;
-  openedAt: number;
-  closedAt: number | null;
-  frames: number;
-  closeCode: number | null;
-  closeReason: string | null;
-}
-
-/** How responses are batched: cumulative like QuestDB's server (default), or one OK per committed frame. */
-export type AckMode = 'per-frame' | 'cumulative';
 
 /** Server-wide services a connection uses. */
 export interface ConnectionContext {

@@ -1,4 +1,3 @@
-export type { AckMode, ConnectionInfo, FrameRecord } from './connection.js';
 export {
   FrameRejectedError,
   TestServerClosedError,
@@ -13,6 +12,7 @@ export type { AuthOptions, ServerRole } from './handshake.js';
 export { QWP_PATHS } from './handshake.js';
 export { DEFAULT_MAX_BATCH_SIZE, DEFAULT_SAMPLE_RATE, type TestServerOptions } from './options.js';
 export { ColumnType, Status, statusName, typeName } from './protocol.js';
+export type { AckMode, ConnectionInfo, FrameRecord } from './records.js';
 export type { ColumnSchema, Row, RowStoreOptions, TableColumn, TableCommit } from './row-store.js';
 export { rowJsonReplacer } from './row-store.js';
 export type { FaultMethods, RestartOptions, TestServer } from './server.js';

@@ -1,8 +1,8 @@
 import { Limits } from '@qwp/qwp-wire';
-import type { AckMode } from './connection.js';
 import { TestServerOptionsError } from './errors.js';
 import type { FaultOptions } from './faults.js';
 import type { AuthOptions, ServerRole } from './handshake.js';
+import type { AckMode } from './records.js';
 import type { Row } from './row-store.js';
 import type { ServerModeName } from './stats.js';
 

@@ -2,12 +2,7 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { Socket } from 'node:net';
 import { WebSocketServer } from 'ws';
 import { CLOSE_NORMAL } from './close-codes.js';
-import {
-  Connection,
-  type ConnectionContext,
-  type ConnectionInfo,
-  type FrameRecord,
-} from './connection.js';
+import { Connection, type ConnectionContext } from './connection.js';
 import { TestServerClosedError, TestServerListenError, TestServerTimeoutError } from './errors.js';
 import { Faults } from './faults.js';
 import { MAX_FRAME_HEADER_BYTES } from './frame-watcher.js';
@@ -28,6 +23,7 @@ import {
   validateOptions,
 } from './options.js';
 import { QWP_VERSION_1 } from './protocol.js';
+import type { ConnectionInfo, FrameRecord } from './records.js';
 import { type ColumnSchema, type Row, RowStore, type TableColumn } from './row-store.js';
 import { type ServerModeName, type ServerStats, Stats } from './stats.js';
 
