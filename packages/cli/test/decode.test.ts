@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
-import { QwpBatch, QwpEncoder } from '@qwp/qwp-wire';
+import { QwpBatch, QwpEncoder } from '@qwp/qwp-wire/codec';
 import { afterAll, describe, expect, it } from 'vitest';
 import { main } from '../src/index.js';
 

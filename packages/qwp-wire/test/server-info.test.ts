@@ -1,12 +1,12 @@
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
-import { ServerInfoError, type ServerInfoErrorCode } from '../src/errors.js';
 import {
   CAP_ZONE,
   decodeServerInfo,
   encodeServerInfo,
   MSG_KIND_SERVER_INFO,
-} from '../src/failover/index.js';
+} from '../src/codec/index.js';
+import { ServerInfoError, type ServerInfoErrorCode } from '../src/errors.js';
 import { hex } from './codec/hex.js';
 import { LONG, SEED } from './seed.js';
 

@@ -13,7 +13,7 @@ import {
   MAGIC,
   readVarint,
   type VarintValue,
-} from '@qwp/qwp-wire';
+} from '@qwp/qwp-wire/codec';
 
 /**
  * A test on one stored frame's payload, `bytes[offset, offset + length)`,

@@ -1,4 +1,4 @@
-import type { DecodedArray, DecodedColumn, DecodedValue } from '@qwp/qwp-wire';
+import type { DecodedArray, DecodedColumn, DecodedValue } from '@qwp/qwp-wire/codec';
 import { FrameRejectedError } from './errors.js';
 import { ColumnType, Status, typeName } from './protocol.js';
 import { decimalText, floatText, geohashText, isoText, timestampFromText } from './value-text.js';

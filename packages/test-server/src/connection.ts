@@ -6,7 +6,7 @@ import {
   encodeOkResponse,
   SymbolDictionary,
   type TableSeqTxn,
-} from '@qwp/qwp-wire';
+} from '@qwp/qwp-wire/codec';
 import type { WebSocket } from 'ws';
 import {
   CLOSE_MESSAGE_TOO_BIG,

@@ -1,4 +1,4 @@
-import type { TableSeqTxn } from '@qwp/qwp-wire';
+import type { TableSeqTxn } from '@qwp/qwp-wire/codec';
 
 /**
  * One connection's durable-ack bookkeeping: the per-table seqTxns its OKs

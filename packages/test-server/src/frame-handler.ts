@@ -12,7 +12,7 @@ import {
   VARINT_TOO_LONG,
   VARINT_TRUNCATED,
   type VarintValue,
-} from '@qwp/qwp-wire';
+} from '@qwp/qwp-wire/codec';
 import { FrameRejectedError } from './errors.js';
 import { FLAG_DELTA_SYMBOL_DICT, HEADER_SIZE, Status } from './protocol.js';
 

@@ -1,4 +1,4 @@
-import { Limits } from '@qwp/qwp-wire';
+import { Limits } from '@qwp/qwp-wire/codec';
 import { TestServerOptionsError } from './errors.js';
 import type { FaultOptions } from './faults.js';
 import type { AuthOptions, ServerRole } from './handshake.js';

@@ -11,7 +11,7 @@ export {
   Status,
   statusName,
   VERSION as QWP_VERSION_1,
-} from '@qwp/qwp-wire';
+} from '@qwp/qwp-wire/codec';
 
 /** Name QuestDB gives a designated timestamp column created over QWP/ILP. */
 export const DESIGNATED_TIMESTAMP_NAME = 'timestamp';

@@ -1,4 +1,4 @@
-import { columnNameProblem, type DecodedColumn, type DecodedMessage } from '@qwp/qwp-wire';
+import { columnNameProblem, type DecodedColumn, type DecodedMessage } from '@qwp/qwp-wire/codec';
 import {
   batchDimensions,
   checkArrayDimensions,

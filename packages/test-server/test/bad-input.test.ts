@@ -1,4 +1,4 @@
-import { Status } from '@qwp/qwp-wire';
+import { Status } from '@qwp/qwp-wire/codec';
 import { describe, expect, it } from 'vitest';
 import { ackCoverage, rawRequest, upgradeHeaders } from './helpers/client.js';
 import { simpleRows } from './helpers/frames.js';

@@ -1,4 +1,4 @@
-import { ColumnType, Status } from '@qwp/qwp-wire';
+import { ColumnType, Status } from '@qwp/qwp-wire/codec';
 import { describe, expect, it } from 'vitest';
 import { startTestServer } from '../src/index.js';
 import { ackCoverage, rawExchange, requestText, upgradeHeaders } from './helpers/client.js';

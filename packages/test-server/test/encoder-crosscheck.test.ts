@@ -1,4 +1,4 @@
-import { GlobalSymbolDictionary, QwpBatch, QwpEncoder } from '@qwp/qwp-wire';
+import { GlobalSymbolDictionary, QwpBatch, QwpEncoder } from '@qwp/qwp-wire/codec';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../src/index.js';
 import { ackCoverage, connect, type TestClient } from './helpers/client.js';

@@ -1,5 +1,5 @@
 import { once } from 'node:events';
-import { decodeResponse, Status } from '@qwp/qwp-wire';
+import { decodeResponse, Status } from '@qwp/qwp-wire/codec';
 import { describe, expect, it } from 'vitest';
 import { startTestServer } from '../src/index.js';
 import { ackCoverage, connect, rawRequest, upgradeHeaders } from './helpers/client.js';
@@ -273,14 +273,14 @@ describe('faults', () => {
     const s = await start();
     await expect(s.waitForRows('absent', 1, 20)).rejects.toMatchObject({
       name: 'TestServerTimeoutError',
-      code: 'QWP_TEST_SERVER_TIMEOUT',
+      code: 'ERR_QWP_TEST_SERVER_TIMEOUT',
       message: expect.stringMatching(/table 'absent' has 0 rows, not 1, after 20 ms/),
     });
     await s.close();
     for (const call of [() => s.stop(), () => s.start(), () => s.restart()]) {
       await expect(call()).rejects.toMatchObject({
         name: 'TestServerClosedError',
-        code: 'QWP_TEST_SERVER_CLOSED',
+        code: 'ERR_QWP_TEST_SERVER_CLOSED',
       });
     }
   });

@@ -1,4 +1,4 @@
-import { ColumnType, Status } from '@qwp/qwp-wire';
+import { ColumnType, Status } from '@qwp/qwp-wire/codec';
 import { describe, expect, it } from 'vitest';
 import { ackCoverage } from './helpers/client.js';
 import {

@@ -1,4 +1,4 @@
-import { ColumnType, type DecodedMessage, Status } from '@qwp/qwp-wire';
+import { ColumnType, type DecodedMessage, Status } from '@qwp/qwp-wire/codec';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { FrameRejectedError } from '../src/errors.js';

@@ -1,4 +1,4 @@
-import { ColumnType, type DecodedColumn, type DecodedMessage, Status } from '@qwp/qwp-wire';
+import { ColumnType, type DecodedColumn, type DecodedMessage, Status } from '@qwp/qwp-wire/codec';
 import { describe, expect, it } from 'vitest';
 import { FrameRejectedError } from '../src/errors.js';
 import { PendingTxn, type Row, RowStore, type RowStoreOptions } from '../src/row-store.js';

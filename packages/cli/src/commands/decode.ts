@@ -2,7 +2,6 @@ import { readFile } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { parseArgs } from 'node:util';
 import {
-  ByteReader,
   ColumnType,
   columnTypeName,
   type DecodedColumn,
@@ -16,8 +15,9 @@ import {
   HEADER_SIZE,
   Limits,
   QwpDecodeError,
+  readVarint,
   SymbolDictionary,
-} from '@qwp/qwp-wire';
+} from '@qwp/qwp-wire/codec';
 import type { Command } from '../io.js';
 import { UsageError } from '../io.js';
 
@@ -114,16 +114,13 @@ async function readAll(stream: Readable): Promise<Buffer> {
 function connectionStandIn(bytes: Uint8Array): SymbolDictionary {
   const dict = new SymbolDictionary();
   if (bytes.length <= HEADER_SIZE || ((bytes[5] ?? 0) & FLAG_DELTA_SYMBOL_DICT) === 0) return dict;
-  try {
-    const start = new ByteReader(bytes, HEADER_SIZE).varint('delta_start');
-    const placeholders: string[] = [];
-    const count = Math.min(start, Limits.MAX_SYMBOL_DICTIONARY_SIZE);
-    for (let id = 0; id < count; id++) placeholders.push(`<symbol ${id}>`);
-    dict.apply(0, placeholders);
-  } catch (err) {
-    // A bad varint is reported by decodeMessage itself, with its offset.
-    if (!(err instanceof QwpDecodeError)) throw err;
-  }
+  const start = { value: 0 };
+  // A bad varint is left to decodeMessage, which reports it with its offset.
+  if (readVarint(bytes, HEADER_SIZE, bytes.length, start) < 0) return dict;
+  const placeholders: string[] = [];
+  const count = Math.min(start.value, Limits.MAX_SYMBOL_DICTIONARY_SIZE);
+  for (let id = 0; id < count; id++) placeholders.push(`<symbol ${id}>`);
+  dict.apply(0, placeholders);
   return dict;
 }
 

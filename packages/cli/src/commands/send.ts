@@ -1,13 +1,12 @@
 import { statSync } from 'node:fs';
 import { extname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { QwpInvalidValueError, tableNameProblem } from '@qwp/qwp-wire/codec';
 import {
   ConnectStringError,
   parseConnectString,
-  QwpInvalidValueError,
-  tableNameProblem,
   tokenizeConnectString,
-} from '@qwp/qwp-wire';
+} from '@qwp/qwp-wire/config';
 import {
   BackpressureError,
   Sender,

@@ -1,6 +1,6 @@
 import { basename, dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { parseConnectString, tokenizeConnectString } from '@qwp/qwp-wire';
+import { parseConnectString, tokenizeConnectString } from '@qwp/qwp-wire/config';
 import { readSlotFailure } from '@qwp/segment-log';
 import { type DrainResult, Sender } from '@qwp/sender';
 import type { Command } from '../io.js';

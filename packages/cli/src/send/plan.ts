@@ -2,7 +2,7 @@
  * The plan of an import: which column of the input becomes which QWP
  * column of which type, and where the designated timestamp comes from.
  */
-import { columnNameProblem } from '@qwp/qwp-wire';
+import { columnNameProblem } from '@qwp/qwp-wire/codec';
 import type { TimestampUnit } from '@qwp/sender';
 import { UsageError } from '../io.js';
 import { InputError } from './errors.js';

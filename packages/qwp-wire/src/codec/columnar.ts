@@ -37,7 +37,8 @@ export interface DictionaryValues {
   readonly indices: DictionaryIndices;
 }
 
-interface ColumnBase {
+/** What every `appendColumns` column has, whatever its type. */
+export interface ColumnBase {
   /** Column name (not `""`: the designated timestamp is `options.timestamps`). */
   readonly name: string;
   /** One byte per row, non-zero = null (a row's value is then ignored). */

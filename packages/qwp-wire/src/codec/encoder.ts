@@ -48,20 +48,55 @@ export class QwpEncoder {
   private readonly dict: GlobalSymbolDictionary;
   private readonly gorilla: boolean;
   private readonly w = new ByteWriter();
-  /** Max bytes of one message (header included). */
-  maxBatchSize: number;
-  /** Symbol ids `[0, sentSymbols)` have been sent on this connection. */
-  sentSymbols = 0;
+  private maxBytes: number;
+  private sent = 0;
 
   constructor(dict: GlobalSymbolDictionary, options: EncoderOptions = {}) {
     this.dict = dict;
     this.gorilla = options.gorilla ?? true;
-    this.maxBatchSize = options.maxBatchSize ?? Limits.MAX_BATCH_SIZE;
+    this.maxBytes = checkMaxBatchSize(options.maxBatchSize ?? Limits.MAX_BATCH_SIZE);
+  }
+
+  /** Max bytes of one message, header included; see {@link setMaxBatchSize}. */
+  get maxBatchSize(): number {
+    return this.maxBytes;
+  }
+
+  /** Symbol ids `[0, sentSymbols)` have been sent on this connection. */
+  get sentSymbols(): number {
+    return this.sent;
+  }
+
+  /**
+   * Sets the max bytes of one message, header included (e.g. from the
+   * server's X-QWP-Max-Batch-Size once connected). Throws QwpError
+   * ERR_QWP_BATCH_SIZE for a value that is not an integer of at least
+   * {@link HEADER_SIZE} + 1.
+   */
+  setMaxBatchSize(bytes: number): void {
+    this.maxBytes = checkMaxBatchSize(bytes);
+  }
+
+  /**
+   * Declares ids `[0, count)` already known to the server on this
+   * connection: a sender restoring a dictionary whose symbols its stored
+   * frames carried, or rolling the watermark back to resend the symbols of
+   * frames it took back. Throws QwpError ERR_QWP_SYMBOL_DICTIONARY unless
+   * `count` is an integer in `[0, dictionary size]`.
+   */
+  setSentSymbols(count: number): void {
+    if (!Number.isInteger(count) || count < 0 || count > this.dict.size) {
+      throw new QwpError(
+        'ERR_QWP_SYMBOL_DICTIONARY',
+        `sentSymbols must be an integer in [0, ${this.dict.size}] (the dictionary's size), got ${count}`,
+      );
+    }
+    this.sent = count;
   }
 
   /** A new connection: the server's dictionary is empty again. */
   resetConnection(): void {
-    this.sentSymbols = 0;
+    this.sent = 0;
   }
 
   /**
@@ -92,15 +127,15 @@ export class QwpEncoder {
     const list: TableBuffer[] = [];
     for (const t of tables) if (t.rowCount > 0) list.push(t);
     if (this.tryWhole(list, sink, deferCommit)) return;
-    if (this.deltaSize(this.sentSymbols, this.dict.size) + HEADER_SIZE > this.maxBatchSize) {
-      this.encodeDictionaryFrames(this.sentSymbols, sink);
+    if (this.deltaSize(this.sent, this.dict.size) + HEADER_SIZE > this.maxBytes) {
+      this.encodeDictionaryFrames(this.sent, sink);
     }
     // Split once without a sink first: a row that fits no frame must fail
     // before any DEFER_COMMIT frame is taken, or the next committing frame
     // would commit the part of this batch sent ahead of the failure.
-    const watermark = this.sentSymbols;
+    const watermark = this.sent;
     this.splitInto(list, discardFrame, deferCommit);
-    this.sentSymbols = watermark;
+    this.sent = watermark;
     this.splitInto(list, sink, deferCommit);
   }
 
@@ -119,16 +154,16 @@ export class QwpEncoder {
   encodeCommit(): Uint8Array {
     this.checkWatermark();
     this.beginMessage();
-    this.writeDelta(this.sentSymbols, this.sentSymbols);
+    this.writeDelta(this.sent, this.sent);
     return this.finishMessage(0).slice();
   }
 
   /** A dictionary truncated below the watermark would make a delta of negative length. */
   private checkWatermark(): void {
-    if (this.sentSymbols > this.dict.size) {
+    if (this.sent > this.dict.size) {
       throw new QwpError(
         'ERR_QWP_SYMBOL_DICTIONARY',
-        `the symbol dictionary holds ${this.dict.size} symbols, fewer than the ${this.sentSymbols} already sent on this connection (truncated below sentSymbols without resetConnection())`,
+        `the symbol dictionary holds ${this.dict.size} symbols, fewer than the ${this.sent} already sent on this connection (truncated below sentSymbols without resetConnection())`,
       );
     }
   }
@@ -173,17 +208,13 @@ export class QwpEncoder {
     for (const t of list) if (t.rowCount > Limits.MAX_ROWS_PER_TABLE) return false;
     this.beginMessage();
     const dictEnd = this.dict.size;
-    this.writeDelta(this.sentSymbols, dictEnd);
+    this.writeDelta(this.sent, dictEnd);
     for (const t of list) {
       writeTableBlock(this.w, t, 0, t.rowCount, this.gorilla);
-      if (this.w.pos > this.maxBatchSize) return false;
+      if (this.w.pos > this.maxBytes) return false;
     }
-    sink(
-      this.finishMessage(deferCommit ? FLAG_DEFER_COMMIT : 0, list.length),
-      this.sentSymbols,
-      dictEnd,
-    );
-    this.sentSymbols = dictEnd;
+    sink(this.finishMessage(deferCommit ? FLAG_DEFER_COMMIT : 0, list.length), this.sent, dictEnd);
+    this.sent = dictEnd;
     return true;
   }
 
@@ -194,7 +225,7 @@ export class QwpEncoder {
     let id = from;
     while (id < end) {
       // Worst-case delta header: two 5-byte varints.
-      let budget = this.maxBatchSize - HEADER_SIZE - 10;
+      let budget = this.maxBytes - HEADER_SIZE - 10;
       let stop = id;
       while (stop < end) {
         const need = 5 + utf8[stop]!.length;
@@ -206,13 +237,13 @@ export class QwpEncoder {
         throw new QwpBatchSizeError(
           `symbol ${id}`,
           HEADER_SIZE + 15 + utf8[id]!.length,
-          this.maxBatchSize,
+          this.maxBytes,
         );
       }
       this.beginMessage();
       this.writeDelta(id, stop);
       sink(this.finishMessage(FLAG_DEFER_COMMIT), id, stop);
-      this.sentSymbols = stop;
+      this.sent = stop;
       id = stop;
     }
   }
@@ -220,22 +251,22 @@ export class QwpEncoder {
   /** Packs table row ranges greedily into frames no larger than maxBatchSize. */
   private splitInto(list: TableBuffer[], sink: FrameSink, deferCommit: boolean): void {
     const w = this.w;
-    const max = this.maxBatchSize;
+    const max = this.maxBytes;
     let tablesInFrame = 0;
-    let frameDictEnd = this.sentSymbols;
+    let frameDictEnd = this.sent;
     const open = (): void => {
       this.beginMessage();
       frameDictEnd = this.dict.size;
-      this.writeDelta(this.sentSymbols, frameDictEnd);
+      this.writeDelta(this.sent, frameDictEnd);
       tablesInFrame = 0;
     };
     const close = (last: boolean): void => {
       sink(
         this.finishMessage(last && !deferCommit ? 0 : FLAG_DEFER_COMMIT, tablesInFrame),
-        this.sentSymbols,
+        this.sent,
         frameDictEnd,
       );
-      this.sentSymbols = frameDictEnd;
+      this.sent = frameDictEnd;
     };
     open();
     for (const t of list) {
@@ -283,7 +314,7 @@ export class QwpEncoder {
           if (w.pos === mark) {
             // An empty frame that still carries new symbols goes out as a
             // delta-only frame; only a row that fits no frame at all fails.
-            if (tablesInFrame === 0 && frameDictEnd === this.sentSymbols) {
+            if (tablesInFrame === 0 && frameDictEnd === this.sent) {
               writeTableBlock(w, t, row, row + 1, this.gorilla);
               throw new QwpBatchSizeError(`a row of table '${t.name}'`, w.pos, max);
             }
@@ -306,7 +337,7 @@ export class QwpEncoder {
   }
 }
 
-/** Writes the table block for rows `[from, to)` of `t`. */
+/** @internal Writes the table block for rows `[from, to)` of `t`. */
 export function writeTableBlock(
   w: ByteWriter,
   t: TableBuffer,
@@ -442,4 +473,14 @@ function writeBitmap(w: ByteWriter, nulls: Uint8Array, from: number, to: number)
     }
   }
   w.pos += bytes;
+}
+
+function checkMaxBatchSize(bytes: number): number {
+  if (!Number.isInteger(bytes) || bytes <= HEADER_SIZE) {
+    throw new QwpError(
+      'ERR_QWP_BATCH_SIZE',
+      `maxBatchSize must be an integer over the ${HEADER_SIZE}-byte header, got ${bytes}`,
+    );
+  }
+  return bytes;
 }

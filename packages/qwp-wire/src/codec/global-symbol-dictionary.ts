@@ -12,14 +12,22 @@ import { encodeUtf8, isWellFormed } from './validation.js';
  */
 export class GlobalSymbolDictionary {
   private readonly ids = new Map<string, number>();
+  private readonly strings: string[] = [];
+  private readonly bytes: Uint8Array[] = [];
+
   /** Strings by id. */
-  readonly symbols: string[] = [];
+  get symbols(): readonly string[] {
+    return this.strings;
+  }
+
   /** UTF-8 bytes by id. */
-  readonly utf8: Uint8Array[] = [];
+  get utf8(): readonly Uint8Array[] {
+    return this.bytes;
+  }
 
   /** Number of ids assigned. */
   get size(): number {
-    return this.symbols.length;
+    return this.strings.length;
   }
 
   /** The id of `value`, assigning the next id if it is new. `value` must be well-formed. */
@@ -42,23 +50,23 @@ export class GlobalSymbolDictionary {
    * `[0, size]`.
    */
   truncate(size: number): void {
-    const n = this.symbols.length;
+    const n = this.strings.length;
     if (!Number.isInteger(size) || size < 0 || size > n) {
       throw new QwpError(
         'ERR_QWP_SYMBOL_DICTIONARY',
         `cannot truncate the symbol dictionary to ${size}: it holds ${n} symbols`,
       );
     }
-    for (let id = size; id < n; id++) this.ids.delete(this.symbols[id]!);
-    this.symbols.length = size;
-    this.utf8.length = size;
+    for (let id = size; id < n; id++) this.ids.delete(this.strings[id]!);
+    this.strings.length = size;
+    this.bytes.length = size;
   }
 
   private add(value: string): number {
-    const id = this.symbols.length;
+    const id = this.strings.length;
     this.ids.set(value, id);
-    this.symbols.push(value);
-    this.utf8.push(encodeUtf8(value));
+    this.strings.push(value);
+    this.bytes.push(encodeUtf8(value));
     return id;
   }
 

@@ -23,15 +23,23 @@
  *   (DURABLE_ACK / LOCAL_DURABLE_ACK may carry bytes past the spec layout).
  * - Encoding: see encoder.ts / table-buffer.ts (row API, symbol dictionary,
  *   split frames, catch-up frames) and columnar.ts (appendColumns inputs).
+ *
+ * @module codec
  */
 
+export {
+  QwpBatchSizeError,
+  QwpDecodeError,
+  QwpError,
+  QwpInvalidValueError,
+  ServerInfoError,
+  type ServerInfoErrorCode,
+} from '../errors.js';
 export { QwpBatch } from './batch.js';
-export { ByteReader } from './byte-reader.js';
-export { ByteWriter } from './byte-writer.js';
-export { ColumnBuffer } from './column-buffer.js';
 export type {
   AppendColumnsOptions,
   ColumnarColumn,
+  ColumnBase,
   DictionaryIndices,
   DictionaryValues,
   StringValues,
@@ -46,13 +54,9 @@ export {
   FLAG_DEFER_COMMIT,
   FLAG_DELTA_SYMBOL_DICT,
   FLAG_GORILLA,
-  FLAGS_KNOWN,
-  fixedWidth,
   HEADER_SIZE,
-  isColumnType,
   Limits,
   MAGIC,
-  maxDecimalScale,
   Status,
   type StatusCode,
   statusName,
@@ -75,7 +79,7 @@ export {
   isDecodeError,
   SERVER_COMPATIBLE_DECODE_OPTIONS,
 } from './decoder.js';
-export { type EncoderOptions, type FrameSink, QwpEncoder, writeTableBlock } from './encoder.js';
+export { type EncoderOptions, type FrameSink, QwpEncoder } from './encoder.js';
 export { GlobalSymbolDictionary } from './global-symbol-dictionary.js';
 export {
   type DurableAckResponse,
@@ -90,11 +94,18 @@ export {
   type Response,
   type TableSeqTxn,
 } from './response.js';
+export {
+  CAP_ZONE,
+  decodeServerInfo,
+  encodeServerInfo,
+  MSG_KIND_SERVER_INFO,
+  type ServerInfo,
+  type ServerInfoFields,
+} from './server-info.js';
 export { SymbolDictionary } from './symbol-dictionary.js';
 export { type ArrayInput, TableBuffer, type TimestampUnit } from './table-buffer.js';
 export { columnNameProblem, tableNameProblem } from './validation.js';
 export {
-  MAX_VARINT_BYTES,
   readVarint,
   VARINT_TOO_LONG,
   VARINT_TRUNCATED,

@@ -8,17 +8,21 @@
  * decodes, so a rejected frame leaves the dictionary as it was.
  */
 export class SymbolDictionary {
+  private readonly byId: string[] = [];
+
   /** Entries by id; `entries.length` is the next id the sender may start a delta at. */
-  readonly entries: string[] = [];
+  get entries(): readonly string[] {
+    return this.byId;
+  }
 
   /** Number of ids registered on this connection. */
   get size(): number {
-    return this.entries.length;
+    return this.byId.length;
   }
 
   /** The string of `id`, or undefined if it has not been registered. */
   get(id: number): string | undefined {
-    return this.entries[id];
+    return this.byId[id];
   }
 
   /**
@@ -27,11 +31,11 @@ export class SymbolDictionary {
    * end is the caller's DICTIONARY_GAP check, not this method's.
    */
   apply(start: number, values: readonly string[]): void {
-    for (let i = 0; i < values.length; i++) this.entries[start + i] = values[i]!;
+    for (let i = 0; i < values.length; i++) this.byId[start + i] = values[i]!;
   }
 
   /** Forgets everything (connection closed). */
   reset(): void {
-    this.entries.length = 0;
+    this.byId.length = 0;
   }
 }

@@ -57,12 +57,13 @@ const TWO63 = 2 ** 63;
  * buffered stay intact.
  */
 export class TableBuffer {
+  /** The table's name. */
   readonly name: string;
+  /** @internal The name as UTF-8, for the encoder. */
   readonly nameUtf8: Uint8Array;
-  /** Completed rows. */
-  rowCount = 0;
-  /** Columns in first-use order. */
+  /** @internal Columns in first-use order, for the encoder. */
   readonly columns: ColumnBuffer[] = [];
+  private rows = 0;
   private readonly byName = new Map<string, ColumnBuffer>();
   private readonly pool = new Map<string, ColumnBuffer>();
   private readonly symbols: GlobalSymbolDictionary;
@@ -95,6 +96,11 @@ export class TableBuffer {
     this.symbols = symbols;
   }
 
+  /** Completed rows. */
+  get rowCount(): number {
+    return this.rows;
+  }
+
   /** SYMBOL: a dictionary-encoded string (a global id on the wire). */
   symbol(name: string, value: string | null | undefined): this {
     const c = this.column(name, ColumnType.SYMBOL, value);
@@ -115,7 +121,7 @@ export class TableBuffer {
     } else {
       c.i32[c.valueCount++] = id;
     }
-    c.lastRow = this.rowCount;
+    c.lastRow = this.rows;
     return this;
   }
 
@@ -132,7 +138,7 @@ export class TableBuffer {
     if (!isWellFormed(value)) this.fail(c.name, value, 'string has a lone UTF-16 surrogate');
     c.reserveVar(value.length * 3);
     c.endVar(c.dataLen + c.data.write(value, c.dataLen, 'utf8'));
-    c.lastRow = this.rowCount;
+    c.lastRow = this.rows;
     return this;
   }
 
@@ -144,7 +150,7 @@ export class TableBuffer {
     c.reserveVar(value.length);
     c.data.set(value, c.dataLen);
     c.endVar(c.dataLen + value.length);
-    c.lastRow = this.rowCount;
+    c.lastRow = this.rows;
     return this;
   }
 
@@ -155,7 +161,7 @@ export class TableBuffer {
     if (typeof value !== 'boolean') this.fail(c.name, value, 'expected a boolean');
     c.reserve();
     c.u8[c.valueCount++] = value ? 1 : 0;
-    c.lastRow = this.rowCount;
+    c.lastRow = this.rows;
     return this;
   }
 
@@ -176,7 +182,7 @@ export class TableBuffer {
     this.checkInt(c, value, -128, 127, 'BYTE');
     c.reserve();
     c.u8[c.valueCount++] = value & 0xff;
-    c.lastRow = this.rowCount;
+    c.lastRow = this.rows;
     return this;
   }
 
@@ -187,7 +193,7 @@ export class TableBuffer {
     this.checkInt(c, value, -32768, 32767, 'SHORT');
     c.reserve();
     c.view.setInt16(c.valueCount++ * 2, value, true);
-    c.lastRow = this.rowCount;
+    c.lastRow = this.rows;
     return this;
   }
 
@@ -198,7 +204,7 @@ export class TableBuffer {
     this.checkInt(c, value, -2147483648, 2147483647, 'INT');
     c.reserve();
     c.i32[c.valueCount++] = value;
-    c.lastRow = this.rowCount;
+    c.lastRow = this.rows;
     return this;
   }
 
@@ -217,7 +223,7 @@ export class TableBuffer {
     if (typeof value !== 'number') this.fail(c.name, value, 'expected a number');
     c.reserve();
     c.view.setFloat32(c.valueCount++ * 4, value, true);
-    c.lastRow = this.rowCount;
+    c.lastRow = this.rows;
     return this;
   }
 
@@ -228,7 +234,7 @@ export class TableBuffer {
     if (typeof value !== 'number') this.fail(c.name, value, 'expected a number');
     c.reserve();
     c.f64[c.valueCount++] = value;
-    c.lastRow = this.rowCount;
+    c.lastRow = this.rows;
     return this;
   }
 
@@ -241,7 +247,7 @@ export class TableBuffer {
     }
     c.reserve();
     c.view.setUint16(c.valueCount++ * 2, value.charCodeAt(0), true);
-    c.lastRow = this.rowCount;
+    c.lastRow = this.rows;
     return this;
   }
 
@@ -279,7 +285,7 @@ export class TableBuffer {
       this.fail(c.name, value, 'expected a UUID string like 123e4567-e89b-12d3-a456-426614174000');
     }
     c.valueCount++;
-    c.lastRow = this.rowCount;
+    c.lastRow = this.rows;
     return this;
   }
 
@@ -295,7 +301,7 @@ export class TableBuffer {
     }
     c.reserve();
     wordsToWire(v, c.view, c.valueCount++ * 32, 4);
-    c.lastRow = this.rowCount;
+    c.lastRow = this.rows;
     return this;
   }
 
@@ -323,7 +329,7 @@ export class TableBuffer {
     c.geohashBits = bits;
     c.reserve();
     c.i64[c.valueCount++] = v;
-    c.lastRow = this.rowCount;
+    c.lastRow = this.rows;
     return this;
   }
 
@@ -340,7 +346,7 @@ export class TableBuffer {
     if (v < 0) this.fail(c.name, value, 'expected a dotted-quad IPv4 address or a uint32');
     c.reserve();
     c.view.setUint32(c.valueCount++ * 4, v, true);
-    c.lastRow = this.rowCount;
+    c.lastRow = this.rows;
     return this;
   }
 
@@ -377,7 +383,7 @@ export class TableBuffer {
   at(timestamp: number | bigint | Date, unit: TimestampUnit = 'us'): void {
     const d = this.columns[this.cursor];
     const c =
-      d !== undefined && d.name === '' && d.lastRow !== this.rowCount
+      d !== undefined && d.name === '' && d.lastRow !== this.rows
         ? d
         : this.columnSlow('', this.timestampType('', unit), timestamp, true);
     this.cursor = c.index + 1;
@@ -438,7 +444,7 @@ export class TableBuffer {
   maxEncodedBytes(): number {
     // Name length, row count and column count: at most 5 varint bytes each.
     let n = this.nameUtf8.length + 15;
-    for (const c of this.columns) n += c.maxEncodedBytes(this.rowCount);
+    for (const c of this.columns) n += c.maxEncodedBytes(this.rows);
     return n;
   }
 
@@ -449,7 +455,7 @@ export class TableBuffer {
 
   /** Discards the half-written row, if any (its new symbols never get an id). */
   discardRow(): void {
-    const row = this.rowCount;
+    const row = this.rows;
     this.pendingCount = 0;
     for (const c of this.columns) c.undo(row);
     while (this.columns.length > this.rowStartColumns) {
@@ -470,7 +476,7 @@ export class TableBuffer {
     }
     this.columns.length = 0;
     this.byName.clear();
-    this.rowCount = 0;
+    this.rows = 0;
     this.cursor = 0;
     this.rowStartColumns = 0;
     this.rowOpen = false;
@@ -599,7 +605,7 @@ export class TableBuffer {
     options: AppendColumnsOptions,
     n: number,
   ): void {
-    const row0 = this.rowCount;
+    const row0 = this.rows;
     const dictMark = this.symbols.size;
     const colMark = this.columns.length;
     for (let i = 0; i < colMark; i++) this.columns[i]!.mark();
@@ -666,7 +672,7 @@ export class TableBuffer {
       this.symbols.truncate(dictMark);
       throw err;
     }
-    this.rowCount = row0 + n;
+    this.rows = row0 + n;
     this.rowStartColumns = this.columns.length;
     this.cursor = 0;
   }
@@ -683,13 +689,13 @@ export class TableBuffer {
 
   private endRow(): void {
     if (this.pendingCount !== 0) this.assignPendingSymbols();
-    const row = this.rowCount;
+    const row = this.rows;
     const cols = this.columns;
     for (let i = 0; i < cols.length; i++) {
       const c = cols[i]!;
       if (c.lastRow !== row) c.appendNull(row);
     }
-    this.rowCount = row + 1;
+    this.rows = row + 1;
     this.rowStartColumns = cols.length;
     this.cursor = 0;
     this.rowOpen = false;
@@ -702,7 +708,7 @@ export class TableBuffer {
       guess !== undefined &&
       guess.name === name &&
       guess.type === type &&
-      guess.lastRow !== this.rowCount &&
+      guess.lastRow !== this.rows &&
       name !== ''
     ) {
       this.cursor = guess.index + 1;
@@ -729,7 +735,7 @@ export class TableBuffer {
     if (c.type !== type) {
       this.fail(name, value, `column is ${columnTypeName(c.type)}, not ${columnTypeName(type)}`);
     }
-    if (c.lastRow === this.rowCount) this.fail(name, value, 'column written twice in one row');
+    if (c.lastRow === this.rows) this.fail(name, value, 'column written twice in one row');
     this.cursor = c.index + 1;
     this.rowOpen = true;
     return c;
@@ -747,7 +753,7 @@ export class TableBuffer {
     if (c === undefined || c.type !== type) c = new ColumnBuffer(name, type);
     this.pool.delete(name);
     c.index = this.columns.length;
-    c.backfill(this.rowCount);
+    c.backfill(this.rows);
     this.columns.push(c);
     this.byName.set(name, c);
     return c;
@@ -811,7 +817,7 @@ export class TableBuffer {
   }
 
   private putNull(c: ColumnBuffer): this {
-    c.appendNull(this.rowCount);
+    c.appendNull(this.rows);
     return this;
   }
 
@@ -846,7 +852,7 @@ export class TableBuffer {
       this.fail(c.name, v, 'expected a number or bigint');
     }
     c.valueCount = k + 1;
-    c.lastRow = this.rowCount;
+    c.lastRow = this.rows;
   }
 
   /** Stores a timestamp converted from `unit` to the column's unit. */
@@ -936,7 +942,7 @@ export class TableBuffer {
       p = this.writeNested(c, value as readonly unknown[], shape, 0, p, isLong);
     }
     c.endVar(p);
-    c.lastRow = this.rowCount;
+    c.lastRow = this.rows;
     return this;
   }
 
@@ -1010,11 +1016,11 @@ export class TableBuffer {
     }
     if (c.scale === -1) {
       c.scale = s;
-      c.scaleRow = this.rowCount;
+      c.scaleRow = this.rows;
     }
     c.reserve();
     wordsToWire(unscaled, c.view, c.valueCount++ * c.width, c.width / 8);
-    c.lastRow = this.rowCount;
+    c.lastRow = this.rows;
     return this;
   }
 }

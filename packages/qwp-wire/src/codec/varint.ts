@@ -10,7 +10,7 @@
 export const MAX_VARINT_BYTES = 10;
 /** {@link readVarint} result: the varint runs past `limit`. */
 export const VARINT_TRUNCATED = -1;
-/** {@link readVarint} result: no terminating byte within {@link MAX_VARINT_BYTES}. */
+/** {@link readVarint} result: no terminating byte within 10 bytes. */
 export const VARINT_TOO_LONG = -2;
 
 /** Where {@link readVarint} leaves the decoded value; reuse one to decode without allocating. */

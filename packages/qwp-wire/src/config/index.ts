@@ -1,20 +1,21 @@
-export { type HostAddress, parseAddresses } from './address.js';
+/**
+ * The connect string: `parseConnectString('ws::addr=...;')` gives a frozen
+ * {@link SenderConfig} with every ingest key resolved to its documented
+ * default; `tokenizeConnectString` is the grammar layer alone. Every
+ * rejection is a {@link ConnectStringError}. {@link INGRESS_KEYS} lists the
+ * keys with their types, bounds and defaults.
+ *
+ * @module config
+ */
+
+export { ConnectStringError, type ConnectStringErrorCode, QwpError } from '../errors.js';
+export type { HostAddress } from './address.js';
 export {
   type ConnectStringPair,
   type ConnectStringTokens,
   tokenizeConnectString,
 } from './connect-string.js';
-export {
-  DEFAULT_PORT,
-  DEFAULT_SF_MAX_TOTAL_BYTES_DISK,
-  DEFAULT_SF_MAX_TOTAL_BYTES_MEMORY,
-  IGNORED_KEYS,
-  INGRESS_KEYS,
-  KEY_ALIASES,
-  type KeySpec,
-  LEGACY_KEY_HINTS,
-  SCHEMAS,
-} from './keys.js';
+export { DEFAULT_PORT, INGRESS_KEYS, type KeySpec } from './keys.js';
 export {
   type ErrorPolicies,
   type ErrorPolicy,
@@ -23,4 +24,3 @@ export {
   SenderConfig,
   type SfDurability,
 } from './sender-config.js';
-export { parseSize } from './sizes.js';

@@ -107,7 +107,10 @@ export class SenderConfig {
   readonly #token: string | undefined;
   readonly #redacted: string;
 
-  /** @internal Use {@link parseConnectString}. */
+  /**
+   * Made by {@link parseConnectString}, which validates every key first; not for direct use.
+   * @hidden
+   */
   constructor(
     scheme: 'ws' | 'wss',
     keys: ResolvedKeys,

@@ -1,8 +1,17 @@
-export * from '../codec/server-info.js';
+/**
+ * Failover bookkeeping for a client with several `addr` entries, pure (no
+ * timers, no I/O): {@link HostTracker} says which host to try next from what
+ * each attempt found, {@link ReconnectBackoff} and the jitter functions how
+ * long to wait between rounds, {@link classifyUpgradeFailure} what an
+ * upgrade's HTTP status and role header mean.
+ *
+ * @module failover
+ */
+
+export { HostIndexError, QwpError } from '../errors.js';
 export {
   type BackoffPolicy,
   backoffBaseMs,
-  EGRESS_BACKOFF,
   equalJitterMs,
   fullJitterMs,
   INGRESS_BACKOFF,

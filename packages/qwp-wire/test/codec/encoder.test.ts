@@ -40,6 +40,44 @@ describe('QwpEncoder', () => {
     expect(tableRows(decodeMessage(f2!, fresh).tables[0]!)).toEqual([{ s: 'b', x: 'c' }]);
   });
 
+  it('setSentSymbols declares symbols the server holds; setMaxBatchSize changes the frame limit', () => {
+    const batch = new QwpBatch();
+    const enc = new QwpEncoder(batch.symbols);
+    batch.table('t').symbol('s', 'a').atNow();
+    batch.table('t').symbol('s', 'b').atNow();
+    // A restored sender: ids 0 and 1 crossed the connection before.
+    enc.setSentSymbols(2);
+    const server = new SymbolDictionary();
+    server.apply(0, ['a', 'b']);
+    batch.table('t').symbol('s', 'c').atNow();
+    const [frame] = enc.encode(batch.tables());
+    expect(decodeMessage(frame!, server).symbolDelta).toEqual({ start: 2, entries: ['c'] });
+    expect(enc.sentSymbols).toBe(3);
+    for (const bad of [-1, 4, 1.5, Number.NaN]) {
+      expect(() => enc.setSentSymbols(bad)).toThrow(
+        expect.objectContaining({ code: 'ERR_QWP_SYMBOL_DICTIONARY' }),
+      );
+    }
+    expect(enc.sentSymbols).toBe(3);
+
+    enc.setMaxBatchSize(64);
+    expect(enc.maxBatchSize).toBe(64);
+    batch.clear();
+    for (let i = 0; i < 20; i++) batch.table('t').intColumn('v', i).atNow();
+    const frames = enc.encode(batch.tables());
+    expect(frames.length).toBeGreaterThan(1);
+    for (const f of frames) expect(f.length).toBeLessThanOrEqual(64);
+    for (const bad of [12, 0, 100.5]) {
+      expect(() => enc.setMaxBatchSize(bad)).toThrow(
+        expect.objectContaining({ code: 'ERR_QWP_BATCH_SIZE' }),
+      );
+      expect(() => new QwpEncoder(batch.symbols, { maxBatchSize: bad })).toThrow(
+        expect.objectContaining({ code: 'ERR_QWP_BATCH_SIZE' }),
+      );
+    }
+    expect(enc.maxBatchSize).toBe(64);
+  });
+
   it('splits a large dictionary catch-up into frames that fit', () => {
     const batch = new QwpBatch();
     for (let i = 0; i < 300; i++) batch.symbols.idOf(`symbol-${i}`);

@@ -1,12 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import {
-  ByteWriter,
-  GlobalSymbolDictionary,
-  QwpBatch,
-  QwpEncoder,
-  TableBuffer,
-  writeTableBlock,
-} from '../../src/index.js';
+import { ByteWriter } from '../../src/codec/byte-writer.js';
+import { writeTableBlock } from '../../src/codec/encoder.js';
+import { GlobalSymbolDictionary, QwpBatch, QwpEncoder, TableBuffer } from '../../src/index.js';
 import { toHex } from './hex.js';
 import { NULLABLE_VARCHAR_COLUMN, SENSORS_GORILLA, SENSORS_PLAIN } from './spec-examples.js';
 

@@ -1,13 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import {
-  ByteReader,
-  ByteWriter,
-  ColumnType,
-  decodeMessage,
-  GlobalSymbolDictionary,
-  TableBuffer,
-  writeTableBlock,
-} from '../../src/index.js';
+import { ByteReader } from '../../src/codec/byte-reader.js';
+import { ByteWriter } from '../../src/codec/byte-writer.js';
+import { writeTableBlock } from '../../src/codec/encoder.js';
+import { ColumnType, decodeMessage, GlobalSymbolDictionary, TableBuffer } from '../../src/index.js';
 import { withHeader } from './frames.js';
 import { hex, toHex } from './hex.js';
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { ByteReader } from '../../src/codec/byte-reader.js';
+import { MAX_VARINT_BYTES } from '../../src/codec/varint.js';
 import {
-  ByteReader,
-  MAX_VARINT_BYTES,
   readVarint,
   VARINT_TOO_LONG,
   VARINT_TRUNCATED,

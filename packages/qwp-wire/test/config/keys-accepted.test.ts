@@ -1,6 +1,7 @@
 import { inspect } from 'node:util';
 import { describe, expect, test } from 'vitest';
-import { IGNORED_KEYS, LEGACY_KEY_HINTS, parseConnectString } from '../../src/config/index.js';
+import { parseConnectString } from '../../src/config/index.js';
+import { IGNORED_KEYS, LEGACY_KEY_HINTS } from '../../src/config/keys.js';
 import { expectReject, rejectOf } from './helpers.js';
 
 const BASE = 'ws::addr=h;';

@@ -1,5 +1,6 @@
 import { describe, expect, test } from 'vitest';
-import { parseConnectString, parseSize } from '../../src/config/index.js';
+import { parseConnectString } from '../../src/config/index.js';
+import { parseSize } from '../../src/config/sizes.js';
 import { ConnectStringError } from '../../src/errors.js';
 import { expectReject } from './helpers.js';
 

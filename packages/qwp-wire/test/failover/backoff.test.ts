@@ -1,9 +1,9 @@
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
 import { QwpError } from '../../src/errors.js';
+import { EGRESS_BACKOFF } from '../../src/failover/backoff.js';
 import {
   backoffBaseMs,
-  EGRESS_BACKOFF,
   equalJitterMs,
   fullJitterMs,
   INGRESS_BACKOFF,

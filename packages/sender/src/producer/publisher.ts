@@ -42,14 +42,14 @@ export class Publisher {
     this.batch = new QwpBatch(dict);
     this.encoder = new QwpEncoder(dict, { maxBatchSize: Math.min(frameBudget, store.maxPayload) });
     // Every recovered symbol was published with some frame: new frames start after them.
-    this.encoder.sentSymbols = dict.size;
+    this.encoder.setSentSymbols(dict.size);
     this.lastFsn = store.nextFsn - 1;
     this.commitFsn = store.recoveredCommitFsn;
   }
 
   /** Sets the frame budget from the connected server's limit, never above a segment's capacity. */
   setFrameBudget(maxBatchSize: number): void {
-    this.encoder.maxBatchSize = Math.min(maxBatchSize, this.store.maxPayload);
+    this.encoder.setMaxBatchSize(Math.min(maxBatchSize, this.store.maxPayload));
   }
 
   /**
@@ -136,7 +136,7 @@ export class Publisher {
   /** Drops the transaction's frames and rows, and forgets the symbols only they used. */
   abortTransaction(): void {
     this.held = null;
-    this.encoder.sentSymbols = this.heldFromSymbols;
+    this.encoder.setSentSymbols(this.heldFromSymbols);
     this.discardRows();
   }
 

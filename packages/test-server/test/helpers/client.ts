@@ -1,5 +1,5 @@
 import { connect as netConnect } from 'node:net';
-import { decodeResponse, type Response } from '@qwp/qwp-wire';
+import { decodeResponse, type Response } from '@qwp/qwp-wire/codec';
 import WebSocket from 'ws';
 
 /** A test client: a ws connection with a queue of decoded responses, every wait bounded. */
