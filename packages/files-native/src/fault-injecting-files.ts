@@ -153,8 +153,7 @@ function zeroCounts(): Record<FaultOp, number> {
 export class FaultInjectingFiles implements FilesFacade {
   /** Calls made per method, faulted or not. */
   readonly calls: Record<FaultOp, number> = zeroCounts();
-  /** Calls that a fault made fail or cut short. */
-  faultsRaised = 0;
+  private raised = 0;
   readonly #faults: ArmedFault[] = [];
   readonly #paths = new Map<number, string>();
   readonly #mapped = new WeakMap<ArrayBuffer, string>();
@@ -169,6 +168,11 @@ export class FaultInjectingFiles implements FilesFacade {
     const fault = new ArmedFault(op, options);
     this.#faults.push(fault);
     return fault;
+  }
+
+  /** Calls that a fault made fail or cut short (reset by `resetCounters()`). */
+  get faultsRaised(): number {
+    return this.raised;
   }
 
   /** pwrite writes only `bytes` (default: half of the request) and returns that count. */
@@ -210,7 +214,7 @@ export class FaultInjectingFiles implements FilesFacade {
   /** Sets every call counter and `faultsRaised` back to 0. */
   resetCounters(): void {
     Object.assign(this.calls, zeroCounts());
-    this.faultsRaised = 0;
+    this.raised = 0;
   }
 
   /** Counts the call and returns the fault that hits it, if any (every armed fault counts the call). */
@@ -230,7 +234,7 @@ export class FaultInjectingFiles implements FilesFacade {
       if (!fault.spent) faults[live++] = fault;
     }
     faults.length = live;
-    if (hit !== undefined) this.faultsRaised++;
+    if (hit !== undefined) this.raised++;
     return hit;
   }
 

@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { defaultFiles, FaultInjectingFiles } from '../src/index.js';
+import { defaultFiles } from '../src/index.js';
+import { FaultInjectingFiles } from '../src/testing.js';
 import { inSmallTmpfs, prelude, tempDir } from './helpers.js';
 
 describe('fallocate on a full file system', () => {

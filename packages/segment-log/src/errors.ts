@@ -26,7 +26,7 @@ export class SegmentLogError extends Error {
   readonly path: string | undefined;
   /**
    * Failures of the clean-up that ran after this error (an unmap, close or
-   * unlink that also failed), kept so none is lost; see {@link suppress}.
+   * unlink that also failed), kept so none is lost; see `suppress()`.
    */
   readonly suppressed: unknown[] = [];
 

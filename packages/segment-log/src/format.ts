@@ -25,7 +25,9 @@ export const MAX_SEGMENT_SIZE = 0x7fff_ffff;
 export const DICT_MAGIC = 0x31445953;
 export const DICT_VERSION = 1;
 export const DICT_HEADER_SIZE = 8;
+/** The slot's persisted symbol dictionary. */
 export const DICT_FILE_NAME = '.symbol-dict';
+/** The slot's lock file, held with flock(2) while a sender owns the slot. */
 export const LOCK_FILE_NAME = '.lock';
 /** Sentinel that marks a slot failed: orphan scans skip it until an operator removes it. */
 export const FAILED_FILE_NAME = '.failed';
@@ -35,7 +37,9 @@ export const SEGMENT_SUFFIX = '.sfa';
 export const SEGMENT_FLAG_MANIFEST_REQUIRED = 0x01;
 /** The name Java gives the first segment of a fresh slot; recovery accepts it like any `*.sfa`. */
 export const INITIAL_SEGMENT_FILE_NAME = 'sf-initial.sfa';
+/** The slot's manifest: the chain's head and active segment bases. */
 export const MANIFEST_FILE_NAME = 'sf-manifest.bin';
+/** The slot's acknowledged-FSN watermark. */
 export const ACK_WATERMARK_FILE_NAME = '.ack-watermark';
 /** The holder's PID, `"<pid>\n"`, beside `.lock` (which stays empty). */
 export const LOCK_PID_FILE_NAME = '.lock.pid';

@@ -1,11 +1,17 @@
+/**
+ * The store-and-forward segment log: `openSlot` recovers or creates a slot
+ * directory and returns its segment ring; `SegmentRing` / `SegmentManager` /
+ * `MmapSegment` append CRC-checked frames, `FrameReader` reads them back
+ * (on any thread), `AckWatermark` and `SfManifest` persist what was
+ * acknowledged and which segments form the chain. Read-only inspection of
+ * slots, segments and dictionaries is `@qwp/segment-log/inspect`.
+ *
+ * @module @qwp/segment-log
+ */
+
 export { ControlBlock } from './control-block.js';
-export {
-  inspectSymbolDict,
-  type OpenDictOptions,
-  PersistedSymbolDict,
-  parseSymbolDict,
-  type SymbolDictScan,
-} from './dictionary/symbol-dict.js';
+export { type OpenDictOptions, PersistedSymbolDict } from './dictionary/symbol-dict.js';
+
 export {
   BadArgumentError,
   BadDirectoryError,
@@ -44,23 +50,8 @@ export {
   type QwpDelta,
   readQwpDelta,
 } from './qwp-frame.js';
-export { type AbortedTail, cutAbortedTail, findAbortedTail } from './recovery/aborted-tail-step.js';
-export { type ChainPlan, checkContiguous, planChain } from './recovery/chain-step.js';
-export {
-  applyDictionary,
-  type DictionaryPlan,
-  planDictionary,
-} from './recovery/dictionary-step.js';
 export { cleanupDrainedSlot } from './recovery/drained-close.js';
-export { type SlotLocks, takeSlotLocks } from './recovery/lock-step.js';
 export { isUnreplayable, type OpenSlotOptions, openSlot } from './recovery/open-slot.js';
-export {
-  type CorruptFile,
-  type ScannedSegment,
-  type SlotScan,
-  scanSlot,
-} from './recovery/scan-step.js';
-export { type AckSeed, seedAck } from './recovery/seed-ack-step.js';
 export type { RecoveryReport, Slot } from './recovery/slot.js';
 export { FrameReader, type SegmentSource, type SegmentView } from './segment/frame-reader.js';
 export { forEachFrame } from './segment/frames.js';
@@ -83,40 +74,14 @@ export {
   type SegmentProvider,
 } from './segment/segment-manager.js';
 export { type RingJournal, SegmentRing, type SegmentRingOptions } from './segment/segment-ring.js';
-export type { SegmentScan } from './segment/segment-scan.js';
-export {
-  ACK_WATERMARK_MAGIC,
-  AckWatermark,
-  readAckWatermark,
-  type WatermarkState,
-} from './slot-files/ack-watermark.js';
-export {
-  DUAL_RECORD_FILE_SIZE,
-  type DualRecord,
-  decodeRecord,
-  encodeRecord,
-  selectRecord,
-} from './slot-files/dual-record.js';
-export {
-  MANIFEST_MAGIC,
-  type ManifestBounds,
-  type ManifestState,
-  readManifest,
-  SfManifest,
-} from './slot-files/manifest.js';
+export { AckWatermark } from './slot-files/ack-watermark.js';
+export { SfManifest } from './slot-files/manifest.js';
 export { quarantineSlot } from './slot-files/quarantine.js';
-export { markSlotFailed, readSlotFailure } from './slot-files/slot-failure.js';
+export { markSlotFailed } from './slot-files/slot-failure.js';
 export {
   logicalLockDirectory,
   SlotLock,
   slotDirectory,
   validateSenderId,
 } from './slot-files/slot-lock.js';
-export {
-  type InspectedSegment,
-  inspectSegmentFile,
-  inspectSlot,
-  type SegmentRole,
-  type SlotInspection,
-} from './tools/inspect.js';
 export { findOrphanSlots, type OrphanSlot } from './tools/orphans.js';

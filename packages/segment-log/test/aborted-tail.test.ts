@@ -1,13 +1,14 @@
-import { defaultFiles, FaultInjectingFiles, InjectedFaultError } from '@qwp/files-native';
+import { defaultFiles } from '@qwp/files-native';
+import { FaultInjectingFiles, InjectedFaultError } from '@qwp/files-native/testing';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
+import { qwpMessage, removeDir, rng, segmentsOnDisk, tempDir, testSeed } from './helpers.js';
 import {
   findAbortedTail,
   isQwpDeferCommit,
   openSlot,
   readManifest,
   type Slot,
-} from '../src/index.js';
-import { qwpMessage, removeDir, rng, segmentsOnDisk, tempDir, testSeed } from './helpers.js';
+} from './internals.js';
 
 let sfDir: string;
 beforeEach(() => {

@@ -1,7 +1,7 @@
 import { GCProfiler } from 'node:v8';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
-import { openSlot, SegmentManager, SegmentRing } from '../src/index.js';
 import { removeDir, tempDir } from './helpers.js';
+import { openSlot, SegmentManager, SegmentRing } from './internals.js';
 
 /**
  * The append path allocates nothing per frame: 2M appends of a small frame

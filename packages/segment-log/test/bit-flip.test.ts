@@ -2,15 +2,6 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import {
-  inspectSegmentFile,
-  inspectSymbolDict,
-  MmapSegment,
-  openSlot,
-  PersistedSymbolDict,
-  SegmentLogError,
-  segmentFileName,
-} from '../src/index.js';
-import {
   LONG,
   payloadFor,
   removeDir,
@@ -19,6 +10,15 @@ import {
   testSeed,
   yieldToEventLoop,
 } from './helpers.js';
+import {
+  inspectSegmentFile,
+  inspectSymbolDict,
+  MmapSegment,
+  openSlot,
+  PersistedSymbolDict,
+  SegmentLogError,
+  segmentFileName,
+} from './internals.js';
 
 /**
  * Random bit flips anywhere in a segment or dictionary file: opening never

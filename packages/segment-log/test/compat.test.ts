@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
+import { fixture, removeDir, segmentsOnDisk, slotFiles, tempDir } from './helpers.js';
 import {
   AckWatermark,
   inspectSegmentFile,
@@ -12,8 +13,7 @@ import {
   readManifest,
   SEGMENT_FLAG_MANIFEST_REQUIRED,
   SfManifest,
-} from '../src/index.js';
-import { fixture, removeDir, segmentsOnDisk, slotFiles, tempDir } from './helpers.js';
+} from './internals.js';
 
 const text = new TextDecoder();
 const bytes = (s: string) => new TextEncoder().encode(s);

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { ControlBlock } from '../src/index.js';
+import { ControlBlock } from './internals.js';
 
 describe('ControlBlock', () => {
   test('wake() makes a waiting reader return, and a wake before the wait is not lost', async () => {

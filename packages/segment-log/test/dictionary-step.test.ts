@@ -8,8 +8,9 @@ import {
 } from 'node:fs';
 import { join } from 'node:path';
 import { defaultFiles } from '@qwp/files-native';
-import { decodeMessage, SymbolDictionary } from '@qwp/qwp-wire';
+import { decodeMessage, SymbolDictionary } from '@qwp/qwp-wire/codec';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
+import { qwpMessage, removeDir, tempDir, thrown } from './helpers.js';
 import {
   inspectSymbolDict,
   openSlot,
@@ -17,8 +18,7 @@ import {
   readQwpDelta,
   type Slot,
   UnreplayableSlotError,
-} from '../src/index.js';
-import { qwpMessage, removeDir, tempDir, thrown } from './helpers.js';
+} from './internals.js';
 
 let sfDir: string;
 beforeEach(() => {

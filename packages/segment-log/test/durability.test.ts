@@ -1,15 +1,8 @@
 import { existsSync, readdirSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import { defaultFiles, FaultInjectingFiles, type FaultOp } from '@qwp/files-native';
+import { defaultFiles } from '@qwp/files-native';
+import { FaultInjectingFiles, type FaultOp } from '@qwp/files-native/testing';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
-import {
-  type OpenSlotOptions,
-  openSlot,
-  readAckWatermark,
-  readManifest,
-  SegmentIoError,
-  type Slot,
-} from '../src/index.js';
 import {
   eventIndex,
   payloadFor,
@@ -19,6 +12,14 @@ import {
   tempDir,
   tracingFiles,
 } from './helpers.js';
+import {
+  type OpenSlotOptions,
+  openSlot,
+  readAckWatermark,
+  readManifest,
+  SegmentIoError,
+  type Slot,
+} from './internals.js';
 
 let sfDir: string;
 beforeEach(() => {

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { AckWatermark, openSlot, readAckWatermark } from '../src/index.js';
 import { crashSlot, payloadFor, removeDir, slotFiles, tempDir } from './helpers.js';
+import { AckWatermark, openSlot, readAckWatermark } from './internals.js';
 
 // openSlot({ ackWrittenElsewhere }): a sender's I/O worker records each ACK
 // in .ack-watermark through its own mapping before publishing it in the

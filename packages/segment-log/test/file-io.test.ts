@@ -1,14 +1,15 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { defaultFiles, FaultInjectingFiles } from '@qwp/files-native';
+import { defaultFiles } from '@qwp/files-native';
+import { FaultInjectingFiles } from '@qwp/files-native/testing';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
+import { removeDir, tempDir, thrown } from './helpers.js';
 import {
   inspectSegmentFile,
   MmapSegment,
   SegmentCorruptError,
   SegmentIoError,
-} from '../src/index.js';
-import { removeDir, tempDir, thrown } from './helpers.js';
+} from './internals.js';
 
 describe('closing a file after use', () => {
   let dir: string;

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { defaultFiles, type FilesFacade } from '@qwp/files-native';
-import { inspectSegmentFile, SegmentCorruptError, type Slot } from '../src/index.js';
+import { inspectSegmentFile, SegmentCorruptError, type Slot } from './internals.js';
 
 /** A file the Java client wrote, kept in test/fixtures/java-sf/ (see the README there). */
 export function fixture(name: string): Uint8Array {

@@ -1,6 +1,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
+import { payloadFor, recordingFiles, removeDir, segmentsOnDisk, tempDir } from './helpers.js';
 import {
   inspectSegmentFile,
   inspectSlot,
@@ -8,8 +9,7 @@ import {
   markSlotFailed,
   openSlot,
   segmentFileName,
-} from '../src/index.js';
-import { payloadFor, recordingFiles, removeDir, segmentsOnDisk, tempDir } from './helpers.js';
+} from './internals.js';
 
 let sfDir: string;
 beforeEach(() => {

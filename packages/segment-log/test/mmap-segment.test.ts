@@ -1,7 +1,9 @@
 import { existsSync, readFileSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { defaultFiles, FaultInjectingFiles, type FileStat } from '@qwp/files-native';
+import { defaultFiles, type FileStat } from '@qwp/files-native';
+import { FaultInjectingFiles } from '@qwp/files-native/testing';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
+import { payloadFor, recordingFiles, removeDir, tempDir, thrown } from './helpers.js';
 import {
   inspectSegmentFile,
   MmapSegment,
@@ -10,8 +12,7 @@ import {
   SegmentIoError,
   SegmentLogError,
   UnsupportedVersionError,
-} from '../src/index.js';
-import { payloadFor, recordingFiles, removeDir, tempDir, thrown } from './helpers.js';
+} from './internals.js';
 
 let dir: string;
 beforeEach(() => {

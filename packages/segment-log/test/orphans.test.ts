@@ -1,7 +1,9 @@
 import { existsSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { defaultFiles, FaultInjectingFiles } from '@qwp/files-native';
+import { defaultFiles } from '@qwp/files-native';
+import { FaultInjectingFiles } from '@qwp/files-native/testing';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
+import { payloadFor, removeDir, tempDir } from './helpers.js';
 import {
   BadDirectoryError,
   FAILED_FILE_NAME,
@@ -12,8 +14,7 @@ import {
   quarantineSlot,
   readSlotFailure,
   SegmentIoError,
-} from '../src/index.js';
-import { payloadFor, removeDir, tempDir } from './helpers.js';
+} from './internals.js';
 
 let sfDir: string;
 beforeEach(() => {

@@ -1,9 +1,8 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { FaultInjectingFiles, type FaultOp, InjectedFaultError } from '@qwp/files-native';
+import { FaultInjectingFiles, type FaultOp, InjectedFaultError } from '@qwp/files-native/testing';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
-import { isQwpDeferCommit, openSlot, readQwpDelta, type Slot } from '../src/index.js';
 import {
   crashSlot,
   LONG,
@@ -15,6 +14,7 @@ import {
   testSeed,
   yieldToEventLoop,
 } from './helpers.js';
+import { isQwpDeferCommit, openSlot, readQwpDelta, type Slot } from './internals.js';
 import { type LossMode, PowerLossFiles } from './power-loss-files.js';
 
 /**

@@ -2,8 +2,8 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, expect, test } from 'vitest';
-import { inspectSegmentFile, openSlot } from '../src/index.js';
 import { childScript, LONG, payloadFor, removeDir, rng, tempDir, testSeed } from './helpers.js';
+import { inspectSegmentFile, openSlot } from './internals.js';
 
 let sfDir: string;
 beforeEach(() => {

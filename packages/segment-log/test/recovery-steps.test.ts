@@ -8,6 +8,7 @@ import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { defaultFiles } from '@qwp/files-native';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
+import { removeDir, segmentsOnDisk, tempDir, thrown } from './helpers.js';
 import {
   cleanupDrainedSlot,
   cutAbortedTail,
@@ -27,8 +28,7 @@ import {
   seedAck,
   segmentFileName,
   takeSlotLocks,
-} from '../src/index.js';
-import { removeDir, segmentsOnDisk, tempDir, thrown } from './helpers.js';
+} from './internals.js';
 
 let dir: string;
 beforeEach(() => {

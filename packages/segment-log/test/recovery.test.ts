@@ -8,8 +8,18 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { join } from 'node:path';
-import { defaultFiles, FaultInjectingFiles } from '@qwp/files-native';
+import { defaultFiles } from '@qwp/files-native';
+import { FaultInjectingFiles } from '@qwp/files-native/testing';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
+import {
+  payloadFor,
+  payloadId,
+  removeDir,
+  segmentsOnDisk,
+  slotFiles,
+  tempDir,
+  thrown,
+} from './helpers.js';
 import {
   BadArgumentError,
   BadDirectoryError,
@@ -27,16 +37,7 @@ import {
   type Slot,
   SlotLockedError,
   segmentFileName,
-} from '../src/index.js';
-import {
-  payloadFor,
-  payloadId,
-  removeDir,
-  segmentsOnDisk,
-  slotFiles,
-  tempDir,
-  thrown,
-} from './helpers.js';
+} from './internals.js';
 
 let sfDir: string;
 beforeEach(() => {

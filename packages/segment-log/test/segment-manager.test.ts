@@ -1,7 +1,9 @@
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { defaultFiles, FaultInjectingFiles } from '@qwp/files-native';
+import { defaultFiles } from '@qwp/files-native';
+import { FaultInjectingFiles } from '@qwp/files-native/testing';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
+import { payloadFor, payloadId, removeDir, segmentsOnDisk, tempDir, thrown } from './helpers.js';
 import {
   BadArgumentError,
   describeMemoryRing,
@@ -14,8 +16,7 @@ import {
   SegmentManager,
   SegmentRing,
   segmentFileName,
-} from '../src/index.js';
-import { payloadFor, payloadId, removeDir, segmentsOnDisk, tempDir, thrown } from './helpers.js';
+} from './internals.js';
 
 let sfDir: string;
 beforeEach(() => {

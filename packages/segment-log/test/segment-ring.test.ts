@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest';
-import { FrameTooLargeError, MmapSegment, SegmentManager, SegmentRing } from '../src/index.js';
 import { payloadFor, payloadId } from './helpers.js';
+import { FrameTooLargeError, MmapSegment, SegmentManager, SegmentRing } from './internals.js';
 
 /** A memory-mode ring of 256-byte segments; 64-byte payloads fit 3 per segment. */
 function memoryRing(maxTotalBytes = Number.POSITIVE_INFINITY, firstBase = 0) {

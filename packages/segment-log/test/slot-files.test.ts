@@ -1,6 +1,7 @@
 import { readFileSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
+import { recordingFiles, removeDir, tempDir } from './helpers.js';
 import {
   ACK_WATERMARK_MAGIC,
   AckWatermark,
@@ -13,8 +14,7 @@ import {
   readManifest,
   SfManifest,
   selectRecord,
-} from '../src/index.js';
-import { recordingFiles, removeDir, tempDir } from './helpers.js';
+} from './internals.js';
 
 let dir: string;
 beforeEach(() => {

@@ -1,8 +1,10 @@
 import { spawn } from 'node:child_process';
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { defaultFiles, FaultInjectingFiles } from '@qwp/files-native';
+import { defaultFiles } from '@qwp/files-native';
+import { FaultInjectingFiles } from '@qwp/files-native/testing';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
+import { childScript, overriding, removeDir, tempDir, thrown } from './helpers.js';
 import {
   BadDirectoryError,
   BadSenderIdError,
@@ -11,8 +13,7 @@ import {
   SlotLockedError,
   slotDirectory,
   validateSenderId,
-} from '../src/index.js';
-import { childScript, overriding, removeDir, tempDir, thrown } from './helpers.js';
+} from './internals.js';
 
 let dir: string;
 beforeEach(() => {

@@ -1,7 +1,9 @@
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { defaultFiles, FaultInjectingFiles } from '@qwp/files-native';
+import { defaultFiles } from '@qwp/files-native';
+import { FaultInjectingFiles } from '@qwp/files-native/testing';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
+import { removeDir, tempDir } from './helpers.js';
 import {
   BadArgumentError,
   inspectSymbolDict,
@@ -9,8 +11,7 @@ import {
   SegmentCorruptError,
   SegmentIoError,
   UnsupportedVersionError,
-} from '../src/index.js';
-import { removeDir, tempDir } from './helpers.js';
+} from './internals.js';
 
 let dir: string;
 let path: string;

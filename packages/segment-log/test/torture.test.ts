@@ -1,13 +1,8 @@
 import { copyFileSync, mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import {
-  defaultFiles,
-  FaultInjectingFiles,
-  type FaultOp,
-  InjectedFaultError,
-} from '@qwp/files-native';
+import { defaultFiles } from '@qwp/files-native';
+import { FaultInjectingFiles, type FaultOp, InjectedFaultError } from '@qwp/files-native/testing';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
-import { openSlot, type Slot } from '../src/index.js';
 import {
   crashSlot,
   LONG,
@@ -21,6 +16,7 @@ import {
   testSeed,
   yieldToEventLoop,
 } from './helpers.js';
+import { openSlot, type Slot } from './internals.js';
 
 /**
  * A seeded random walk of append (rotating as segments fill) / ack (by the

@@ -2,6 +2,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
+import { childScript, payloadFor, removeDir, tempDir } from './helpers.js';
 import {
   describeMemoryRing,
   describeSlot,
@@ -13,8 +14,7 @@ import {
   SegmentRing,
   segmentFileName,
   UnsupportedVersionError,
-} from '../src/index.js';
-import { childScript, payloadFor, removeDir, tempDir } from './helpers.js';
+} from './internals.js';
 
 let sfDir: string;
 beforeEach(() => {

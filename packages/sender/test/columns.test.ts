@@ -1,5 +1,5 @@
 import { QwpInvalidValueError } from '@qwp/qwp-wire';
-import { inspectSymbolDict } from '@qwp/segment-log';
+import { inspectSymbolDict } from '@qwp/segment-log/inspect';
 import { describe, expect, it } from 'vitest';
 import { confFor, sender, server, tempDir, writeTrades } from './helpers.js';
 

@@ -1,4 +1,4 @@
-import { inspectSymbolDict } from '@qwp/segment-log';
+import { inspectSymbolDict } from '@qwp/segment-log/inspect';
 import { describe, expect, it } from 'vitest';
 import { Sender, UndeliverableFrameError } from '../src/index.js';
 import { confFor, sender, server, tempDir, until, writeTrades } from './helpers.js';

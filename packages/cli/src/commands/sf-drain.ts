@@ -1,7 +1,7 @@
 import { basename, dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { parseConnectString, tokenizeConnectString } from '@qwp/qwp-wire/config';
-import { readSlotFailure } from '@qwp/segment-log';
+import { readSlotFailure } from '@qwp/segment-log/inspect';
 import { type DrainResult, Sender } from '@qwp/sender';
 import type { Command } from '../io.js';
 import { UsageError } from '../io.js';

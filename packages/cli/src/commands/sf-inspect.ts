@@ -9,7 +9,7 @@ import {
   type SegmentScan,
   type SlotInspection,
   type SymbolDictScan,
-} from '@qwp/segment-log';
+} from '@qwp/segment-log/inspect';
 import type { Command } from '../io.js';
 import { UsageError } from '../io.js';
 

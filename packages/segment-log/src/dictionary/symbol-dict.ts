@@ -1,6 +1,6 @@
 import { crc32cRange } from '@qwp/crc32c';
 import { defaultFiles, type FilesFacade } from '@qwp/files-native';
-import { readVarint, type VarintValue, varintSize, writeVarint } from '@qwp/qwp-wire';
+import { readVarint, type VarintValue, varintSize, writeVarint } from '@qwp/qwp-wire/codec';
 import {
   BadArgumentError,
   ClosedError,
@@ -358,6 +358,7 @@ export class PersistedSymbolDict {
     }
   }
 
+  /** Syncs what is pending and closes the file; idempotent. */
   close(): void {
     if (this.closed) return;
     this.closed = true;

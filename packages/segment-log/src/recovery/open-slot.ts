@@ -548,13 +548,13 @@ function startFresh(
     const watermark = AckWatermark.open(dir, files);
     opened.push(watermark);
     watermark.sync();
-    manager.segmentFlags = 0;
+    manager.setSegmentFlags(0);
     const first = manager.createFirst(0);
     opened.push(first);
     const manifest = SfManifest.create(dir, 0, 0, files);
     opened.push(manifest);
     first.stampManifestRequired();
-    manager.segmentFlags = SEGMENT_FLAG_MANIFEST_REQUIRED;
+    manager.setSegmentFlags(SEGMENT_FLAG_MANIFEST_REQUIRED);
     return { first, dict, watermark, manifest };
   } catch (err) {
     for (const o of opened.reverse()) closeInto(err, () => o.close());

@@ -63,16 +63,11 @@ function corrupt(seg: SegmentView, off: number, fsn: number, doing: string): Seg
  * describe the frame's payload; they stay valid until the next call.
  */
 export class FrameReader {
-  fsn = -1;
-  /**
-   * True when the last {@link next} returned false although the frame was
-   * published: the segment holding it is not visible yet (memory mode: not
-   * posted to this thread yet). Wait for a message, not for a publish.
-   */
-  stalled = false;
-  buffer: ArrayBuffer | SharedArrayBuffer = new ArrayBuffer(0);
-  offset = 0;
-  length = 0;
+  private frameFsn = -1;
+  private isStalled = false;
+  private frameBuffer: ArrayBuffer | SharedArrayBuffer = new ArrayBuffer(0);
+  private frameOffset = 0;
+  private frameLength = 0;
   private seg: SegmentView | null = null;
   private off = 0;
   private nextFsn = 0;
@@ -83,6 +78,35 @@ export class FrameReader {
     fromFsn = 0,
   ) {
     this.nextFsn = fromFsn;
+  }
+
+  /** FSN of the frame the last successful {@link next} found; -1 before one. */
+  get fsn(): number {
+    return this.frameFsn;
+  }
+
+  /**
+   * True when the last {@link next} returned false although the frame was
+   * published: the segment holding it is not visible yet (memory mode: not
+   * posted to this thread yet). Wait for a message, not for a publish.
+   */
+  get stalled(): boolean {
+    return this.isStalled;
+  }
+
+  /** The memory holding the frame's payload (a segment's mapping or shared buffer). */
+  get buffer(): ArrayBuffer | SharedArrayBuffer {
+    return this.frameBuffer;
+  }
+
+  /** Byte offset of the frame's payload in {@link buffer}. */
+  get offset(): number {
+    return this.frameOffset;
+  }
+
+  /** Byte length of the frame's payload. */
+  get length(): number {
+    return this.frameLength;
   }
 
   /** FSN the next {@link next} returns. */
@@ -102,10 +126,10 @@ export class FrameReader {
    * is not visible yet); true with the frame's fields set otherwise.
    */
   next(): boolean {
-    this.stalled = false;
+    this.isStalled = false;
     if (this.nextFsn > this.control.publishedFsn) return false;
     if (this.seg === null && !this.position_(this.nextFsn)) {
-      this.stalled = true;
+      this.isStalled = true;
       return false;
     }
     const want = this.nextFsn;
@@ -116,7 +140,7 @@ export class FrameReader {
       const next = this.source.segmentStartingAt(want);
       if (next === null) {
         if (this.source.mustHold(seg, want)) throw corrupt(seg, this.off, want, '');
-        this.stalled = true;
+        this.isStalled = true;
         return false;
       }
       this.release();
@@ -125,10 +149,10 @@ export class FrameReader {
       len = frameAt(seg, this.off);
       if (len < 0) throw corrupt(seg, this.off, want, '');
     }
-    this.fsn = want;
-    this.buffer = seg.buffer;
-    this.offset = this.off + FRAME_HEADER_SIZE;
-    this.length = len;
+    this.frameFsn = want;
+    this.frameBuffer = seg.buffer;
+    this.frameOffset = this.off + FRAME_HEADER_SIZE;
+    this.frameLength = len;
     this.off += FRAME_HEADER_SIZE + len;
     this.nextFsn = want + 1;
     return true;
@@ -136,7 +160,7 @@ export class FrameReader {
 
   /** The current frame's payload as a view (allocates one Uint8Array). */
   payload(): Uint8Array {
-    return new Uint8Array(this.buffer, this.offset, this.length);
+    return new Uint8Array(this.frameBuffer, this.frameOffset, this.frameLength);
   }
 
   /** Drops the current segment; the reader can still seek and read again. */

@@ -132,10 +132,9 @@ function checkSeq(baseSeq: number): void {
  * below {@link publishedOffset} are complete and never change again.
  */
 export class MmapSegment {
-  /** The mapping (file mode) or SharedArrayBuffer (memory mode); empty until mapped. */
-  buffer: ArrayBuffer | SharedArrayBuffer;
-  bytes: Uint8Array;
-  view: DataView;
+  private mem: ArrayBuffer | SharedArrayBuffer;
+  private memBytes: Uint8Array;
+  private memView: DataView;
   readonly sizeBytes: number;
   /** True for a SharedArrayBuffer segment with no file behind it. */
   readonly inMemory: boolean;
@@ -168,9 +167,9 @@ export class MmapSegment {
   ) {
     this._path = path;
     // An unmapped (lazy) segment shares one empty view until it is mapped.
-    this.buffer = buffer ?? UNMAPPED_BUFFER;
-    this.bytes = buffer === undefined ? UNMAPPED_BYTES : new Uint8Array(buffer);
-    this.view = buffer === undefined ? UNMAPPED_VIEW : new DataView(buffer);
+    this.mem = buffer ?? UNMAPPED_BUFFER;
+    this.memBytes = buffer === undefined ? UNMAPPED_BYTES : new Uint8Array(buffer);
+    this.memView = buffer === undefined ? UNMAPPED_VIEW : new DataView(buffer);
     this.sizeBytes = sizeBytes;
     this.inMemory = files === undefined;
     this.readOnly = readOnly;
@@ -184,6 +183,21 @@ export class MmapSegment {
     this._frameCount = state.frameCount;
     this._payloadBytes = state.payloadBytes;
     this.tornTailBytes = state.tornTailBytes;
+  }
+
+  /** The mapping (file mode) or SharedArrayBuffer (memory mode); empty until mapped. */
+  get buffer(): ArrayBuffer | SharedArrayBuffer {
+    return this.mem;
+  }
+
+  /** {@link buffer} as bytes. */
+  get bytes(): Uint8Array {
+    return this.memBytes;
+  }
+
+  /** {@link buffer} as a DataView. */
+  get view(): DataView {
+    return this.memView;
   }
 
   /**
@@ -331,6 +345,7 @@ export class MmapSegment {
     return this._baseSeq;
   }
 
+  /** Frames published in this segment. */
   get frameCount(): number {
     return this._frameCount;
   }
@@ -370,6 +385,7 @@ export class MmapSegment {
     return maxPayloadOf(this.sizeBytes);
   }
 
+  /** True once {@link close} ran. */
   get isClosed(): boolean {
     return this.closed;
   }
@@ -392,9 +408,9 @@ export class MmapSegment {
       unmapQuietlyInto(files, mapped, err);
       throw err;
     }
-    this.buffer = mapped!;
-    this.bytes = new Uint8Array(this.buffer);
-    this.view = new DataView(this.buffer);
+    this.mem = mapped!;
+    this.memBytes = new Uint8Array(this.mem);
+    this.memView = new DataView(this.mem);
     this.mapped = true;
     this.writable = !this.readOnly;
   }
@@ -412,9 +428,9 @@ export class MmapSegment {
     const off = this.appendCursor;
     const end = off + FRAME_HEADER_SIZE + len;
     if (end > this.sizeBytes) return -1;
-    this.view.setUint32(off + 4, len, true);
-    this.bytes.set(payload, off + FRAME_HEADER_SIZE);
-    this.view.setUint32(off, crc32cRange(this.bytes, off + 4, 4 + len), true);
+    this.memView.setUint32(off + 4, len, true);
+    this.memBytes.set(payload, off + FRAME_HEADER_SIZE);
+    this.memView.setUint32(off, crc32cRange(this.memBytes, off + 4, 4 + len), true);
     this.appendCursor = end;
     this._frameCount++;
     this._payloadBytes += len;
@@ -436,7 +452,7 @@ export class MmapSegment {
       );
     }
     this._baseSeq = baseSeq;
-    writeU64(this.view, 8, baseSeq);
+    writeU64(this.memView, 8, baseSeq);
   }
 
   /** msync(MS_SYNC) of the 24-byte header. No-op in memory mode. */
@@ -444,7 +460,7 @@ export class MmapSegment {
     if (this.files === undefined) return;
     this.ensureMapped();
     try {
-      this.files.msync(this.buffer as ArrayBuffer, 0, SEGMENT_HEADER_SIZE, true);
+      this.files.msync(this.mem as ArrayBuffer, 0, SEGMENT_HEADER_SIZE, true);
     } catch (err) {
       throw new SegmentIoError(
         `cannot msync the header of ${this._path}: ${reasonOf(err)}`,
@@ -536,19 +552,19 @@ export class MmapSegment {
     let off = SEGMENT_HEADER_SIZE;
     let payload = 0;
     for (let i = 0; i < keep; i++) {
-      const len = this.view.getUint32(off + 4, true);
+      const len = this.memView.getUint32(off + 4, true);
       off += FRAME_HEADER_SIZE + len;
       payload += len;
     }
     const oldEnd = this.appendCursor;
-    this.bytes.fill(0, off, oldEnd);
+    this.memBytes.fill(0, off, oldEnd);
     this.appendCursor = off;
     this.publishedCursor = off;
     this._frameCount = keep;
     this._payloadBytes = payload;
     if (this.files !== undefined) {
       try {
-        this.files.msync(this.buffer as ArrayBuffer, off, oldEnd - off, true);
+        this.files.msync(this.mem as ArrayBuffer, off, oldEnd - off, true);
       } catch (err) {
         throw new SegmentIoError(`cannot msync ${this._path}: ${reasonOf(err)}`, this._path, err);
       }
@@ -563,7 +579,7 @@ export class MmapSegment {
    */
   prefault(): void {
     if (!this.writable) return;
-    const b = this.bytes;
+    const b = this.memBytes;
     for (let off = 0; off < b.length; off += PREFAULT_STRIDE) b[off] = b[off]!;
   }
 
@@ -579,7 +595,7 @@ export class MmapSegment {
     if (to <= from) return;
     this.ensureMapped();
     try {
-      this.files.msync(this.buffer as ArrayBuffer, from, to - from, sync);
+      this.files.msync(this.mem as ArrayBuffer, from, to - from, sync);
     } catch (err) {
       throw new SegmentIoError(`cannot msync ${this._path}: ${reasonOf(err)}`, this._path, err);
     }
@@ -603,7 +619,7 @@ export class MmapSegment {
     const files = this.files;
     if (files === undefined || !this.mapped) return;
     try {
-      files.munmap(this.buffer as ArrayBuffer);
+      files.munmap(this.mem as ArrayBuffer);
     } catch (err) {
       throw new SegmentIoError(`cannot unmap ${this._path}: ${reasonOf(err)}`, this._path, err);
     }

@@ -96,13 +96,8 @@ export class SegmentManager implements SegmentProvider {
   readonly segmentSize: number;
   readonly maxTotalBytes: number;
   readonly dir: string | undefined;
-  /**
-   * Header flags of segments made from now on: {@link SEGMENT_FLAG_MANIFEST_REQUIRED}
-   * once the slot's manifest exists. openSlot sets it.
-   */
-  segmentFlags: number;
-  /** The last error a service step or an inline provision hit; cleared by the next success. */
-  lastError: Error | undefined;
+  private flags: number;
+  private lastFailure: Error | undefined;
   private readonly files: FilesFacade;
   private readonly inlineProvision: boolean;
   private readonly autoService: boolean;
@@ -137,7 +132,7 @@ export class SegmentManager implements SegmentProvider {
     this.onError = options.onError;
     this.extraBytes = options.extraBytes ?? (() => 0);
     this.generation = options.generation ?? 0;
-    this.segmentFlags = options.segmentFlags ?? 0;
+    this.flags = options.segmentFlags ?? 0;
     this.provisionalBase = options.provisionalBase;
     this.flushAheadOn =
       options.dir !== undefined && (options.flushAhead ?? this.files === defaultFiles);
@@ -149,6 +144,24 @@ export class SegmentManager implements SegmentProvider {
         `sf_max_total_bytes ${this.maxTotalBytes} is smaller than one ${this.segmentSize}-byte segment`,
       );
     }
+  }
+
+  /**
+   * Header flags of segments made from now on: {@link SEGMENT_FLAG_MANIFEST_REQUIRED}
+   * once the slot's manifest exists; see {@link setSegmentFlags}.
+   */
+  get segmentFlags(): number {
+    return this.flags;
+  }
+
+  /** The last error a service step or an inline provision hit; cleared by the next success. */
+  get lastError(): Error | undefined {
+    return this.lastFailure;
+  }
+
+  /** Sets the header flags of segments made from now on (openSlot does, once the manifest exists). */
+  setSegmentFlags(flags: number): void {
+    this.flags = flags;
   }
 
   /** Bytes of every segment this manager owns: in the ring, the spare, and not yet unlinked. */
@@ -171,6 +184,7 @@ export class SegmentManager implements SegmentProvider {
     return this.pending.length;
   }
 
+  /** True when a provisioned segment waits to become the next active one. */
   get hasSpare(): boolean {
     return this.spare !== null;
   }
@@ -324,8 +338,8 @@ export class SegmentManager implements SegmentProvider {
     this.spare = null;
     if (spare !== null && this.delete(spare)) this.owned -= spare.sizeBytes;
     this.closed = true;
-    if (this.pending.length > 0 && this.lastError !== undefined) throw this.lastError;
-    if (!this.syncDirIfDirty()) throw this.lastError;
+    if (this.pending.length > 0 && this.lastFailure !== undefined) throw this.lastFailure;
+    if (!this.syncDirIfDirty()) throw this.lastFailure;
   }
 
   /**
@@ -343,7 +357,7 @@ export class SegmentManager implements SegmentProvider {
       try {
         seg = MmapSegment.create(path, baseSeq, this.segmentSize, {
           files: this.files,
-          flags: this.segmentFlags,
+          flags: this.flags,
         });
       } catch (err) {
         // Someone else's file under that generation (a copied-in slot): try the next.
@@ -372,7 +386,7 @@ export class SegmentManager implements SegmentProvider {
       spare.prefault();
       this.spare = spare;
       this.replacementWanted = false;
-      this.lastError = undefined;
+      this.lastFailure = undefined;
     } catch (err) {
       this.fail(err);
     }
@@ -451,7 +465,7 @@ export class SegmentManager implements SegmentProvider {
 
   private fail(err: unknown): void {
     const e = err instanceof Error ? err : new Error(String(err));
-    this.lastError = e;
+    this.lastFailure = e;
     this.onError?.(e);
   }
 

@@ -111,10 +111,12 @@ export class SegmentRing implements SegmentSource {
     return oldest !== null ? oldest.baseSeq : this.next;
   }
 
+  /** The FSN of the last published frame; -1 before the first. */
   get publishedFsn(): number {
     return this.next - 1;
   }
 
+  /** The highest FSN the server acknowledged, as the control block holds it. */
   get ackedFsn(): number {
     return this.control.ackedFsn;
   }

@@ -193,6 +193,7 @@ export class AckWatermark {
     return this.fsn;
   }
 
+  /** The generation of the current record: it grows by one per write. */
   get generation(): number {
     return this.generationValue;
   }

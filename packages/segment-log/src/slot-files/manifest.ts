@@ -203,14 +203,17 @@ export class SfManifest {
     }
   }
 
+  /** The base FSN of the oldest segment of the chain. */
   get headBase(): number {
     return this.bounds.headBase;
   }
 
+  /** The base FSN of the segment being appended to. */
   get activeBase(): number {
     return this.bounds.activeBase;
   }
 
+  /** The generation of the current record: it grows by one per write. */
   get generation(): number {
     return this.bounds.generation;
   }
@@ -238,6 +241,7 @@ export class SfManifest {
     this.write(this.bounds.headBase, activeBase);
   }
 
+  /** Closes the file; idempotent. */
   close(): void {
     if (this.closed) return;
     this.closed = true;

@@ -26,7 +26,7 @@ export function isValidSenderId(senderId: string): boolean {
 }
 
 /**
- * Throws {@link BadSenderIdError} unless {@link isValidSenderId}; `sfDir`,
+ * Throws {@link BadSenderIdError} unless `isValidSenderId(senderId)`; `sfDir`,
  * when given, is named in the error as the directory the slot was for.
  */
 export function validateSenderId(senderId: string, sfDir?: string): void {
