@@ -18,8 +18,8 @@
 
 #include "src/crc32c.h"
 
-#define CODE_TYPE "ERR_CRC32C_INVALID_ARG_TYPE"
-#define CODE_RANGE "ERR_CRC32C_OUT_OF_RANGE"
+#define CODE_TYPE "ERR_QWP_CRC32C_INVALID_ARG_TYPE"
+#define CODE_RANGE "ERR_QWP_CRC32C_OUT_OF_RANGE"
 
 /* Per-environment state: error classes and the DataView constructor. */
 typedef struct {

@@ -13,5 +13,5 @@ export type Command = (argv: string[], io: CommandIo) => Promise<number>;
 /** Thrown for a bad command line; the dispatcher prints the message and exits 2. */
 export class UsageError extends Error {
   override readonly name = 'UsageError';
-  readonly code = 'QWP_CLI_USAGE';
+  readonly code = 'ERR_QWP_CLI_USAGE';
 }

@@ -345,7 +345,7 @@ describe('qwp serve', () => {
     } catch (err) {
       usage = err;
     }
-    expect(usage).toMatchObject({ name: 'UsageError', code: 'QWP_CLI_USAGE' });
+    expect(usage).toMatchObject({ name: 'UsageError', code: 'ERR_QWP_CLI_USAGE' });
     expect(() => serveOptions(['--auth', 'nocolon'])).toThrow(/--auth must look like A:B/);
     expect(() => serveOptions(['--bogus'])).toThrow(/bogus/);
   });

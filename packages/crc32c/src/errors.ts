@@ -7,9 +7,9 @@
 
 /** Codes carried by this package's errors. */
 export const Crc32cErrorCode = {
-  invalidArgType: 'ERR_CRC32C_INVALID_ARG_TYPE',
-  outOfRange: 'ERR_CRC32C_OUT_OF_RANGE',
-  load: 'ERR_CRC32C_LOAD',
+  invalidArgType: 'ERR_QWP_CRC32C_INVALID_ARG_TYPE',
+  outOfRange: 'ERR_QWP_CRC32C_OUT_OF_RANGE',
+  load: 'ERR_QWP_CRC32C_LOAD',
 } as const;
 
 /** An argument of the wrong type: data that is not a buffer, an offset that is not a number. */

@@ -112,7 +112,7 @@ describe('where the addon is found', () => {
     const out = importIn(copy('nothing'));
     expect(out.loadError).toMatchObject({
       name: 'Crc32cLoadError',
-      code: 'ERR_CRC32C_LOAD',
+      code: 'ERR_QWP_CRC32C_LOAD',
       cause: true,
       typed: true,
     });
@@ -123,8 +123,8 @@ describe('where the addon is found', () => {
     const crcs = expectedCrcs();
     expect(crcs.check).toBe(0xe3069283);
     expect(out.crcs).toEqual(crcs);
-    expect(out.badRange).toBe('Crc32cRangeError ERR_CRC32C_OUT_OF_RANGE');
-    expect(out.badData).toBe('Crc32cTypeError ERR_CRC32C_INVALID_ARG_TYPE');
+    expect(out.badRange).toBe('Crc32cRangeError ERR_QWP_CRC32C_OUT_OF_RANGE');
+    expect(out.badData).toBe('Crc32cTypeError ERR_QWP_CRC32C_INVALID_ARG_TYPE');
     expect(out.selfCheck).toEqual({ ok: true, implementation: 'js', details: 'js: ok' });
   });
 });

@@ -51,7 +51,7 @@ describe('loading', () => {
         expect(r.names).toEqual(native.map((i) => i.name));
         expect(r.checks).toEqual(native.map(() => 0xe3069283));
         expect(r.big).toEqual(native.map(() => expectedBig));
-        expect(r.thrown).toBe('ERR_CRC32C_OUT_OF_RANGE');
+        expect(r.thrown).toBe('ERR_QWP_CRC32C_OUT_OF_RANGE');
       }
     }
     // The main thread's copy still works after the workers' environments are gone.

@@ -150,13 +150,13 @@ static void throw_range(napi_env env, const char *name, const char *must, double
   char msg[256];
   snprintf(msg, sizeof(msg), "The value of \"%s\" is out of range. It must be %s. Received %.17g",
            name, must, received);
-  napi_throw_range_error(env, "ERR_OUT_OF_RANGE", msg);
+  napi_throw_range_error(env, "ERR_QWP_FILES_OUT_OF_RANGE", msg);
 }
 
 static void throw_arg_type(napi_env env, const char *name, const char *expected) {
   char msg[256];
   snprintf(msg, sizeof(msg), "The \"%s\" argument must be %s", name, expected);
-  napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", msg);
+  napi_throw_type_error(env, "ERR_QWP_FILES_INVALID_ARG_TYPE", msg);
 }
 
 /* True when an exception is already pending (a failed N-API call set one). */
@@ -167,7 +167,7 @@ static bool pending(napi_env env) {
 }
 
 static void throw_internal(napi_env env, const char *what) {
-  if (!pending(env)) napi_throw_error(env, "ERR_INTERNAL_ASSERTION", what);
+  if (!pending(env)) napi_throw_error(env, "ERR_QWP_FILES_INTERNAL", what);
 }
 
 /* ---- arguments --------------------------------------------------------- */
@@ -230,7 +230,7 @@ static char *get_path(napi_env env, napi_value value, const char *name) {
   if (strlen(buf) != len) {
     char msg[128];
     snprintf(msg, sizeof(msg), "The argument '%s' must be a string without null bytes", name);
-    napi_throw_type_error(env, "ERR_INVALID_ARG_VALUE", msg);
+    napi_throw_type_error(env, "ERR_QWP_FILES_INVALID_ARG_VALUE", msg);
     free(buf);
     return NULL;
   }
@@ -258,7 +258,7 @@ static int get_mapping(napi_env env, napi_value value, qwp_mapping **out) {
   if (napi_check_object_type_tag(env, value, &MAPPING_TAG, &tagged) != napi_ok || !tagged ||
       napi_unwrap(env, value, &data) != napi_ok || data == NULL) {
     if (!pending(env)) {
-      napi_throw_type_error(env, "ERR_INVALID_ARG_VALUE",
+      napi_throw_type_error(env, "ERR_QWP_FILES_INVALID_ARG_VALUE",
                             "The argument 'buf' is not an ArrayBuffer returned by mmap");
     }
     return -1;
@@ -421,7 +421,7 @@ static int get_live_mapping(napi_env env, napi_value value, const char *syscall,
   if (live == 0) {
     char msg[96];
     snprintf(msg, sizeof(msg), "%s: the mapping was already unmapped", syscall);
-    napi_throw_error(env, "ERR_INVALID_STATE", msg);
+    napi_throw_error(env, "ERR_QWP_FILES_INVALID_STATE", msg);
     return -1;
   }
   return live;

@@ -40,17 +40,17 @@ export class InjectedFaultError extends FileSystemError {
  * byte, an ArrayBuffer that mmap did not make.
  */
 export class InvalidArgumentError extends TypeError {
-  readonly code = 'ERR_INVALID_ARG_VALUE';
+  readonly code = 'ERR_QWP_FILES_INVALID_ARG_VALUE';
 }
 
 /** An argument of the wrong type: a string where a number belongs, a number where a boolean does. */
 export class InvalidArgumentTypeError extends TypeError {
-  readonly code = 'ERR_INVALID_ARG_TYPE';
+  readonly code = 'ERR_QWP_FILES_INVALID_ARG_TYPE';
 }
 
 /** msync or madvise on a mapping that was already unmapped. */
 export class InvalidStateError extends Error {
-  readonly code = 'ERR_INVALID_STATE';
+  readonly code = 'ERR_QWP_FILES_INVALID_STATE';
 }
 
 /**
@@ -64,16 +64,16 @@ export class AddonLoadError extends Error {
 
 /** A length or offset outside what the platform can map, or a fault trigger count out of range. */
 export class OutOfRangeError extends RangeError {
-  readonly code = 'ERR_OUT_OF_RANGE';
+  readonly code = 'ERR_QWP_FILES_OUT_OF_RANGE';
 }
 
 /** The package's class for each code the addon gives its argument and state errors. */
 const ADDON_ERROR_CLASSES: Record<string, new (message: string, options?: ErrorOptions) => Error> =
   {
-    ERR_INVALID_ARG_TYPE: InvalidArgumentTypeError,
-    ERR_INVALID_ARG_VALUE: InvalidArgumentError,
-    ERR_OUT_OF_RANGE: OutOfRangeError,
-    ERR_INVALID_STATE: InvalidStateError,
+    ERR_QWP_FILES_INVALID_ARG_TYPE: InvalidArgumentTypeError,
+    ERR_QWP_FILES_INVALID_ARG_VALUE: InvalidArgumentError,
+    ERR_QWP_FILES_OUT_OF_RANGE: OutOfRangeError,
+    ERR_QWP_FILES_INVALID_STATE: InvalidStateError,
   };
 
 /**

@@ -1,12 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import {
-  defaultFiles,
-  FaultInjectingFiles,
-  FileSystemError,
-  InjectedFaultError,
-} from '../src/index.js';
+import { defaultFiles, FileSystemError } from '../src/index.js';
+import { FaultInjectingFiles, InjectedFaultError } from '../src/testing.js';
 import { tempDir } from './helpers.js';
 
 let dir: string;
@@ -209,10 +205,10 @@ describe('FaultInjectingFiles', () => {
     expect(() => files.shortWrite({}, -1)).toThrow(RangeError);
     expect(() => files.inject('nope' as 'fsync')).toThrow(TypeError);
     expect(() => files.inject('fsync', { next: 0 })).toThrow(
-      expect.objectContaining({ code: 'ERR_OUT_OF_RANGE' }),
+      expect.objectContaining({ code: 'ERR_QWP_FILES_OUT_OF_RANGE' }),
     );
     expect(() => files.inject('nope' as 'fsync')).toThrow(
-      expect.objectContaining({ code: 'ERR_INVALID_ARG_VALUE' }),
+      expect.objectContaining({ code: 'ERR_QWP_FILES_INVALID_ARG_VALUE' }),
     );
   });
 });

@@ -39,7 +39,7 @@ function expectTypedError(err: unknown): void {
   expect(typeof code).toBe('string');
   if (err instanceof TypeError || err instanceof RangeError) {
     expect(code).toMatch(/^ERR_/);
-  } else if (code !== 'ERR_INVALID_STATE') {
+  } else if (code !== 'ERR_QWP_FILES_INVALID_STATE') {
     expect(code).toMatch(/^E[A-Z]+$/);
     expect((err as { errno?: unknown }).errno).toBeLessThan(0);
     expect(typeof (err as { syscall?: unknown }).syscall).toBe('string');

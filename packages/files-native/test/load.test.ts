@@ -122,7 +122,7 @@ describe('loading the addon', () => {
       }
       expect(out.badMode).toMatchObject({
         name: 'InvalidArgumentError',
-        code: 'ERR_INVALID_ARG_VALUE',
+        code: 'ERR_QWP_FILES_INVALID_ARG_VALUE',
       });
       expect(out.plain).toEqual({
         written: 11,

@@ -168,15 +168,15 @@ describe('after munmap', () => {
     expect(after.unmappedByCall - before.unmappedByCall).toBe(1);
   });
 
-  it('msync and madvise on an unmapped buffer throw ERR_INVALID_STATE', () => {
+  it('msync and madvise on an unmapped buffer throw ERR_QWP_FILES_INVALID_STATE', () => {
     const fd = openFile('g.bin', PAGE);
     const buf = mmap(fd, 0, PAGE, 'rw');
     munmap(buf);
     expect(() => msync(buf, 0, PAGE, true)).toThrow(
-      expect.objectContaining({ code: 'ERR_INVALID_STATE' }),
+      expect.objectContaining({ code: 'ERR_QWP_FILES_INVALID_STATE' }),
     );
     expect(() => madvise(buf, 0, PAGE, 'willneed')).toThrow(
-      expect.objectContaining({ code: 'ERR_INVALID_STATE' }),
+      expect.objectContaining({ code: 'ERR_QWP_FILES_INVALID_STATE' }),
     );
   });
 });
@@ -204,7 +204,7 @@ describe('msync and madvise ranges', () => {
     munmap(buf);
   });
 
-  it('reject ranges outside the mapping with ERR_OUT_OF_RANGE', () => {
+  it('reject ranges outside the mapping with ERR_QWP_FILES_OUT_OF_RANGE', () => {
     const fd = openFile('i.bin', 2 * PAGE);
     const buf = mmap(fd, 0, 2 * PAGE, 'rw');
     const outside: [number, number][] = [
@@ -218,11 +218,11 @@ describe('msync and madvise ranges', () => {
     for (const [offset, length] of outside) {
       expect(() => msync(buf, offset, length, true)).toThrow(RangeError);
       expect(() => madvise(buf, offset, length, 'normal')).toThrow(
-        expect.objectContaining({ code: 'ERR_OUT_OF_RANGE' }),
+        expect.objectContaining({ code: 'ERR_QWP_FILES_OUT_OF_RANGE' }),
       );
     }
     expect(() => madvise(buf, 0, 1, 'bogus' as 'normal')).toThrow(
-      expect.objectContaining({ code: 'ERR_INVALID_ARG_VALUE' }),
+      expect.objectContaining({ code: 'ERR_QWP_FILES_INVALID_ARG_VALUE' }),
     );
     expect(() => msync(buf, 0, 1, 1 as unknown as boolean)).toThrow(TypeError);
     munmap(buf);
@@ -231,18 +231,18 @@ describe('msync and madvise ranges', () => {
 
 describe('bad arguments never crash', () => {
   const bad: [string, unknown[], string][] = [
-    ['zero length', [0, 0], 'ERR_OUT_OF_RANGE'],
-    ['negative length', [0, -4096], 'ERR_OUT_OF_RANGE'],
-    ['fractional length', [0, 4096.5], 'ERR_OUT_OF_RANGE'],
-    ['NaN length', [0, Number.NaN], 'ERR_OUT_OF_RANGE'],
-    ['infinite length', [0, Number.POSITIVE_INFINITY], 'ERR_OUT_OF_RANGE'],
-    ['length past MAX_SAFE_INTEGER', [0, 2 ** 60], 'ERR_OUT_OF_RANGE'],
-    ['string length', [0, '4096'], 'ERR_INVALID_ARG_TYPE'],
-    ['bigint length', [0, 4096n], 'ERR_INVALID_ARG_TYPE'],
-    ['unaligned offset', [100, 4096], 'ERR_OUT_OF_RANGE'],
-    ['negative offset', [-4096, 4096], 'ERR_OUT_OF_RANGE'],
-    ['offset past MAX_SAFE_INTEGER', [2 ** 60, 4096], 'ERR_OUT_OF_RANGE'],
-    ['null offset', [null, 4096], 'ERR_INVALID_ARG_TYPE'],
+    ['zero length', [0, 0], 'ERR_QWP_FILES_OUT_OF_RANGE'],
+    ['negative length', [0, -4096], 'ERR_QWP_FILES_OUT_OF_RANGE'],
+    ['fractional length', [0, 4096.5], 'ERR_QWP_FILES_OUT_OF_RANGE'],
+    ['NaN length', [0, Number.NaN], 'ERR_QWP_FILES_OUT_OF_RANGE'],
+    ['infinite length', [0, Number.POSITIVE_INFINITY], 'ERR_QWP_FILES_OUT_OF_RANGE'],
+    ['length past MAX_SAFE_INTEGER', [0, 2 ** 60], 'ERR_QWP_FILES_OUT_OF_RANGE'],
+    ['string length', [0, '4096'], 'ERR_QWP_FILES_INVALID_ARG_TYPE'],
+    ['bigint length', [0, 4096n], 'ERR_QWP_FILES_INVALID_ARG_TYPE'],
+    ['unaligned offset', [100, 4096], 'ERR_QWP_FILES_OUT_OF_RANGE'],
+    ['negative offset', [-4096, 4096], 'ERR_QWP_FILES_OUT_OF_RANGE'],
+    ['offset past MAX_SAFE_INTEGER', [2 ** 60, 4096], 'ERR_QWP_FILES_OUT_OF_RANGE'],
+    ['null offset', [null, 4096], 'ERR_QWP_FILES_INVALID_ARG_TYPE'],
   ];
   it.each(bad)('mmap with %s throws %s', (_name, [offset, length], code) => {
     const fd = openFile('j.bin', PAGE);
@@ -257,7 +257,7 @@ describe('bad arguments never crash', () => {
     expect(() => mmap(1.5, 0, PAGE, 'rw')).toThrow(RangeError);
     expect(() => mmap('3' as unknown as number, 0, PAGE, 'rw')).toThrow(TypeError);
     expect(() => mmap(fd, 0, PAGE, 'w' as 'rw')).toThrow(
-      expect.objectContaining({ code: 'ERR_INVALID_ARG_VALUE' }),
+      expect.objectContaining({ code: 'ERR_QWP_FILES_INVALID_ARG_VALUE' }),
     );
     // Larger than Node can wrap in one buffer: refused before any mapping is made.
     expect(() => mmap(fd, 0, Number.MAX_SAFE_INTEGER, 'rw')).toThrow(RangeError);
@@ -302,15 +302,25 @@ describe('bad arguments never crash', () => {
       [
         () => mmap(fd, 0, '1' as never, 'rw'),
         InvalidArgumentTypeError,
-        'ERR_INVALID_ARG_TYPE',
+        'ERR_QWP_FILES_INVALID_ARG_TYPE',
         /"length"/,
       ],
-      [() => mmap(fd, 0, 0, 'rw'), OutOfRangeError, 'ERR_OUT_OF_RANGE', /"length"/],
-      [() => fallocate(-1, 0, 1), OutOfRangeError, 'ERR_OUT_OF_RANGE', /"fd"/],
-      [() => munmap(new ArrayBuffer(8)), InvalidArgumentError, 'ERR_INVALID_ARG_VALUE', /'buf'/],
-      [() => fsyncDir('a\0b'), InvalidArgumentError, 'ERR_INVALID_ARG_VALUE', /'path'/],
-      [() => msync(buf, 0, 1, true), InvalidStateError, 'ERR_INVALID_STATE', /msync/],
-      [() => tryLock(null as never), InvalidArgumentTypeError, 'ERR_INVALID_ARG_TYPE', /"fd"/],
+      [() => mmap(fd, 0, 0, 'rw'), OutOfRangeError, 'ERR_QWP_FILES_OUT_OF_RANGE', /"length"/],
+      [() => fallocate(-1, 0, 1), OutOfRangeError, 'ERR_QWP_FILES_OUT_OF_RANGE', /"fd"/],
+      [
+        () => munmap(new ArrayBuffer(8)),
+        InvalidArgumentError,
+        'ERR_QWP_FILES_INVALID_ARG_VALUE',
+        /'buf'/,
+      ],
+      [() => fsyncDir('a\0b'), InvalidArgumentError, 'ERR_QWP_FILES_INVALID_ARG_VALUE', /'path'/],
+      [() => msync(buf, 0, 1, true), InvalidStateError, 'ERR_QWP_FILES_INVALID_STATE', /msync/],
+      [
+        () => tryLock(null as never),
+        InvalidArgumentTypeError,
+        'ERR_QWP_FILES_INVALID_ARG_TYPE',
+        /"fd"/,
+      ],
     ];
     for (const [call, Class, code, names] of cases) {
       let caught: (Error & { code?: string }) | undefined;
@@ -339,7 +349,7 @@ describe('bad arguments never crash', () => {
     expect(() => unlock(undefined as unknown as number)).toThrow(TypeError);
     expect(() => fsyncDir(42 as unknown as string)).toThrow(TypeError);
     expect(() => fsyncDir('a\0b')).toThrow(
-      expect.objectContaining({ code: 'ERR_INVALID_ARG_VALUE' }),
+      expect.objectContaining({ code: 'ERR_QWP_FILES_INVALID_ARG_VALUE' }),
     );
     const missing = join(dir, 'missing');
     expect(() => fsyncDir(missing)).toThrow(

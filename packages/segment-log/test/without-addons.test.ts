@@ -130,7 +130,7 @@ describe('memory mode without the native addons', () => {
     // Neither addon loaded: the reasons name the platform.
     expect(report.crc).toEqual({
       implementation: 'js',
-      error: { code: 'ERR_CRC32C_LOAD', platform: true },
+      error: { code: 'ERR_QWP_CRC32C_LOAD', platform: true },
     });
     expect(report.files).toEqual({ error: { code: 'ERR_QWP_FILES_LOAD', platform: true } });
 

@@ -17,28 +17,28 @@ export class TestServerError extends Error {
 /** A bad option passed to startTestServer or a fault setter. */
 export class TestServerOptionsError extends TestServerError {
   constructor(message: string, options?: { cause?: unknown }) {
-    super('QWP_TEST_SERVER_OPTIONS', message, options);
+    super('ERR_QWP_TEST_SERVER_OPTIONS', message, options);
   }
 }
 
 /** The listening socket could not be opened (port in use, bad host...). */
 export class TestServerListenError extends TestServerError {
   constructor(message: string, options?: { cause?: unknown }) {
-    super('QWP_TEST_SERVER_LISTEN', message, options);
+    super('ERR_QWP_TEST_SERVER_LISTEN', message, options);
   }
 }
 
 /** `waitForRows` gave up: the table did not reach the row count in time. */
 export class TestServerTimeoutError extends TestServerError {
   constructor(message: string, options?: { cause?: unknown }) {
-    super('QWP_TEST_SERVER_TIMEOUT', message, options);
+    super('ERR_QWP_TEST_SERVER_TIMEOUT', message, options);
   }
 }
 
 /** `stop()`, `start()` or `restart()` called after `close()`. */
 export class TestServerClosedError extends TestServerError {
   constructor(message: string, options?: { cause?: unknown }) {
-    super('QWP_TEST_SERVER_CLOSED', message, options);
+    super('ERR_QWP_TEST_SERVER_CLOSED', message, options);
   }
 }
 
@@ -52,7 +52,7 @@ export class FrameRejectedError extends TestServerError {
   readonly reason: string;
 
   constructor(status: number, message: string, options?: { cause?: unknown }) {
-    super('QWP_TEST_SERVER_FRAME_REJECTED', `${statusName(status)}: ${message}`, options);
+    super('ERR_QWP_TEST_SERVER_FRAME_REJECTED', `${statusName(status)}: ${message}`, options);
     this.status = status;
     this.reason = message;
   }

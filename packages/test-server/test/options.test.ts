@@ -18,7 +18,7 @@ describe('startTestServer options', () => {
     );
     expect(err).toBeInstanceOf(TestServerOptionsError);
     expect(err).toMatchObject({
-      code: 'QWP_TEST_SERVER_OPTIONS',
+      code: 'ERR_QWP_TEST_SERVER_OPTIONS',
       message: expect.stringMatching(message),
     });
   });
