@@ -307,16 +307,19 @@ export class Sender extends RowWriter implements TransactionHost {
 
   // ---- events ----
 
+  /** Calls `listener` on every `event` (see {@link SenderEvents}). */
   on<E extends keyof SenderEvents>(event: E, listener: (...args: SenderEvents[E]) => void): this {
     this.emitter.on(event, listener as (...a: unknown[]) => void);
     return this;
   }
 
+  /** Calls `listener` on the next `event` only. */
   once<E extends keyof SenderEvents>(event: E, listener: (...args: SenderEvents[E]) => void): this {
     this.emitter.once(event, listener as (...a: unknown[]) => void);
     return this;
   }
 
+  /** Removes a listener added by {@link on} or {@link once}. */
   off<E extends keyof SenderEvents>(event: E, listener: (...args: SenderEvents[E]) => void): this {
     this.emitter.off(event, listener as (...a: unknown[]) => void);
     return this;
@@ -453,6 +456,7 @@ export class Sender extends RowWriter implements TransactionHost {
     return this.closed;
   }
 
+  /** `await using sender = ...`: {@link close} at the end of the scope. */
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
   }
