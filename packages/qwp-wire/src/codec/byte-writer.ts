@@ -1,3 +1,5 @@
+import { writeVarint } from './varint.js';
+
 /**
  * Growable little-endian writer, reused across messages (the encoder's
  * scratch). Grows geometrically; `reset()` keeps the memory.
@@ -53,11 +55,7 @@ export class ByteWriter {
   /** Unsigned LEB128 of a non-negative integer below 2^53. */
   varint(v: number): void {
     this.ensure(8);
-    while (v >= 0x80) {
-      this.buf[this.pos++] = (v % 128) | 0x80;
-      v = Math.floor(v / 128);
-    }
-    this.buf[this.pos++] = v;
+    this.pos = writeVarint(this.buf, this.pos, v);
   }
 
   /** Writes `src` as is. */

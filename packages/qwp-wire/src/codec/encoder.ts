@@ -394,6 +394,7 @@ function writeColumn(
       const ids = c.i32;
       let p = w.pos;
       for (let i = vFrom; i < vTo; i++) {
+        // writeVarint inlined for int32 ids (shifts, not division): one per row.
         let id = ids[i]!;
         while (id >= 0x80) {
           buf[p++] = (id & 0x7f) | 0x80;
