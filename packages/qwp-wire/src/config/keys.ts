@@ -36,6 +36,8 @@ export type KeySpec =
       /** Accepted spelling → canonical value. */
       readonly values: Readonly<Record<string, string>>;
       readonly default: string | undefined;
+      /** Values other clients accept that this one refuses, with the reason. */
+      readonly refused?: Readonly<Record<string, string>>;
     };
 
 const MS_MAX = Number.MAX_SAFE_INTEGER;
@@ -46,6 +48,14 @@ const ERROR_POLICY_VALUES: Readonly<Record<string, string>> = {
   retriable: 'retry',
   auto: 'auto',
   retriable_other: 'retriable_other',
+};
+// Some clients parse these keys without acting on them; a connect string
+// written for them must not silently lose rows here.
+const DROP_REFUSED =
+  'drop-and-continue is not offered (QWP NACK policy v2); a rejected frame is never skipped, so choose halt or retry';
+const ERROR_POLICY_REFUSED: Readonly<Record<string, string>> = {
+  drop: DROP_REFUSED,
+  drop_and_continue: DROP_REFUSED,
 };
 
 /** Every key the ingest sender interprets, with its type and default. */
@@ -101,12 +111,42 @@ export const INGRESS_KEYS: Readonly<Record<string, KeySpec>> = {
   max_frame_rejections: { kind: 'int', min: 1, default: 4 },
   poison_min_escalation_window_millis: { kind: 'int', min: 0, default: 300_000 },
   lazy_connect: { kind: 'bool', default: false },
-  on_server_error: { kind: 'enum', values: ERROR_POLICY_VALUES, default: undefined },
-  on_schema_error: { kind: 'enum', values: ERROR_POLICY_VALUES, default: undefined },
-  on_parse_error: { kind: 'enum', values: ERROR_POLICY_VALUES, default: undefined },
-  on_internal_error: { kind: 'enum', values: ERROR_POLICY_VALUES, default: undefined },
-  on_security_error: { kind: 'enum', values: ERROR_POLICY_VALUES, default: undefined },
-  on_write_error: { kind: 'enum', values: ERROR_POLICY_VALUES, default: undefined },
+  on_server_error: {
+    kind: 'enum',
+    values: ERROR_POLICY_VALUES,
+    refused: ERROR_POLICY_REFUSED,
+    default: undefined,
+  },
+  on_schema_error: {
+    kind: 'enum',
+    values: ERROR_POLICY_VALUES,
+    refused: ERROR_POLICY_REFUSED,
+    default: undefined,
+  },
+  on_parse_error: {
+    kind: 'enum',
+    values: ERROR_POLICY_VALUES,
+    refused: ERROR_POLICY_REFUSED,
+    default: undefined,
+  },
+  on_internal_error: {
+    kind: 'enum',
+    values: ERROR_POLICY_VALUES,
+    refused: ERROR_POLICY_REFUSED,
+    default: undefined,
+  },
+  on_security_error: {
+    kind: 'enum',
+    values: ERROR_POLICY_VALUES,
+    refused: ERROR_POLICY_REFUSED,
+    default: undefined,
+  },
+  on_write_error: {
+    kind: 'enum',
+    values: ERROR_POLICY_VALUES,
+    refused: ERROR_POLICY_REFUSED,
+    default: undefined,
+  },
 };
 
 /**

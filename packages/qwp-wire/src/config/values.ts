@@ -67,6 +67,9 @@ export function readValue(key: string, spec: KeySpec, raw: string): KeyValue {
       throw badValue(key, `'${raw}' is not one of on, off, true, false`);
     case 'enum': {
       const canonical = spec.values[raw];
+      if (spec.refused !== undefined && Object.hasOwn(spec.refused, raw)) {
+        throw badValue(key, `'${raw}': ${spec.refused[raw]}`);
+      }
       if (canonical === undefined || !Object.hasOwn(spec.values, raw)) {
         throw badValue(key, `'${raw}' is not one of ${Object.keys(spec.values).join(', ')}`);
       }

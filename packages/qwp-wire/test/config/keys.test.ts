@@ -351,7 +351,11 @@ describe('every ingest key', () => {
       expect(parseConnectString(`${BASE}${key}=${written};`).errorPolicies[field]).toBe(canonical);
     }
     expect(parseConnectString(BASE).errorPolicies[field]).toBeUndefined();
-    expectReject(`${BASE}${key}=drop;`, 'ERR_QWP_CONFIG_BAD_VALUE', key, /not one of halt/);
+    // Other clients parse drop; here it is refused with the reason, never ignored.
+    for (const drop of ['drop', 'drop_and_continue']) {
+      expectReject(`${BASE}${key}=${drop};`, 'ERR_QWP_CONFIG_BAD_VALUE', key, /never skipped/);
+    }
+    expectReject(`${BASE}${key}=skip;`, 'ERR_QWP_CONFIG_BAD_VALUE', key, /not one of halt/);
   });
 
   test.each([
