@@ -1,3 +1,12 @@
+// The lower layers' errors a sender can throw, importable from here since a
+// project that installs only @qwp/sender cannot name its dependencies.
+export {
+  ConnectStringError,
+  QwpBatchSizeError,
+  QwpError,
+  QwpInvalidValueError,
+} from '@qwp/qwp-wire';
+export { SegmentLogError, SlotLockedError } from '@qwp/segment-log';
 export { type Listeners, SenderBuilder } from './builder.js';
 export {
   AuthError,

@@ -38,14 +38,14 @@ export interface OrphanEvent {
   markedFailed?: boolean;
 }
 
-/** How {@link drainSlot} reports progress. */
+/** How `drainSlot` reports progress. */
 export interface DrainProgress {
   publishedFsn: number;
   ackedFsn: number;
   stats: SenderStats;
 }
 
-/** Options of {@link drainSlot}. */
+/** Options of `drainSlot`. */
 export interface DrainSlotOptions {
   /** Called every `progressEveryMs` while draining. */
   onProgress?: (p: DrainProgress) => void;
@@ -56,7 +56,7 @@ export interface DrainSlotOptions {
   onError?: (err: Error) => void;
 }
 
-/** The outcome of {@link drainSlot}. */
+/** The outcome of `drainSlot`. */
 export type DrainResult = Omit<OrphanEvent, 'state'> & {
   state: 'drained' | 'skipped' | 'failed' | 'stopped';
 };

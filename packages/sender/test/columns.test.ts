@@ -1,6 +1,6 @@
-import { QwpInvalidValueError } from '@qwp/qwp-wire';
 import { inspectSymbolDict } from '@qwp/segment-log/inspect';
 import { describe, expect, it } from 'vitest';
+import { QwpInvalidValueError } from '../src/index.js';
 import { confFor, sender, server, tempDir, writeTrades } from './helpers.js';
 
 describe('columnar API', () => {

@@ -1,8 +1,9 @@
-import { ConnectStringError, QwpInvalidValueError } from '@qwp/qwp-wire';
 import { describe, expect, it } from 'vitest';
 import {
   ConnectError,
+  ConnectStringError,
   DataLossError,
+  QwpInvalidValueError,
   Sender,
   SenderClosedError,
   SenderStateError,

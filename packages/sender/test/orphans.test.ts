@@ -1,10 +1,9 @@
 import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
-import { SlotLockedError } from '@qwp/segment-log';
 import { Status } from '@qwp/test-server';
 import { describe, expect, it } from 'vitest';
-import { type OrphanEvent, Sender } from '../src/index.js';
+import { type OrphanEvent, Sender, SlotLockedError } from '../src/index.js';
 import { confFor, onCleanup, sender, server, tempDir, until } from './helpers.js';
 
 const PRODUCER = new URL('./fixtures/sf-producer.mjs', import.meta.url).pathname;
