@@ -543,7 +543,8 @@ export class Sender extends RowWriter implements TransactionHost {
   /** Encodes and appends the buffered rows now (sync); frames that do not fit wait in the queue. */
   private publishNow(): void {
     this.batchEmptied();
-    this.flushTimer?.close();
+    // The timer stays armed: a closed Timeout ignores refresh(), so closing it
+    // here would stop the interval trigger for good. Firing on an empty batch is a no-op.
     this.publisher.publish();
     if (this.publisher.queuedFrames > 0) this.startBackgroundDrain();
   }

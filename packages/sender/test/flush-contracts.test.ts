@@ -148,6 +148,16 @@ describe('auto-flush', () => {
     expect(Date.now() - t0).toBeGreaterThanOrEqual(40);
   });
 
+  it('by interval, again after a flush by row count and after flush()', async () => {
+    const s = await server();
+    const snd = await sender(confFor(s, 'auto_flush_rows=10;auto_flush_interval=30;'));
+    writeTrades(snd, 0, 15); // 10 go by count, 5 wait for the timer
+    await until(() => s.rows('trades').length === 15, 5000, 'the 5 rows after a count flush');
+    await snd.flush();
+    writeTrades(snd, 15, 3);
+    await until(() => s.rows('trades').length === 18, 5000, 'the 3 rows after flush()');
+  });
+
   it('the interval timer does not flush a half-written row', async () => {
     const s = await server();
     const snd = await sender(confFor(s, 'auto_flush_rows=off;auto_flush_interval=20;'));
