@@ -1,4 +1,5 @@
 import type { Readable, Writable } from 'node:stream';
+import { type ParseArgsConfig, parseArgs } from 'node:util';
 
 /** Where a command reads and writes, so tests can run one without spawning a process. */
 export interface CommandIo {
@@ -14,4 +15,15 @@ export type Command = (argv: string[], io: CommandIo) => Promise<number>;
 export class UsageError extends Error {
   override readonly name = 'UsageError';
   readonly code = 'ERR_QWP_CLI_USAGE';
+}
+
+/** node:util's parseArgs, with its errors (unknown option, missing value, ...) as UsageError. */
+export function parseCommandLine<T extends ParseArgsConfig>(
+  config: T,
+): ReturnType<typeof parseArgs<T>> {
+  try {
+    return parseArgs(config);
+  } catch (err) {
+    throw new UsageError(err instanceof Error ? err.message : String(err), { cause: err });
+  }
 }

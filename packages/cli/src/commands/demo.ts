@@ -3,12 +3,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import { startTestServer, type TestServer } from '@qwp/test-server';
 import { demoRow, type ProducerReport } from '../demo/rows.js';
 import { bytes, count } from '../format.js';
 import type { Command } from '../io.js';
-import { UsageError } from '../io.js';
+import { parseCommandLine, UsageError } from '../io.js';
 import { Progress as ProgressLine } from '../progress.js';
 
 const HELP = `usage: qwp demo [--rows N] [--keep]
@@ -66,20 +65,15 @@ interface Progress {
 
 /** `qwp demo`: the main job of this repository. */
 export const demo: Command = async (argv, io) => {
-  let values: { rows?: string; keep?: boolean; help?: boolean };
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      strict: true,
-      options: {
-        rows: { type: 'string' },
-        keep: { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    }));
-  } catch (err) {
-    throw new UsageError(err instanceof Error ? err.message : String(err), { cause: err });
-  }
+  const { values } = parseCommandLine({
+    args: argv,
+    strict: true,
+    options: {
+      rows: { type: 'string' },
+      keep: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
   if (values.help === true) {
     io.stdout.write(HELP);
     return 0;

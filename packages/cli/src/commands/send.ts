@@ -1,6 +1,5 @@
 import { statSync } from 'node:fs';
 import { extname, join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { QwpInvalidValueError, tableNameProblem } from '@qwp/qwp-wire/codec';
 import {
   ConnectStringError,
@@ -17,7 +16,7 @@ import {
 } from '@qwp/sender';
 import { bytes, count, duration } from '../format.js';
 import type { Command, CommandIo } from '../io.js';
-import { UsageError } from '../io.js';
+import { parseCommandLine, UsageError } from '../io.js';
 import { Progress, type ProgressState } from '../progress.js';
 import {
   type Checkpoint,
@@ -107,12 +106,7 @@ function confValue(v: string): string {
 
 /** Turns `qwp send` arguments into settings (throws UsageError on a bad one). */
 export function sendArgs(argv: string[]): SendArgs | 'help' {
-  let parsed: ReturnType<typeof parse>;
-  try {
-    parsed = parse(argv);
-  } catch (err) {
-    throw new UsageError(err instanceof Error ? err.message : String(err), { cause: err });
-  }
+  const parsed = parse(argv);
   const v = parsed.values;
   if (v.help === true) return 'help';
   if (parsed.positionals.length !== 1) {
@@ -247,7 +241,7 @@ function intOption(name: string, value: string | undefined, min: number, max: nu
 }
 
 function parse(argv: string[]) {
-  return parseArgs({
+  return parseCommandLine({
     args: argv,
     strict: true,
     allowPositionals: true,

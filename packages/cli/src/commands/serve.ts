@@ -1,5 +1,4 @@
 import { createWriteStream, type WriteStream } from 'node:fs';
-import { parseArgs } from 'node:util';
 import {
   type Row,
   rowJsonReplacer,
@@ -8,7 +7,7 @@ import {
   type TestServerOptions,
 } from '@qwp/test-server';
 import type { Command, CommandIo } from '../io.js';
-import { UsageError } from '../io.js';
+import { parseCommandLine, UsageError } from '../io.js';
 
 const HELP = `usage: qwp serve [options]
 
@@ -85,12 +84,7 @@ export function serveOptions(argv: string[]): {
   reportMs: number;
   help: boolean;
 } {
-  let parsed: ReturnType<typeof parse>;
-  try {
-    parsed = parse(argv);
-  } catch (err) {
-    throw new UsageError(err instanceof Error ? err.message : String(err), { cause: err });
-  }
+  const parsed = parse(argv);
   const v = parsed.values;
   const options: TestServerOptions = {
     port: intOption('port', v.port, 0, 65535) ?? 9000,
@@ -145,7 +139,7 @@ export function serveOptions(argv: string[]): {
 }
 
 function parse(argv: string[]) {
-  return parseArgs({
+  return parseCommandLine({
     args: argv,
     strict: true,
     allowPositionals: false,

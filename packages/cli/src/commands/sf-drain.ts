@@ -1,10 +1,9 @@
 import { basename, dirname, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { parseConnectString, tokenizeConnectString } from '@qwp/qwp-wire/config';
 import { readSlotFailure } from '@qwp/segment-log/inspect';
 import { type DrainResult, Sender } from '@qwp/sender';
 import type { Command } from '../io.js';
-import { UsageError } from '../io.js';
+import { parseCommandLine, UsageError } from '../io.js';
 import { Progress } from '../progress.js';
 
 const HELP = `usage: qwp sf drain SLOT --conf 'ws::addr=HOST:PORT;...'
@@ -26,12 +25,7 @@ Exit codes: 0 drained, 1 failed (reason printed), 3 held by another process.
 
 /** `qwp sf drain SLOT --conf ...`: an operator's orphan drain, with progress. */
 export const sfDrain: Command = async (argv, io) => {
-  let parsed: ReturnType<typeof parse>;
-  try {
-    parsed = parse(argv);
-  } catch (err) {
-    throw new UsageError(err instanceof Error ? err.message : String(err), { cause: err });
-  }
+  const parsed = parse(argv);
   const { values, positionals } = parsed;
   if (values.help === true) {
     io.stdout.write(HELP);
@@ -107,7 +101,7 @@ export const sfDrain: Command = async (argv, io) => {
 };
 
 function parse(argv: string[]) {
-  return parseArgs({
+  return parseCommandLine({
     args: argv,
     strict: true,
     allowPositionals: true,
