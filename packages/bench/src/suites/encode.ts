@@ -8,20 +8,11 @@ import {
 } from '@qwp/qwp-wire';
 import { fmt } from '../report.js';
 import type { Suite, SuiteOptions, SuiteResult } from '../suite.js';
+import { symbolDictionary } from './sender-peers.js';
 
 const BATCH_ROWS = 10_000;
-const SYMBOLS = [
-  'BTC-USD',
-  'ETH-USD',
-  'SOL-USD',
-  'XRP-USD',
-  'ADA-USD',
-  'DOGE-USD',
-  'DOT-USD',
-  'AVAX-USD',
-  'LINK-USD',
-  'LTC-USD',
-];
+/** The trades symbols the sender suites use too. */
+const SYMBOLS = symbolDictionary;
 
 interface Inputs {
   sym: string[];
