@@ -11,6 +11,7 @@ export class TestClient {
   closeReason = '';
   private closedPromise: Promise<void>;
   upgradeHeaders: Record<string, string | string[] | undefined> = {};
+  private barriers = 0;
 
   constructor(readonly ws: WebSocket) {
     ws.on('message', (data: Buffer) => {
@@ -101,6 +102,32 @@ export class TestClient {
       timeoutMs,
     );
     return [...this.responses];
+  }
+
+  /**
+   * A PING/PONG barrier: QuestDB (and this server) flushes the pending OK
+   * and the DURABLE_ACKs due before it answers a PING, so once the PONG is
+   * back every response the frames sent before it could produce has
+   * arrived. Use it instead of a sleep for "nothing more arrives" checks.
+   */
+  async barrier(timeoutMs = 3000): Promise<void> {
+    const token = Buffer.from(`barrier-${++this.barriers}`);
+    let ponged = false;
+    const onPong = (data: Buffer) => {
+      if (data.equals(token)) ponged = true;
+      this.wake();
+    };
+    this.ws.on('pong', onPong);
+    try {
+      this.ws.ping(token);
+      await this.waitUntil(
+        () => ponged,
+        () => 'waiting for the PONG of a barrier',
+        timeoutMs,
+      );
+    } finally {
+      this.ws.off('pong', onPong);
+    }
   }
 
   /** Waits for the close, bounded. */
