@@ -90,6 +90,11 @@ export interface SenderStats extends WireCounters {
 const MAINTENANCE_IDLE_MS = 1000;
 /** Longest sleep of a wait for ACKs before it looks again (a safety net under Atomics.waitAsync). */
 const ACK_POLL_MS = 100;
+/** A failure as an Error for the error listeners (store and worker failures are Errors already). */
+function asError(err: unknown): Error {
+  return err instanceof Error ? err : new Error(reasonOf(err));
+}
+
 /** How long close() gives the worker to end before terminating it. */
 const WORKER_EXIT_TIMEOUT_MS = 5000;
 
@@ -801,7 +806,13 @@ export class Sender extends RowWriter implements TransactionHost {
     } catch (err) {
       failures.push(err);
     }
-    if (this.terminal !== null) throw this.terminal;
+    if (this.terminal !== null) {
+      // The terminal error is what close() rejects with; what failed while
+      // closing still reaches the error listeners, never silence.
+      for (const f of failures) this.report(asError(f));
+      this.inbox.drain();
+      throw this.terminal;
+    }
     const lost = queued + (this.store.mode === 'memory' ? Math.max(0, unacked) : 0);
     if (lost > 0) {
       const parts: string[] = [];
@@ -816,6 +827,10 @@ export class Sender extends RowWriter implements TransactionHost {
         lost,
         failures.length > 0 ? { cause: failures[0] } : undefined,
       );
+    }
+    if (failures.length > 1) {
+      for (const f of failures.slice(1)) this.report(asError(f));
+      this.inbox.drain();
     }
     if (failures.length > 0) throw failures[0];
   }

@@ -74,6 +74,28 @@ describe('error policies', () => {
     expect(t.rows('trades')).toHaveLength(2);
   });
 
+  it('close() after a terminal error still reports a failure to close the store', async () => {
+    const s = await server();
+    const errors: Error[] = [];
+    const snd = await Sender.fromConfig(
+      confFor(s, `${FAST}on_write_error=halt;close_flush_timeout_millis=0;`),
+      { on: { error: (e) => errors.push(e) } },
+    );
+    s.rejectFrame(s.stats().frames, Status.WRITE_ERROR, 'read-only table');
+    writeTrades(snd, 0, 1);
+    await expect(snd.drain(5000)).rejects.toMatchObject({ policy: 'terminal' });
+    // Fault injection: the store fails as it closes (an unmap or fsync error).
+    const store = (snd as unknown as { store: { close(): void } }).store;
+    const realClose = store.close.bind(store);
+    const closeFailure = new Error('injected: store close failed');
+    store.close = () => {
+      realClose();
+      throw closeFailure;
+    };
+    await expect(snd.close()).rejects.toMatchObject({ policy: 'terminal', category: 'write' });
+    expect(errors).toContain(closeFailure);
+  });
+
   it('a frame refused every time becomes a poison frame: terminal after the strikes and the window', async () => {
     const h = await hostile((seq, frame) =>
       hasTables(frame) ? encodeErrorResponse(Status.WRITE_ERROR, seq, 'disk full') : null,
