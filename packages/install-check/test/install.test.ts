@@ -215,8 +215,12 @@ describe('the packed tarballs', () => {
         const keys = Object.keys(t);
         expect(keys.indexOf('types'), `${name} ${path}`).toBeGreaterThanOrEqual(0);
         expect(keys.indexOf('types'), `${name} ${path}`).toBeLessThan(keys.indexOf('default'));
-        expect(files, `${name} ${path}`).toContain(`package/${t.types.slice(2)}`);
-        expect(files, `${name} ${path}`).toContain(`package/${t.default.slice(2)}`);
+        // Every condition resolves to a packed file: a `source` condition
+        // left in would send a user running with --conditions=source to a
+        // .ts file the tarball does not hold.
+        for (const [condition, file] of Object.entries(t)) {
+          expect(files, `${name} ${path} ${condition}`).toContain(`package/${file.slice(2)}`);
+        }
       }
     }
     for (const name of NATIVE) {
