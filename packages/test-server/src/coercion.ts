@@ -6,13 +6,14 @@ import { decimalText, floatText, geohashText, isoText, timestampFromText } from 
 /**
  * Write-time type coercion, as QuestDB's QwpWalAppender does it: a column
  * sent with another type than the table's is converted when the pair is
- * supported. A pair the server refuses, a geohash precision or an array
- * dimensionality that differs from the column's is SCHEMA_MISMATCH: the
- * server raises these with CairoException.schemaMismatch() (a permanent
- * wire-type/column-type incompatibility) and maps that flag to
- * STATUS_SCHEMA_MISMATCH. A value the column cannot hold (out of range, not
- * a whole number, unparsable text) is an ordinary non-critical error, which
- * the server answers with WRITE_ERROR.
+ * supported. Every refusal here is SCHEMA_MISMATCH: a pair the server
+ * refuses, a geohash precision or an array dimensionality that differs from
+ * the column's, and a value the column cannot hold (out of range, not a
+ * whole number, unparsable text, a timestamp that overflows). The server
+ * raises these with CairoException.schemaMismatch() and maps that flag to
+ * STATUS_SCHEMA_MISMATCH; its end-to-end tests (QwpSenderE2ETest) expect
+ * every coercion, type and value-conversion refusal to be SCHEMA_MISMATCH,
+ * a refusal a replay of the same bytes can never get past.
  */
 
 /** What the store knows about a column's type. */
@@ -27,7 +28,7 @@ export interface ColumnTypeInfo {
   geohashBits?: number;
 }
 
-/** Converts one non-null wire value to the column's representation (or throws WRITE_ERROR). */
+/** Converts one non-null wire value to the column's representation (or throws SCHEMA_MISMATCH). */
 export type Converter = (value: DecodedValue) => unknown;
 
 const C = ColumnType;
@@ -99,15 +100,15 @@ export function questdbTypeName(col: ColumnTypeInfo): string {
   }
 }
 
-/** A frame refused at write time for one of its values: QuestDB answers STATUS_WRITE_ERROR. */
+/** A frame refused at write time for a reason other than its types and values: STATUS_WRITE_ERROR. */
 export function writeError(message: string): FrameRejectedError {
   return new FrameRejectedError(Status.WRITE_ERROR, message);
 }
 
 /**
- * A frame whose column type, geohash precision or array shape does not fit
- * the table's column: QuestDB answers STATUS_SCHEMA_MISMATCH, and a replay of
- * the same bytes can never succeed.
+ * A frame whose column type, geohash precision, array shape or value does
+ * not fit the table's column: QuestDB answers STATUS_SCHEMA_MISMATCH, and a
+ * replay of the same bytes can never succeed.
  */
 export function schemaMismatch(message: string): FrameRejectedError {
   return new FrameRejectedError(Status.SCHEMA_MISMATCH, message);
@@ -133,7 +134,7 @@ function unsupported(wire: number, column: string, col: ColumnTypeInfo): FrameRe
 }
 
 function outOfRange(value: unknown, column: string, col: ColumnTypeInfo): FrameRejectedError {
-  return writeError(
+  return schemaMismatch(
     `value ${String(value)} is out of range for column [column=${column}, type=${questdbTypeName(col)}]`,
   );
 }
@@ -148,7 +149,7 @@ function floatToInteger(v: number, column: string, col: ColumnTypeInfo): number 
   // NaN is QuestDB's float null; it stays null in any numeric column.
   if (Number.isNaN(v)) return null;
   if (!Number.isInteger(v)) {
-    throw writeError(
+    throw schemaMismatch(
       `value ${v} is not a whole number for column [column=${column}, type=${questdbTypeName(col)}]`,
     );
   }
@@ -158,14 +159,14 @@ function floatToInteger(v: number, column: string, col: ColumnTypeInfo): number 
 function decimalFromText(text: string, column: string, col: ColumnTypeInfo, wire: number): bigint {
   const m = /^([+-]?)(\d*)(?:\.(\d*))?$/.exec(text.trim());
   if (m === null || (m[2] === '' && (m[3] ?? '') === '')) {
-    throw writeError(
+    throw schemaMismatch(
       `cannot parse '${text}' as ${questdbTypeName(col)} [column=${column}, from=${typeName(wire)}]`,
     );
   }
   const scale = col.scale ?? 0;
   const frac = m[3] ?? '';
   if (frac.replace(/0+$/, '').length > scale) {
-    throw writeError(
+    throw schemaMismatch(
       `value ${text} has more than ${scale} decimal places for column [column=${column}, type=${questdbTypeName(col)}]`,
     );
   }
@@ -191,7 +192,7 @@ function rescaleDecimal(
   if (from < to) return checkDecimal(unscaled * 10n ** BigInt(to - from), unscaled, column, col);
   const div = 10n ** BigInt(from - to);
   if (unscaled % div !== 0n) {
-    throw writeError(
+    throw schemaMismatch(
       `decimal with scale ${from} loses digits in column [column=${column}, type=${questdbTypeName(col)}]`,
     );
   }
@@ -201,7 +202,7 @@ function rescaleDecimal(
 const UUID_TEXT = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
 
 function parseFailure(text: string, column: string, col: ColumnTypeInfo): FrameRejectedError {
-  return writeError(`cannot parse '${text}' as ${questdbTypeName(col)} [column=${column}]`);
+  return schemaMismatch(`cannot parse '${text}' as ${questdbTypeName(col)} [column=${column}]`);
 }
 
 /** VARCHAR into a non-text column: parsed, as putStringTo*Column does. */
@@ -346,7 +347,7 @@ export function converterFor(wire: DecodedColumn, column: string, col: ColumnTyp
         return (v) => {
           const x = v as bigint;
           if (x > MAX_I64 / 1000n || x < MIN_I64 / 1000n) {
-            throw writeError(`timestamp overflow converting micros to nanos: ${x}`);
+            throw schemaMismatch(`timestamp overflow converting micros to nanos: ${x}`);
           }
           return x * 1000n;
         };
@@ -400,8 +401,9 @@ export function converterFor(wire: DecodedColumn, column: string, col: ColumnTyp
 
 /**
  * The one number of dimensions every non-null array of a DOUBLE_ARRAY batch
- * has, or -1 when all are null; differing counts are a WRITE_ERROR
- * (getArrayBatchDimensionality).
+ * has, or -1 when all are null; differing counts are SCHEMA_MISMATCH
+ * (getArrayBatchDimensionality, in QwpTudCache for a new table and in
+ * QwpWalAppender for an existing one).
  */
 export function batchDimensions(wire: DecodedColumn, column: string): number {
   let dims = -1;
@@ -410,7 +412,7 @@ export function batchDimensions(wire: DecodedColumn, column: string): number {
     const d = (v as DecodedArray).shape.length;
     if (dims === -1) dims = d;
     else if (d !== dims) {
-      throw writeError(
+      throw schemaMismatch(
         `array dimensionality mismatch in QWP batch [column=${column}, expectedDims=${dims}, actualDims=${d}]`,
       );
     }

@@ -49,8 +49,6 @@ export interface ConnectionContext {
   /** How long after its OK a commit counts as uploaded (due in a DURABLE_ACK). */
   durableAckDelayMs: number;
   maxBatchSize: number;
-  /** Force-commit an open deferred group once it holds this many rows (0: never). */
-  maxUncommittedRows: number;
   recordFrame(record: FrameRecord): void;
   log(line: string): void;
 }
@@ -99,6 +97,10 @@ export class Connection {
   private broken = false;
   private highestCommitted = -1;
   private lastAcked = -1;
+  /** Rows of deferred frames still uncommitted after the last one (QuestDB's deferred-ack clamp). */
+  private uncommittedDeferredRows = false;
+  /** Lowest deferred frame that staged no rows and no commit has covered yet, or -1. */
+  private firstRowlessDeferred = -1;
   private readonly okTables = new Map<string, bigint>();
   private readonly durable = new DurableWatermarks();
   private flushScheduled = false;
@@ -276,11 +278,14 @@ export class Connection {
       return;
     }
     let deferred = false;
+    /** Whether the next OK may cover this frame; at once when it closes a deferred group. */
+    let ack: 'none' | 'batched' | 'now' = 'none';
     try {
       const forced = this.ctx.faults.takeFrameRejection(index);
       if (forced !== undefined) throw new FrameRejectedError(forced.status, forced.message);
       // A zero-length binary message is an empty commit on QuestDB: it has
       // no header to check, takes a sequence and is acknowledged.
+      this.txn.appendedRows = false;
       if (data.length > 0) {
         let flags = fastHeaderFlags(data, this.info.version, this.ctx.maxBatchSize);
         // The codec's header check names the fault; it throws for any header the fast check refused.
@@ -295,16 +300,8 @@ export class Connection {
           if (this.ctx.storeRows) this.ctx.store.stage(message, this.txn);
         }
       }
-      if (
-        deferred &&
-        this.ctx.maxUncommittedRows > 0 &&
-        this.txn.rowCount >= this.ctx.maxUncommittedRows
-      ) {
-        // QuestDB's qwp.max.uncommitted.rows: the group is committed early and,
-        // nothing being left to roll back, this frame's OK covers it.
-        deferred = false;
-      }
-      if (!deferred) this.commit(seq);
+      if (deferred) ack = this.afterDeferred(seq) ? 'batched' : 'none';
+      else ack = this.commit(seq) ? 'now' : 'batched';
     } catch (err) {
       this.reject(seq, err, record);
       return;
@@ -315,7 +312,9 @@ export class Connection {
     }
     record.outcome = deferred ? 'deferred' : 'committed';
     this.ctx.recordFrame(record);
-    if (!deferred) this.scheduleAck();
+    // The OK that closes a deferred group goes out at once, as QuestDB sends it.
+    if (ack === 'now') this.flushAck();
+    else if (ack === 'batched') this.scheduleAck();
   }
 
   private newRecord(): FrameRecord {
@@ -354,15 +353,59 @@ export class Connection {
     return null;
   }
 
-  private commit(seq: number): void {
-    const commits: TableCommit[] = this.ctx.storeRows ? this.ctx.store.commit(this.txn) : [];
+  /**
+   * Commits what the connection staged and lets the next OK cover `seq`.
+   * @returns true when this frame closed a deferred group with rows still
+   *   uncommitted, whose OK QuestDB sends at once rather than batched
+   */
+  private commit(seq: number): boolean {
+    const closesGroup = this.uncommittedDeferredRows;
+    if (this.ctx.storeRows) {
+      this.countCommits(this.ctx.store.commit(this.txn));
+      this.txn.drainSeqTxns(this.okTables);
+    }
+    this.uncommittedDeferredRows = false;
+    this.firstRowlessDeferred = -1;
+    this.coverUpTo(seq);
+    return closesGroup;
+  }
+
+  /**
+   * After a FLAG_DEFER_COMMIT frame, as QuestDB's newest processor decides:
+   * its OK is withheld while any staged row is still uncommitted; once early
+   * commits (maxUncommittedRows) left nothing uncommitted and the frame
+   * itself staged rows, the cumulative OK may cover it. A frame that staged
+   * no rows stays uncovered until the group commits.
+   * @returns true when the next OK may cover `seq`
+   */
+  private afterDeferred(seq: number): boolean {
+    if (this.ctx.storeRows) {
+      this.countCommits(this.txn.takeCommits());
+      this.txn.drainSeqTxns(this.okTables);
+    }
+    this.uncommittedDeferredRows = !this.txn.isEmpty();
+    if (!this.txn.appendedRows) {
+      if (this.firstRowlessDeferred === -1) this.firstRowlessDeferred = seq;
+      return false;
+    }
+    if (this.uncommittedDeferredRows) return false;
+    this.coverUpTo(seq);
+    return true;
+  }
+
+  /** Moves the OK watermark to `seq`, never over an uncovered rowless deferred frame. */
+  private coverUpTo(seq: number): void {
+    const rowless = this.firstRowlessDeferred;
+    this.highestCommitted =
+      rowless !== -1 && seq >= rowless ? Math.max(this.highestCommitted, rowless - 1) : seq;
+  }
+
+  private countCommits(commits: readonly TableCommit[]): void {
     const stats = this.ctx.stats;
     for (const c of commits) {
-      this.okTables.set(c.table, c.seqTxn);
       stats.rowsCommitted += c.rows;
       stats.commits++;
     }
-    this.highestCommitted = seq;
   }
 
   private reject(seq: number, err: unknown, record: FrameRecord): void {
@@ -373,9 +416,12 @@ export class Connection {
         : `internal error: ${err instanceof Error ? err.message : String(err)}`,
       MAX_ERROR_MESSAGE_BYTES,
     );
-    // The server rolls back an open FLAG_DEFER_COMMIT group on any error, and
-    // every later frame on this connection is refused (see class comment).
+    // The server rolls back what is staged on any error (an open
+    // FLAG_DEFER_COMMIT group included); early commits stay, unreported.
+    // Every later frame on this connection is refused (see class comment).
     this.txn.clear();
+    if (this.ctx.storeRows) this.countCommits(this.txn.takeCommits());
+    this.uncommittedDeferredRows = false;
     this.broken = true;
     this.ctx.stats.error(status);
     this.ctx.log(

@@ -14,7 +14,11 @@ export { DEFAULT_MAX_BATCH_SIZE, DEFAULT_SAMPLE_RATE, type TestServerOptions } f
 export { ColumnType, Status, statusName, typeName } from './protocol.js';
 export type { AckMode, ConnectionInfo, FrameRecord } from './records.js';
 export type { ColumnSchema, Row, RowStoreOptions, TableColumn, TableCommit } from './row-store.js';
-export { rowJsonReplacer } from './row-store.js';
+export {
+  DEFAULT_MAX_TABLES_PER_CONNECTION,
+  DEFAULT_MAX_UNCOMMITTED_ROWS,
+  rowJsonReplacer,
+} from './row-store.js';
 export type { FaultMethods, RestartOptions, TestServer } from './server.js';
 export { startTestServer } from './server.js';
 export type { ServerModeName, ServerStats } from './stats.js';

@@ -68,8 +68,25 @@ export interface TestServerOptions {
   mode?: ServerModeName;
   /** Throughput mode: fraction of frames fully decoded (0..1); default 1/64. */
   sampleRate?: number;
-  /** Commit an open FLAG_DEFER_COMMIT group early once it holds this many rows (QuestDB's qwp.max.uncommitted.rows); default 0, never. */
+  /**
+   * QuestDB's `qwp.max.uncommitted.rows` (default 1,000,000): after each
+   * table block, a table holding this many staged rows on the connection
+   * (in the frame, or in an open FLAG_DEFER_COMMIT group) is committed at
+   * once. That commit stays if the frame later fails, and a deferred frame
+   * that leaves nothing uncommitted is acknowledged.
+   */
   maxUncommittedRows?: number;
+  /**
+   * Distinct tables one connection may write (default 10,000, QuestDB's
+   * per-connection cap); a block for one more is a WRITE_ERROR.
+   */
+  maxTablesPerConnection?: number;
+  /**
+   * QuestDB's `line.auto.create.new.tables` (default true). false: a frame
+   * naming a table that does not exist is INTERNAL_ERROR `failed to create
+   * table update details for: T`.
+   */
+  autoCreateTables?: boolean;
   /** Faults active from the start. */
   faults?: FaultOptions;
   /** How many frame records `frames` keeps (oldest dropped); default 100000 in strict mode, 0 in throughput mode. */
@@ -102,7 +119,13 @@ export function validateOptions(o: TestServerOptions): void {
   // QuestDB advertises min(receive buffer - 14, 16 MiB): never more than the protocol ceiling.
   intIn('maxBatchSize', o.maxBatchSize, 13, Limits.MAX_BATCH_SIZE);
   intIn('frameLogLimit', o.frameLogLimit, 0, Number.MAX_SAFE_INTEGER);
-  intIn('maxUncommittedRows', o.maxUncommittedRows, 0, Number.MAX_SAFE_INTEGER);
+  intIn('maxUncommittedRows', o.maxUncommittedRows, 1, Number.MAX_SAFE_INTEGER);
+  intIn('maxTablesPerConnection', o.maxTablesPerConnection, 1, Number.MAX_SAFE_INTEGER);
+  if (o.autoCreateTables !== undefined && typeof o.autoCreateTables !== 'boolean') {
+    throw new TestServerOptionsError(
+      `autoCreateTables must be true or false, got ${String(o.autoCreateTables)}`,
+    );
+  }
   if (o.sampleRate !== undefined && !(o.sampleRate >= 0 && o.sampleRate <= 1)) {
     throw new TestServerOptionsError(`sampleRate must be in [0, 1], got ${o.sampleRate}`);
   }

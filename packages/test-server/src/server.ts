@@ -24,7 +24,14 @@ import {
 } from './options.js';
 import { QWP_VERSION_1 } from './protocol.js';
 import type { ConnectionInfo, FrameRecord } from './records.js';
-import { type ColumnSchema, type Row, RowStore, type TableColumn } from './row-store.js';
+import {
+  type ColumnSchema,
+  DEFAULT_MAX_TABLES_PER_CONNECTION,
+  DEFAULT_MAX_UNCOMMITTED_ROWS,
+  type Row,
+  RowStore,
+  type TableColumn,
+} from './row-store.js';
 import { type ServerModeName, type ServerStats, Stats } from './stats.js';
 
 /** Options of `restart()`. */
@@ -139,7 +146,12 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
   const durable = options.durableAck;
   const log = options.log ?? (() => {});
 
-  const store = new RowStore({ longArrays: options.longArrays ?? 'reject' });
+  const store = new RowStore({
+    longArrays: options.longArrays ?? 'reject',
+    maxUncommittedRows: options.maxUncommittedRows ?? DEFAULT_MAX_UNCOMMITTED_ROWS,
+    maxTablesPerConnection: options.maxTablesPerConnection ?? DEFAULT_MAX_TABLES_PER_CONNECTION,
+    autoCreateTables: options.autoCreateTables ?? true,
+  });
   for (const [table, cols] of Object.entries(options.dedup ?? {})) store.setDedup(table, cols);
   if (options.onCommit !== undefined) store.onCommit = options.onCommit;
   const faults = new Faults(options.faults);
@@ -169,7 +181,6 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     recording: frameLogLimit > 0,
     durableAckDelayMs: typeof durable === 'object' ? (durable.delayMs ?? 0) : 0,
     maxBatchSize,
-    maxUncommittedRows: options.maxUncommittedRows ?? 0,
     recordFrame: (r) => {
       if (frameLogLimit === 0) return;
       // Drop the oldest tenth at once so a full log costs O(1) per frame, amortized.

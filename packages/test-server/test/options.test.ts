@@ -11,6 +11,13 @@ describe('startTestServer options', () => {
     [{ sampleRate: 1.5 }, /sampleRate must be in \[0, 1\], got 1.5/],
     [{ mode: 'fast' as never }, /mode must be 'strict' or 'throughput', got fast/],
     [{ ackMode: 'sometimes' as never }, /ackMode must be 'per-frame' or 'cumulative'/],
+    // A cap of at least one row: QuestDB documents no meaning for 0.
+    [{ maxUncommittedRows: 0 }, /maxUncommittedRows must be an integer in \[1, \d+\], got 0/],
+    [
+      { maxTablesPerConnection: 1.5 },
+      /maxTablesPerConnection must be an integer in \[1, \d+\], got 1.5/,
+    ],
+    [{ autoCreateTables: 'no' as never }, /autoCreateTables must be true or false, got no/],
   ])('refuses %o with a TestServerOptionsError naming it', async (options, message) => {
     const err = await startTestServer(options).then(
       (s) => s.close().then(() => null),

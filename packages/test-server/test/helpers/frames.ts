@@ -10,6 +10,8 @@ export const T = {
   SYMBOL: 0x09,
   TIMESTAMP: 0x0a,
   VARCHAR: 0x0f,
+  DOUBLE_ARRAY: 0x11,
+  LONG_ARRAY: 0x12,
 } as const;
 
 /** Growable little-endian byte writer. */
@@ -188,6 +190,19 @@ export function varchars(values: readonly (string | null)[]): Uint8Array {
 export function symbols(ids: readonly (number | null)[]): Uint8Array {
   const out = new Bytes();
   for (const id of nullSection(out, ids) as number[]) out.varint(id);
+  return out.bytes();
+}
+
+/** DOUBLE_ARRAY column data: per array its dimension count (u8), lengths (i32) and values. */
+export function doubleArrays(
+  values: readonly ({ shape: readonly number[]; values: readonly number[] } | null)[],
+): Uint8Array {
+  const out = new Bytes();
+  for (const a of nullSection(out, values) as { shape: number[]; values: number[] }[]) {
+    out.u8(a.shape.length);
+    for (const d of a.shape) out.u32(d);
+    for (const v of a.values) out.f64(v);
+  }
   return out.bytes();
 }
 
