@@ -466,4 +466,24 @@ export class RowStore {
       t.rows[at] = row;
     }
   }
+
+  /**
+   * Another writer (or an ALTER) committed `steps` transactions to `table`
+   * elsewhere: its seqTxn jumps, so the next OK of a connection writing
+   * there names a seqTxn `steps + 1` past its previous one. No rows change.
+   * @returns the new seqTxn
+   * @throws TestServerOptionsError for a table that does not exist or steps < 1
+   */
+  advanceSeqTxn(table: string, steps: bigint): bigint {
+    const t = this.state.get(table);
+    if (t === undefined) {
+      throw new TestServerOptionsError(
+        `advanceSeqTxn: table '${table}' does not exist (commit to it or createTable first)`,
+      );
+    }
+    if (steps < 1n)
+      throw new TestServerOptionsError(`advanceSeqTxn steps must be >= 1, got ${steps}`);
+    t.seqTxn += steps;
+    return t.seqTxn;
+  }
 }
