@@ -6,64 +6,7 @@ import { PassThrough } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { serveOptions } from '../src/commands/serve.js';
 import { main } from '../src/index.js';
-
-function frame(table: string, v: bigint, ts: bigint): Buffer {
-  // One QWP message: table `table`, columns v LONG and the designated timestamp.
-  const name = Buffer.from(table);
-  const body = Buffer.concat([
-    Buffer.from([name.length]),
-    name,
-    Buffer.from([1, 2, 1]),
-    Buffer.from('v'),
-    Buffer.from([0x05, 0, 0x0a, 0]),
-    Buffer.alloc(8),
-    Buffer.from([0]),
-    Buffer.alloc(8),
-  ]);
-  body.writeBigInt64LE(v, name.length + 9);
-  body.writeBigInt64LE(ts, name.length + 18);
-  const head = Buffer.alloc(12);
-  head.write('QWP1', 0, 'latin1');
-  head[4] = 1;
-  head.writeUInt16LE(1, 6);
-  head.writeUInt32LE(body.length, 8);
-  return Buffer.concat([head, body]);
-}
-
-interface Running {
-  stdout: () => string;
-  stderr: () => string;
-  url: Promise<string>;
-  stop: () => void;
-  exit: Promise<number>;
-}
-
-function runServe(args: string[]): Running {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (d) => {
-    out += d;
-  });
-  stderr.on('data', (d) => {
-    err += d;
-  });
-  const ac = new AbortController();
-  const io = { stdin: new PassThrough(), stdout, stderr, signal: ac.signal };
-  const exit = main(['serve', ...args], io);
-  const url = new Promise<string>((resolve, reject) => {
-    const deadline = Date.now() + 5000;
-    const poll = () => {
-      const m = /listening on (ws:\/\/\S+)/.exec(out);
-      if (m?.[1] !== undefined) resolve(m[1]);
-      else if (Date.now() > deadline) reject(new Error(`no listening line in: ${out}${err}`));
-      else setTimeout(poll, 10);
-    };
-    poll();
-  });
-  return { stdout: () => out, stderr: () => err, url, stop: () => ac.abort(), exit };
-}
+import { frame, type Running, runServe, upgradeRequest } from './serve-helpers.js';
 
 const running: Running[] = [];
 const dirs: string[] = [];
@@ -75,14 +18,6 @@ afterEach(async () => {
   }
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
 });
-
-/** The upgrade request a WebSocket client sends for `url`, with `headers` added. */
-function upgradeRequest(url: URL, headers: Record<string, string> = {}): string {
-  let req = `GET ${url.pathname} HTTP/1.1\r\nHost: ${url.hostname}\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n`;
-  req += 'Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n';
-  for (const [k, v] of Object.entries(headers)) req += `${k}: ${v}\r\n`;
-  return `${req}\r\n`;
-}
 
 /**
  * A minimal WebSocket client over a raw socket (the cli package has no ws

@@ -179,7 +179,7 @@ describe('failover while running', () => {
     });
     writeTrades(snd, 0, 5);
     await snd.drain(5000);
-    a.demote('REPLICA', 'failover drill');
+    a.demote('REPLICA');
     writeTrades(snd, 5, 5);
     await snd.drain(10_000);
     expect(b.rows('trades').map((r) => Number(r.qty))).toEqual([5, 6, 7, 8, 9]);

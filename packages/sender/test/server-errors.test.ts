@@ -162,7 +162,7 @@ describe('error policies', () => {
 
 describe('durable ACK', () => {
   it('trims only on DURABLE_ACK, PINGing while idle (the server answers only inbound traffic)', async () => {
-    const s = await server({ durableAck: { delayMs: 100 } });
+    const s = await server({ durableAck: { lagMs: 100 } });
     const snd = await sender(
       confFor(s, 'auto_flush=off;request_durable_ack=on;durable_ack_keepalive_interval_millis=20;'),
     );

@@ -15,6 +15,11 @@ export const CLOSE_MESSAGE_TOO_BIG = 1009;
 export const TOO_BIG_REASON = 'frame payload exceeds maximum size';
 /** A demoted primary's reconnect-eligible close. */
 export const CLOSE_NORMAL = 1000;
+/**
+ * Its reason: QuestDB's CairoException.READ_ONLY_ACCESS_MESSAGE, also the
+ * message of a read-only node's SECURITY_ERROR.
+ */
+export const READ_ONLY_MESSAGE = 'replica access is read-only';
 
 /**
  * The code QuestDB answers a client CLOSE carrying `code` with (always

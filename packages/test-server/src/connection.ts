@@ -3,6 +3,7 @@ import {
   type DecodeOptions,
   encodeDurableAckResponse,
   encodeErrorResponse,
+  encodeLocalDurableAckResponse,
   encodeOkResponse,
   SymbolDictionary,
   type TableSeqTxn,
@@ -10,15 +11,17 @@ import {
 import type { WebSocket } from 'ws';
 import {
   CLOSE_MESSAGE_TOO_BIG,
+  CLOSE_NORMAL,
   CLOSE_PROTOCOL_ERROR,
   CLOSE_UNSUPPORTED_DATA,
   closeResponseCode,
   FRAGMENTED_REASON,
+  READ_ONLY_MESSAGE,
   TEXT_FRAME_REASON,
   TOO_BIG_REASON,
   wsCanSend,
 } from './close-codes.js';
-import { DurableWatermarks } from './durable-watermarks.js';
+import { DurableProgress, type DurableTier, type UploadClock } from './durable-watermarks.js';
 import { FrameRejectedError } from './errors.js';
 import type { Faults } from './faults.js';
 import {
@@ -29,10 +32,25 @@ import {
   serverDecodeOptions,
 } from './frame-handler.js';
 import { FrameWatcher, MAX_FRAME_HEADER_BYTES } from './frame-watcher.js';
-import { FLAG_DEFER_COMMIT, Status, statusName } from './protocol.js';
+import {
+  FLAG_DEFER_COMMIT,
+  FLAG_DURABLE_ACK_POLL,
+  HEADER_SIZE,
+  POLL_NOT_NEGOTIATED,
+  Status,
+  statusName,
+} from './protocol.js';
 import type { AckMode, ConnectionInfo, FrameRecord } from './records.js';
 import { PendingTxn, type RowStore, type TableCommit } from './row-store.js';
 import type { Stats } from './stats.js';
+
+/**
+ * Whether the node takes writes: 'writable'; 'demoted' (a primary demoted in
+ * place: read-only by role, open connections close at their next data
+ * frame); 'read-only' (configured read-only: every data frame is refused
+ * with SECURITY_ERROR).
+ */
+export type WriteState = 'writable' | 'demoted' | 'read-only';
 
 /** Server-wide services a connection uses. */
 export interface ConnectionContext {
@@ -46,11 +64,36 @@ export interface ConnectionContext {
   recording: boolean;
   /** Whether committed rows go to the row store (false in throughput mode). */
   storeRows: boolean;
-  /** How long after its OK a commit counts as uploaded (due in a DURABLE_ACK). */
-  durableAckDelayMs: number;
+  /** The durability frontier of each tier the server offers (server-wide, per table). */
+  durableClocks: Readonly<Record<DurableTier, UploadClock>>;
+  /** Whether the node takes writes now. */
+  writeState(): WriteState;
+  /** How long a demoted node holds the close of a durable-ack connection for its uploads (ms). */
+  demotionGraceMs: number;
+  /** Called with each binary frame's server-wide index before it is handled, or null. */
+  onFrame: ((index: number) => void) | null;
   maxBatchSize: number;
   recordFrame(record: FrameRecord): void;
   log(line: string): void;
+}
+
+/**
+ * A durable-ACK poll: a header-only message (no table, no payload) with
+ * FLAG_DURABLE_ACK_POLL. The stored QuestDB sources call
+ * QwpMessageHeader.isDurableAckPoll without its body; this is the frame
+ * their tests send (12 bytes, flags 0x02).
+ */
+function isDurableAckPoll(data: Buffer): boolean {
+  return (
+    data.length === HEADER_SIZE &&
+    data[0] === 0x51 &&
+    data[1] === 0x57 &&
+    data[2] === 0x50 &&
+    data[3] === 0x31 &&
+    ((data[5] ?? 0) & FLAG_DURABLE_ACK_POLL) !== 0 &&
+    data.readUInt16LE(6) === 0 &&
+    data.readUInt32LE(8) === 0
+  );
 }
 
 /** QuestDB cuts error messages to this many UTF-8 bytes. */
@@ -88,6 +131,12 @@ const FUTURE_ACK_DISTANCE = 1000n;
  * After an error the connection stays open but, like QuestDB, consumes every
  * later frame without processing or answering it: the client must reconnect
  * and replay from its acknowledged watermark.
+ *
+ * On a demoted node the next data frame gets no answer at all and the
+ * connection closes 1000 `replica access is read-only` (a reconnect-eligible
+ * close); with durable ACKs and commits not yet durable the close is held,
+ * up to `demotionGraceMs`, while data frames are dropped unanswered, PINGs
+ * are answered and durable progress still flows.
  */
 export class Connection {
   readonly info: ConnectionInfo;
@@ -102,7 +151,18 @@ export class Connection {
   /** Lowest deferred frame that staged no rows and no commit has covered yet, or -1. */
   private firstRowlessDeferred = -1;
   private readonly okTables = new Map<string, bigint>();
-  private readonly durable = new DurableWatermarks();
+  /** Scratch of reportSeqTxns, reused so a commit allocates no map. */
+  private readonly reached = new Map<string, bigint>();
+  /** Durable-ack bookkeeping of each granted tier, local first (the order the frames go out). */
+  private readonly durability: DurableProgress[];
+  /** The tier whose pending work holds a demoted node's close: replicated when granted. */
+  private readonly durableGate: DurableProgress | null;
+  /** A FLAG_DEFER_COMMIT frame was accepted since the last commit (its group is open). */
+  private groupOpen = false;
+  /** While a demoted node holds this connection's close: when the hold expires (ms). */
+  private closeHeldUntil: number | null = null;
+  /** Whether the flush after the current receive polls durable progress. */
+  private tailPollsDurable = true;
   private flushScheduled = false;
   private lastDue = 0;
   private readonly timers = new Set<NodeJS.Timeout>();
@@ -122,6 +182,10 @@ export class Connection {
     info: ConnectionInfo,
   ) {
     this.info = info;
+    this.durability = (['local', 'replicated'] as const)
+      .filter((t) => info.durableTiers.includes(t))
+      .map((t) => new DurableProgress(t, ctx.durableClocks[t]));
+    this.durableGate = this.durability[this.durability.length - 1] ?? null;
     this.decodeOptions = serverDecodeOptions(info.version, ctx.maxBatchSize);
     this.scratch = this.newRecord();
     // QuestDB advertises its receive buffer less the largest frame header,
@@ -158,6 +222,7 @@ export class Connection {
       if (this.refuseWatched()) return;
       this.messages++;
       try {
+        this.tailPollsDurable = true;
         this.onMessage(data as Buffer, isBinary);
         // Like the server's flush at the end of each receive: the pending OK
         // and the DURABLE_ACKs due by now, whatever this frame's outcome.
@@ -178,11 +243,19 @@ export class Connection {
     ws.on('ping', (data) => {
       if (this.closed || this.terminated) return;
       this.flushAll();
+      // A held demotion close completes on the PING that finds every commit
+      // durable (or the hold expired): that PING gets the CLOSE, not a PONG.
+      if (this.closeHeldUntil !== null && this.holdEnded()) {
+        this.closeGracefully(CLOSE_NORMAL, READ_ONLY_MESSAGE);
+        return;
+      }
       ws.pong(data);
     });
     // Any inbound frame is a receive, after which QuestDB flushes.
     ws.on('pong', () => {
-      if (!this.closed && !this.terminated) this.scheduleFlush();
+      if (this.closed || this.terminated) return;
+      this.tailPollsDurable = true;
+      this.scheduleFlush();
     });
     ws.on('error', (err) => {
       ctx.log(`conn ${info.id}: websocket error: ${err.message}`);
@@ -258,11 +331,26 @@ export class Connection {
     const stats = this.ctx.stats;
     const index = stats.frames++;
     stats.bytes += data.length;
+    if (this.ctx.onFrame !== null) {
+      this.ctx.onFrame(index);
+      // The hook may have cut this connection (a scripted drop or restart).
+      if (this.terminated || this.closed) return;
+    }
     const record = this.ctx.recording ? this.newRecord() : this.resetScratch();
     record.index = index;
     record.wireSeq = seq;
     record.bytes = data.length;
     record.flags = data.length >= 6 ? (data[5] ?? null) : null;
+    if (this.closeHeldUntil !== null) {
+      // A demoted node holding this connection's close: every data frame is
+      // consumed unanswered and polls the hold again (it never touches the store).
+      stats.framesRefused++;
+      record.outcome = 'demoted';
+      this.ctx.recordFrame(record);
+      this.tailPollsDurable = false;
+      this.roleChangeClose();
+      return;
+    }
     if (this.broken) {
       stats.framesRefused++;
       record.outcome = 'refused';
@@ -278,15 +366,33 @@ export class Connection {
       return;
     }
     let deferred = false;
+    let poll = false;
     /** Whether the next OK may cover this frame; at once when it closes a deferred group. */
     let ack: 'none' | 'batched' | 'now' = 'none';
     try {
-      const forced = this.ctx.faults.takeFrameRejection(index);
+      if (isDurableAckPoll(data)) {
+        if (this.durability.length === 0) {
+          throw new FrameRejectedError(Status.PARSE_ERROR, POLL_NOT_NEGOTIATED);
+        }
+        // A poll commits nothing, and never an open deferred group: its OK
+        // is withheld until the group's commit frame, whose OK covers it.
+        poll = true;
+        if (!this.groupOpen) this.coverUpTo(seq);
+      } else if (data.length > 0 && this.ctx.writeState() !== 'writable') {
+        // QuestDB's read-only gate, ahead of any parsing. It skips a
+        // zero-length message, which commits nothing and is acknowledged.
+        if (this.ctx.writeState() === 'read-only') {
+          throw new FrameRejectedError(Status.SECURITY_ERROR, READ_ONLY_MESSAGE);
+        }
+        this.refuseDemoted(seq, record);
+        return;
+      }
+      const forced = poll ? undefined : this.ctx.faults.takeFrameRejection(index);
       if (forced !== undefined) throw new FrameRejectedError(forced.status, forced.message);
       // A zero-length binary message is an empty commit on QuestDB: it has
       // no header to check, takes a sequence and is acknowledged.
       this.txn.appendedRows = false;
-      if (data.length > 0) {
+      if (data.length > 0 && !poll) {
         let flags = fastHeaderFlags(data, this.info.version, this.ctx.maxBatchSize);
         // The codec's header check names the fault; it throws for any header the fast check refused.
         if (flags < 0) flags = checkHeader(data, this.decodeOptions).flags;
@@ -300,8 +406,11 @@ export class Connection {
           if (this.ctx.storeRows) this.ctx.store.stage(message, this.txn);
         }
       }
-      if (deferred) ack = this.afterDeferred(seq) ? 'batched' : 'none';
-      else ack = this.commit(seq) ? 'now' : 'batched';
+      if (poll) ack = this.groupOpen ? 'none' : 'batched';
+      else if (deferred) {
+        this.groupOpen = true;
+        ack = this.afterDeferred(seq) ? 'batched' : 'none';
+      } else ack = this.commit(seq) ? 'now' : 'batched';
     } catch (err) {
       this.reject(seq, err, record);
       return;
@@ -310,11 +419,69 @@ export class Connection {
       this.drop(record, deferred ? 'after staging' : 'after commit, before the ACK');
       return;
     }
-    record.outcome = deferred ? 'deferred' : 'committed';
+    record.outcome = poll ? 'poll' : deferred ? 'deferred' : 'committed';
     this.ctx.recordFrame(record);
     // The OK that closes a deferred group goes out at once, as QuestDB sends it.
     if (ack === 'now') this.flushAck();
     else if (ack === 'batched') this.scheduleAck();
+  }
+
+  /**
+   * A data frame on a demoted node: no OK and no error (the refusal is
+   * transient: the client replays it after the close), the open deferred
+   * group rolled back, then the close, or its hold.
+   */
+  private refuseDemoted(seq: number, record: FrameRecord): void {
+    this.txn.clear();
+    this.groupOpen = false;
+    this.ctx.stats.framesRefused++;
+    record.outcome = 'demoted';
+    this.ctx.recordFrame(record);
+    this.ctx.log(`conn ${this.info.id}: frame ${seq} refused by a demoted node, no answer`);
+    this.tailPollsDurable = false;
+    this.roleChangeClose();
+  }
+
+  /**
+   * QuestDB's role-change close: the pending OK and durable progress, then
+   * CLOSE 1000 `replica access is read-only`. With durable ACKs and commits
+   * of this connection not yet durable, the close is held instead (the first
+   * time for up to `demotionGraceMs`); each later data frame or PING polls
+   * again and closes once every commit is reported durable or the hold has
+   * expired. Nothing polls on a timer: a silent client stays held.
+   */
+  private roleChangeClose(): void {
+    const gate = this.durableGate;
+    const now = Date.now();
+    const expired = this.closeHeldUntil !== null && now >= this.closeHeldUntil;
+    if (gate !== null && !expired) {
+      this.flushAll();
+      if (gate.hasPendingWork()) {
+        if (this.closeHeldUntil === null) {
+          this.closeHeldUntil = now + this.ctx.demotionGraceMs;
+          this.ctx.log(
+            `conn ${this.info.id}: demoted: close held up to ${this.ctx.demotionGraceMs} ms until its commits are durable`,
+          );
+        }
+        return;
+      }
+    } else if (gate?.hasPendingWork() === true) {
+      this.ctx.log(
+        `conn ${this.info.id}: demoted: hold expired with commits not durable, closing (a replay may duplicate)`,
+      );
+    }
+    this.ctx.log(`conn ${this.info.id}: demoted: closing 1000 ${READ_ONLY_MESSAGE}`);
+    this.closeGracefully(CLOSE_NORMAL, READ_ONLY_MESSAGE);
+  }
+
+  /** Whether a held demotion close may go now: every commit reported durable, or the hold expired. */
+  private holdEnded(): boolean {
+    const gate = this.durableGate;
+    return (
+      gate === null ||
+      !gate.hasPendingWork() ||
+      (this.closeHeldUntil !== null && Date.now() >= this.closeHeldUntil)
+    );
   }
 
   private newRecord(): FrameRecord {
@@ -362,10 +529,11 @@ export class Connection {
     const closesGroup = this.uncommittedDeferredRows;
     if (this.ctx.storeRows) {
       this.countCommits(this.ctx.store.commit(this.txn));
-      this.txn.drainSeqTxns(this.okTables);
+      this.reportSeqTxns();
     }
     this.uncommittedDeferredRows = false;
     this.firstRowlessDeferred = -1;
+    this.groupOpen = false;
     this.coverUpTo(seq);
     return closesGroup;
   }
@@ -381,7 +549,7 @@ export class Connection {
   private afterDeferred(seq: number): boolean {
     if (this.ctx.storeRows) {
       this.countCommits(this.txn.takeCommits());
-      this.txn.drainSeqTxns(this.okTables);
+      this.reportSeqTxns();
     }
     this.uncommittedDeferredRows = !this.txn.isEmpty();
     if (!this.txn.appendedRows) {
@@ -398,6 +566,21 @@ export class Connection {
     const rowless = this.firstRowlessDeferred;
     this.highestCommitted =
       rowless !== -1 && seq >= rowless ? Math.max(this.highestCommitted, rowless - 1) : seq;
+  }
+
+  /**
+   * Hands the seqTxns this connection's commits and ALTERs reached to the
+   * next OK and to its durable-ack tracking (which reports a table from
+   * the connection's first commit to it).
+   */
+  private reportSeqTxns(): void {
+    const reached = this.reached;
+    this.txn.drainSeqTxns(reached);
+    for (const [table, seqTxn] of reached) {
+      this.okTables.set(table, seqTxn);
+      for (const d of this.durability) d.committed(table, seqTxn);
+    }
+    reached.clear();
   }
 
   private countCommits(commits: readonly TableCommit[]): void {
@@ -422,6 +605,7 @@ export class Connection {
     this.txn.clear();
     if (this.ctx.storeRows) this.countCommits(this.txn.takeCommits());
     this.uncommittedDeferredRows = false;
+    this.groupOpen = false;
     this.broken = true;
     this.ctx.stats.error(status);
     this.ctx.log(
@@ -464,7 +648,10 @@ export class Connection {
     this.flushScheduled = true;
     setImmediate(() => {
       this.flushScheduled = false;
-      this.flushAll();
+      // Like QuestDB's tail flush, which skips the durable poll when the
+      // receive already polled (a frame that re-polled a held demotion close).
+      this.flushAck();
+      if (this.tailPollsDurable) this.flushDurable();
     });
   }
 
@@ -492,23 +679,28 @@ export class Connection {
     }
     this.ctx.stats.oks++;
     this.enqueue(frame);
-    if (this.info.durableAck && tables.length > 0) {
-      // Durable watermarks trail the OKs: uploaded durableAckDelayMs later.
-      this.durable.record(tables, Date.now() + this.ctx.durableAckDelayMs);
-    }
   }
 
   /**
-   * Sends one DURABLE_ACK with every watermark uploaded by now. Called only
-   * on inbound traffic: QuestDB has no timer for these, so a client that
-   * waits for one without sending anything waits forever (it must PING).
+   * Sends, per granted tier, one frame with every frontier that advanced
+   * (LOCAL_DURABLE_ACK, then DURABLE_ACK). Called only on inbound traffic:
+   * QuestDB has no timer for these, so a client that waits for one without
+   * sending anything waits forever (it must PING, or send a poll frame).
    */
   private flushDurable(): void {
-    if (!this.info.durableAck || this.closed || this.ctx.faults.acksSuppressed) return;
-    const ready = this.durable.takeReady(Date.now());
-    if (ready.length === 0) return;
-    this.ctx.stats.durableAcks++;
-    this.enqueue(encodeDurableAckResponse(ready));
+    if (this.durability.length === 0 || this.closed || this.ctx.faults.acksSuppressed) return;
+    const now = Date.now();
+    for (const d of this.durability) {
+      const ready = d.take(now);
+      if (ready.length === 0) continue;
+      if (d.tier === 'local') {
+        this.ctx.stats.localDurableAcks++;
+        this.enqueue(encodeLocalDurableAckResponse(ready));
+      } else {
+        this.ctx.stats.durableAcks++;
+        this.enqueue(encodeDurableAckResponse(ready));
+      }
+    }
   }
 
   /** Sends `frame` after the configured ACK delay, never before an earlier enqueued frame. */

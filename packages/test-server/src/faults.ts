@@ -21,6 +21,8 @@ export interface FaultOptions {
   ackDelayMs?: number;
   /** Process frames but never send OK or DURABLE_ACK frames. */
   neverAck?: boolean;
+  /** No commit becomes durable (the durable-ack frontiers stay put) until turned off. */
+  stallUploads?: boolean;
 }
 
 /** What to do with one upgrade request because of a fault. */
@@ -64,6 +66,7 @@ export class Faults {
   private upgradeCount = 0;
   private corruption: AckCorruption | null = null;
   private corruptionCount = 0;
+  private stalled = false;
 
   constructor(options: FaultOptions = {}) {
     if (options.dropAfterFrames !== undefined) {
@@ -74,6 +77,7 @@ export class Faults {
     if (options.dropRate !== undefined) this.dropAtRandom(options.dropRate, options.seed ?? 1);
     if (options.ackDelayMs !== undefined) this.delayAcks(options.ackDelayMs);
     if (options.neverAck !== undefined) this.neverAck(options.neverAck);
+    if (options.stallUploads !== undefined) this.stallUploads(options.stallUploads);
   }
 
   /**
@@ -168,6 +172,16 @@ export class Faults {
     this.corruptionCount = count;
   }
 
+  /**
+   * While on, no commit becomes durable: the durable-ack frontiers of every
+   * tier stay where they are (an object store or disk that stopped
+   * answering). Off again, every commit whose lag has passed is durable at
+   * once, so the next DURABLE_ACK jumps.
+   */
+  stallUploads(on = true): void {
+    this.stalled = on;
+  }
+
   /** Turns every fault off. */
   reset(): void {
     this.dropAfter = null;
@@ -182,6 +196,7 @@ export class Faults {
     this.upgradeCount = 0;
     this.corruption = null;
     this.corruptionCount = 0;
+    this.stalled = false;
   }
 
   /** @internal Whether the connection that just received its `framesOnConnection`th frame drops, and where. */
@@ -226,6 +241,11 @@ export class Faults {
   /** @internal Current response delay in ms. */
   get ackDelayMs(): number {
     return this.delay;
+  }
+
+  /** @internal Whether uploads are stalled. */
+  get uploadsStalled(): boolean {
+    return this.stalled;
   }
 
   /** @internal Whether responses are suppressed. */

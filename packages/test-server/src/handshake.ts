@@ -1,5 +1,12 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
+import {
+  type DurableAckRequest,
+  type DurableTier,
+  durableAckToken,
+  grantDurableAck,
+  parseDurableAckRequest,
+} from './durable-watermarks.js';
 
 /** The two ingest paths QuestDB serves QWP on. */
 export const QWP_PATHS: readonly string[] = ['/write/v4', '/api/v4/write'];
@@ -25,8 +32,8 @@ export interface HandshakeConfig {
   serverMaxVersion: number;
   /** Advertised in X-QWP-Max-Batch-Size; 0 omits the header. */
   maxBatchSize: number;
-  /** Whether the server honours X-QWP-Request-Durable-Ack. */
-  durableAck: boolean;
+  /** The durable-ack tiers X-QWP-Request-Durable-Ack may ask for (none: the header is ignored). */
+  durableTiers: readonly DurableTier[];
 }
 
 /** A handshake that succeeds: the headers to add to the 101 and what was negotiated. */
@@ -34,7 +41,8 @@ export interface HandshakeAccept {
   ok: true;
   version: number;
   clientId: string | null;
-  durableAck: boolean;
+  /** The durable-ack tiers granted, or null. */
+  durableAck: DurableAckRequest | null;
   headers: string[];
 }
 
@@ -229,11 +237,13 @@ export function decideHandshake(
   }
   const clientMax = parseClientMaxVersion(header(headers, 'x-qwp-max-version'));
   const version = Math.min(clientMax, config.serverMaxVersion);
-  const requested = header(headers, 'x-qwp-request-durable-ack');
-  const durableAck = config.durableAck && requested?.trim().toLowerCase() === 'true';
+  const durableAck = grantDurableAck(
+    parseDurableAckRequest(header(headers, 'x-qwp-request-durable-ack')),
+    config.durableTiers,
+  );
   const out = [`X-QWP-Version: ${version}`];
   if (config.maxBatchSize > 0) out.push(`X-QWP-Max-Batch-Size: ${config.maxBatchSize}`);
-  if (durableAck) out.push('X-QWP-Durable-Ack: enabled');
+  if (durableAck !== null) out.push(`X-QWP-Durable-Ack: ${durableAckToken(durableAck)}`);
   if (config.role !== null) out.push(`X-QuestDB-Role: ${config.role}`);
   if (config.zone !== null) out.push(`X-QuestDB-Zone: ${config.zone}`);
   return {

@@ -1,3 +1,5 @@
+export { READ_ONLY_MESSAGE } from './close-codes.js';
+export type { DurableAckOptions, DurableTier } from './durable-watermarks.js';
 export {
   FrameRejectedError,
   TestServerClosedError,
@@ -10,8 +12,21 @@ export type { AckCorruption, DropPoint, FaultOptions } from './faults.js';
 export { Faults } from './faults.js';
 export type { AuthOptions, ServerRole } from './handshake.js';
 export { QWP_PATHS } from './handshake.js';
-export { DEFAULT_MAX_BATCH_SIZE, DEFAULT_SAMPLE_RATE, type TestServerOptions } from './options.js';
-export { ColumnType, Status, statusName, typeName } from './protocol.js';
+export {
+  DEFAULT_DEMOTION_GRACE_MS,
+  DEFAULT_MAX_BATCH_SIZE,
+  DEFAULT_SAMPLE_RATE,
+  type OtherWriter,
+  type TestServerOptions,
+} from './options.js';
+export {
+  ColumnType,
+  FLAG_DURABLE_ACK_POLL,
+  POLL_NOT_NEGOTIATED,
+  Status,
+  statusName,
+  typeName,
+} from './protocol.js';
 export type { AckMode, ConnectionInfo, FrameRecord } from './records.js';
 export type { ColumnSchema, Row, RowStoreOptions, TableColumn, TableCommit } from './row-store.js';
 export {

@@ -1,4 +1,5 @@
 import { Limits } from '@qwp/qwp-wire/codec';
+import { type DurableAckOptions, resolveDurableAck } from './durable-watermarks.js';
 import { TestServerOptionsError } from './errors.js';
 import type { FaultOptions } from './faults.js';
 import type { AuthOptions, ServerRole } from './handshake.js';
@@ -12,6 +13,21 @@ export const DEFAULT_MAX_BATCH_SIZE = 2 * 1024 * 1024 - 14;
 export const DEFAULT_SAMPLE_RATE = 1 / 64;
 /** Frame records kept by default in strict mode. */
 export const DEFAULT_FRAME_LOG = 100_000;
+/**
+ * How long a demoted node holds a durable-ack connection's close for its
+ * commits to become durable: QuestDB's ROLE_CHANGE_CLOSE_UPLOAD_GRACE_MICROS.
+ */
+export const DEFAULT_DEMOTION_GRACE_MS = 10_000;
+
+/** A simulated writer committing to a table besides the QWP connections. */
+export interface OtherWriter {
+  /** The table it commits to (nothing happens until the table exists). */
+  table: string;
+  /** One commit every this many ms. */
+  everyMs: number;
+  /** seqTxns each commit takes (default 1; more is a commit plus ALTERs). */
+  steps?: number;
+}
 
 /** Options of startTestServer; every one is optional. */
 export interface TestServerOptions {
@@ -38,12 +54,26 @@ export interface TestServerOptions {
    */
   maxBatchSize?: number;
   /**
-   * Honour X-QWP-Request-Durable-Ack. `delayMs` (default 0) is how long after
-   * its OK a commit counts as uploaded. As on QuestDB, a DURABLE_ACK goes out
-   * only when the connection receives something (a frame, a PING): a client
-   * waiting for one with nothing to send must PING.
+   * Honour X-QWP-Request-Durable-Ack (`true`/`replicated`: DURABLE_ACK
+   * frames; `local`: LOCAL_DURABLE_ACK frames; `local,replicated`: both).
+   * Each tier's per-table frontier lags the commits by `lagMs` plus a seeded
+   * jitter and jumps over several at once; see DurableAckOptions. As on
+   * QuestDB, durable ACKs go out only when the connection receives something
+   * (a frame, a PING, a poll): a client waiting for one must PING.
    */
-  durableAck?: boolean | { delayMs?: number };
+  durableAck?: boolean | DurableAckOptions;
+  /**
+   * A node configured read-only (QuestDB's `readonly=true`): upgrades are
+   * accepted, every data frame is answered SECURITY_ERROR `replica access is
+   * read-only`. Default false; `setReadOnly()` changes it.
+   */
+  readOnly?: boolean;
+  /** How long a demoted node holds a durable-ack connection's close (ms); default 10000. */
+  demotionGraceMs?: number;
+  /** Writers committing to tables besides the QWP connections: their seqTxns jump. */
+  otherWriters?: readonly OtherWriter[];
+  /** Called with each binary frame's server-wide index before the frame is handled. */
+  onFrame?: (index: number) => void;
   /** DEDUP UPSERT KEYS per table (columns besides the designated timestamp). */
   dedup?: Record<string, string[]>;
   /**
@@ -125,6 +155,15 @@ export function validateOptions(o: TestServerOptions): void {
     throw new TestServerOptionsError(
       `autoCreateTables must be true or false, got ${String(o.autoCreateTables)}`,
     );
+  }
+  intIn('demotionGraceMs', o.demotionGraceMs, 0, Number.MAX_SAFE_INTEGER);
+  resolveDurableAck(o.durableAck);
+  for (const [i, w] of (o.otherWriters ?? []).entries()) {
+    if (typeof w.table !== 'string' || w.table === '') {
+      throw new TestServerOptionsError(`otherWriters[${i}].table must be a table name`);
+    }
+    intIn(`otherWriters[${i}].everyMs`, w.everyMs, 1, 2 ** 31 - 1);
+    intIn(`otherWriters[${i}].steps`, w.steps, 1, Number.MAX_SAFE_INTEGER);
   }
   if (o.sampleRate !== undefined && !(o.sampleRate >= 0 && o.sampleRate <= 1)) {
     throw new TestServerOptionsError(`sampleRate must be in [0, 1], got ${o.sampleRate}`);

@@ -1,6 +1,8 @@
 // The server's public records of connections and frames, kept apart from
 // connection.ts so the published declarations of these types need no `ws` types.
 
+import type { DurableTier } from './durable-watermarks.js';
+
 /** What happened to one binary frame, as kept in `server.frames`. */
 export interface FrameRecord {
   /** Server-wide index, counting every binary frame since start from 0. */
@@ -14,9 +16,11 @@ export interface FrameRecord {
   /**
    * 'committed' (OK due), 'deferred' (FLAG_DEFER_COMMIT, OK withheld until
    * the group commits), 'rejected' (error frame sent), 'refused' (consumed
-   * without an answer after an earlier error), 'dropped' (connection cut by a fault).
+   * without an answer after an earlier error), 'dropped' (connection cut by a fault),
+   * 'demoted' (refused without an answer by a demoted node: the client replays
+   * it after the close), 'poll' (a durable-ACK poll: nothing committed).
    */
-  outcome: 'committed' | 'deferred' | 'rejected' | 'refused' | 'dropped';
+  outcome: 'committed' | 'deferred' | 'rejected' | 'refused' | 'dropped' | 'demoted' | 'poll';
   /** Error status sent for a rejected frame. */
   status: number | null;
   message: string | null;
@@ -32,7 +36,10 @@ export interface ConnectionInfo {
   remotePort: number;
   clientId: string | null;
   version: number;
+  /** Whether durable ACKs were granted (any tier). */
   durableAck: boolean;
+  /** The durable-ack tiers granted: 'local' (LOCAL_DURABLE_ACK frames), 'replicated' (DURABLE_ACK). */
+  durableTiers: DurableTier[];
   openedAt: number;
   closedAt: number | null;
   frames: number;

@@ -223,6 +223,8 @@ export class RowStore {
   private readonly autoCreateTables: boolean;
   /** Called after each commit with the table and the rows it appended or replaced. */
   onCommit: ((table: string, rows: readonly Row[], seqTxn: bigint) => void) | null = null;
+  /** Called with every seqTxn a table reaches: a commit, an ALTER, another writer. */
+  onSeqTxn: ((table: string, seqTxn: bigint) => void) | null = null;
 
   constructor(options: RowStoreOptions = {}) {
     this.longArrays = options.longArrays ?? 'reject';
@@ -551,6 +553,7 @@ export class RowStore {
     putColumn(t, col);
     t.seqTxn += 1n;
     txn.noteSeqTxn(t.name, t.seqTxn);
+    this.onSeqTxn?.(t.name, t.seqTxn);
   }
 
   /** Commits the rows `txn` staged for `t` as one transaction (one seqTxn). */
@@ -577,6 +580,7 @@ export class RowStore {
       committed.push(full);
     }
     txn.noteCommit({ table: t.name, seqTxn: t.seqTxn, rows: staged.length });
+    this.onSeqTxn?.(t.name, t.seqTxn);
     this.onCommit?.(t.name, committed, t.seqTxn);
   }
 
@@ -610,6 +614,27 @@ export class RowStore {
     } else {
       t.rows[at] = row;
     }
+  }
+
+  /**
+   * Another writer (or an ALTER) committed `steps` transactions to `table`
+   * elsewhere: its seqTxn jumps, so the next OK of a connection writing
+   * there names a seqTxn `steps + 1` past its previous one. No rows change.
+   * @returns the new seqTxn
+   * @throws TestServerOptionsError for a table that does not exist or steps < 1
+   */
+  advanceSeqTxn(table: string, steps: bigint): bigint {
+    const t = this.find(table);
+    if (t === undefined) {
+      throw new TestServerOptionsError(
+        `advanceSeqTxn: table '${table}' does not exist (commit to it or createTable first)`,
+      );
+    }
+    if (steps < 1n)
+      throw new TestServerOptionsError(`advanceSeqTxn steps must be >= 1, got ${steps}`);
+    t.seqTxn += steps;
+    this.onSeqTxn?.(t.name, t.seqTxn);
+    return t.seqTxn;
   }
 }
 

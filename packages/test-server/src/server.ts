@@ -1,9 +1,14 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { Socket } from 'node:net';
 import { WebSocketServer } from 'ws';
-import { CLOSE_NORMAL } from './close-codes.js';
-import { Connection, type ConnectionContext } from './connection.js';
-import { TestServerClosedError, TestServerListenError, TestServerTimeoutError } from './errors.js';
+import { Connection, type ConnectionContext, type WriteState } from './connection.js';
+import { type DurableTier, resolveDurableAck, UploadClock } from './durable-watermarks.js';
+import {
+  TestServerClosedError,
+  TestServerListenError,
+  TestServerOptionsError,
+  TestServerTimeoutError,
+} from './errors.js';
 import { Faults } from './faults.js';
 import { MAX_FRAME_HEADER_BYTES } from './frame-watcher.js';
 import {
@@ -16,6 +21,7 @@ import {
   textReject,
 } from './handshake.js';
 import {
+  DEFAULT_DEMOTION_GRACE_MS,
   DEFAULT_FRAME_LOG,
   DEFAULT_MAX_BATCH_SIZE,
   DEFAULT_SAMPLE_RATE,
@@ -53,6 +59,7 @@ export type FaultMethods = Pick<
   | 'refuseConnections'
   | 'rejectUpgrades'
   | 'corruptAcks'
+  | 'stallUploads'
 >;
 
 /** A running test server. */
@@ -91,16 +98,39 @@ export interface TestServer extends FaultMethods {
   ): void;
   /** Turns on DEDUP UPSERT KEYS (designated timestamp + `columns`) for `table`. */
   setDedup(table: string, columns: readonly string[]): void;
-  /** Changes the role (and zone) reported to new upgrades. */
+  /**
+   * Changes the role (and zone) reported to new upgrades. REPLICA and
+   * PRIMARY_CATCHUP also make the node read-only by role, as `demote()`
+   * does; any other role makes it writable again.
+   */
   setRole(role: ServerRole | null, zone?: string | null): void;
   /** Cuts every open connection at once (no close frame). */
   dropConnections(): void;
   /**
-   * A primary demoted in place: new upgrades get 421 with `role`, and every
-   * open connection gets its pending OK and then a NORMAL_CLOSURE (1000)
-   * close, the reconnect-eligible signal QuestDB sends instead of NOT_WRITABLE.
+   * A primary demoted in place (default role REPLICA; PRIMARY_CATCHUP too):
+   * new upgrades get 421. An open connection notices only at its next data
+   * frame, which gets neither OK nor error: the pending OK and durable ACKs
+   * go out, then CLOSE 1000 `replica access is read-only`. With durable ACKs
+   * and commits not yet durable, the close is held (up to `demotionGraceMs`)
+   * while later data frames are dropped unanswered and PINGs answered; the
+   * first data frame or PING that finds every commit durable, or the hold
+   * expired, gets the CLOSE. An idle or PING-only connection never learns.
    */
-  demote(role?: ServerRole, reason?: string): void;
+  demote(role?: ServerRole): void;
+  /** Writable again with `role` (default PRIMARY); a connection whose close is held stays held. */
+  promote(role?: ServerRole): void;
+  /** A node configured read-only: every data frame is answered SECURITY_ERROR (see the option). */
+  setReadOnly(on?: boolean): void;
+  /**
+   * Another writer (or an ALTER) commits `steps` seqTxns (default 1) to
+   * `table`, which must exist: OKs and durable frontiers jump past them.
+   * @returns the table's new seqTxn
+   */
+  advanceSeqTxn(table: string, steps?: number | bigint): bigint;
+  /** Sets a tier's commit-to-durable lag (default tier 'replicated') for commits from now on. */
+  setDurableLag(lagMs: number, jitterMs?: number, tier?: DurableTier): void;
+  /** A tier's durable frontier of `table` now (default 'replicated'), -1 when nothing is durable. */
+  durableWatermark(table: string, tier?: DurableTier): bigint;
   /** Resolves when `table` has at least `count` committed rows; rejects after `timeoutMs`. */
   waitForRows(table: string, count: number, timeoutMs?: number): Promise<Row[]>;
   /** Turns every fault off. */
@@ -143,7 +173,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
   const decodeEvery = sampleRate === 0 ? 0 : Math.max(1, Math.round(1 / sampleRate));
   const maxBatchSize = options.maxBatchSize ?? DEFAULT_MAX_BATCH_SIZE;
   const frameLogLimit = options.frameLogLimit ?? (mode === 'strict' ? DEFAULT_FRAME_LOG : 0);
-  const durable = options.durableAck;
+  const durable = resolveDurableAck(options.durableAck);
   const log = options.log ?? (() => {});
 
   const store = new RowStore({
@@ -167,7 +197,31 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     zone: options.zone ?? null,
     serverMaxVersion: options.serverMaxVersion ?? QWP_VERSION_1,
     maxBatchSize,
-    durableAck: durable !== undefined && durable !== false,
+    durableTiers: durable.tiers,
+  };
+  let readOnly = options.readOnly ?? false;
+  const writeState = (): WriteState => {
+    if (readOnly) return 'read-only';
+    const role = handshake.role;
+    return role === 'REPLICA' || role === 'PRIMARY_CATCHUP' ? 'demoted' : 'writable';
+  };
+  const stalled = () => faults.uploadsStalled;
+  const clocks: Record<DurableTier, UploadClock> = {
+    replicated: new UploadClock(durable.lagMs, durable.jitterMs, durable.seed, stalled),
+    local: new UploadClock(durable.localLagMs, durable.localJitterMs, durable.seed + 1, stalled),
+  };
+  const recordCommit = (table: string, seqTxn: bigint) => {
+    if (durable.tiers.length === 0) return;
+    const now = Date.now();
+    for (const tier of durable.tiers) clocks[tier].record(table, seqTxn, now);
+  };
+  // Every seqTxn a table reaches (a commit, an ALTER, another writer) is uploaded in turn.
+  store.onSeqTxn = recordCommit;
+  const advanceSeqTxn = (table: string, steps: number | bigint = 1n): bigint => {
+    if (typeof steps === 'number' && !Number.isInteger(steps)) {
+      throw new TestServerOptionsError(`advanceSeqTxn steps must be an integer, got ${steps}`);
+    }
+    return store.advanceSeqTxn(table, BigInt(steps));
   };
   let connectionId = 0;
 
@@ -179,7 +233,10 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     decodeEvery,
     storeRows: mode === 'strict',
     recording: frameLogLimit > 0,
-    durableAckDelayMs: typeof durable === 'object' ? (durable.delayMs ?? 0) : 0,
+    durableClocks: clocks,
+    writeState,
+    demotionGraceMs: options.demotionGraceMs ?? DEFAULT_DEMOTION_GRACE_MS,
+    onFrame: options.onFrame ?? null,
     maxBatchSize,
     recordFrame: (r) => {
       if (frameLogLimit === 0) return;
@@ -262,7 +319,8 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
         remotePort: socket.remotePort ?? 0,
         clientId: decision.clientId,
         version: decision.version,
-        durableAck: decision.durableAck,
+        durableAck: decision.durableAck !== null,
+        durableTiers: decision.durableAck?.tiers ?? [],
         openedAt: Date.now(),
         closedAt: null,
         frames: 0,
@@ -285,7 +343,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
         ),
       );
       log(
-        `conn ${info.id}: open from ${info.remoteAddress}:${info.remotePort} client=${info.clientId ?? '-'} version=${info.version}${info.durableAck ? ' durable-ack' : ''}`,
+        `conn ${info.id}: open from ${info.remoteAddress}:${info.remotePort} client=${info.clientId ?? '-'} version=${info.version}${info.durableAck ? ` durable-ack=${info.durableTiers.join(',')}` : ''}`,
       );
     });
   });
@@ -326,6 +384,16 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
 
   await listen();
   let closed = false;
+  // Other writers commit while the server listens, to tables that exist.
+  const writerTimers = (options.otherWriters ?? []).map((w) => {
+    const timer = setInterval(() => {
+      if (http.listening && store.tables().includes(w.table)) {
+        advanceSeqTxn(w.table, BigInt(w.steps ?? 1));
+      }
+    }, w.everyMs);
+    timer.unref();
+    return timer;
+  });
   const assertOpen = (method: string) => {
     if (closed) throw new TestServerClosedError(`${method}() called on a closed server`);
   };
@@ -341,6 +409,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     refuseConnections: bind('refuseConnections'),
     rejectUpgrades: bind('rejectUpgrades'),
     corruptAcks: bind('corruptAcks'),
+    stallUploads: bind('stallUploads'),
     resetFaults: () => faults.reset(),
     get url() {
       return `ws://${formatHost(host)}:${port}/write/v4`;
@@ -367,11 +436,46 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     dropConnections: () => {
       for (const c of open.keys()) c.terminate();
     },
-    demote: (role = 'REPLICA', reason = 'role change') => {
+    demote: (role = 'REPLICA') => {
+      if (role !== 'REPLICA' && role !== 'PRIMARY_CATCHUP') {
+        throw new TestServerOptionsError(
+          `demote role must be REPLICA or PRIMARY_CATCHUP, got ${String(role)}`,
+        );
+      }
       handshake.role = role;
-      log(`demoted to ${role}: closing ${open.size} connections`);
-      for (const c of open.keys()) c.closeGracefully(CLOSE_NORMAL, reason);
+      log(`demoted to ${role}: ${open.size} open connections close at their next data frame`);
     },
+    promote: (role = 'PRIMARY') => {
+      if (role === 'REPLICA' || role === 'PRIMARY_CATCHUP') {
+        throw new TestServerOptionsError(`promote role must be a writable role, got ${role}`);
+      }
+      handshake.role = role;
+      log(`promoted to ${role}`);
+    },
+    setReadOnly: (on = true) => {
+      readOnly = on;
+      log(on ? 'read-only: data frames are refused' : 'writable (read-only off)');
+    },
+    advanceSeqTxn,
+    setDurableLag: (lagMs, jitterMs = 0, tier = 'replicated') => {
+      for (const [name, v] of [
+        ['lagMs', lagMs],
+        ['jitterMs', jitterMs],
+      ] as const) {
+        if (!Number.isInteger(v) || v < 0) {
+          throw new TestServerOptionsError(
+            `setDurableLag ${name} must be an integer >= 0, got ${v}`,
+          );
+        }
+      }
+      if (tier !== 'local' && tier !== 'replicated') {
+        throw new TestServerOptionsError(
+          `setDurableLag tier must be 'local' or 'replicated', got ${String(tier)}`,
+        );
+      }
+      clocks[tier].setLag(lagMs, jitterMs);
+    },
+    durableWatermark: (table, tier = 'replicated') => clocks[tier].watermark(table, Date.now()),
     waitForRows: (table, count, timeoutMs = 5000) =>
       new Promise<Row[]>((resolve, reject) => {
         const started = Date.now();
@@ -404,7 +508,11 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     restart: async (restartOptions = {}) => {
       assertOpen('restart');
       await stopListening();
-      if (restartOptions.keepRows === false) store.clear();
+      if (restartOptions.keepRows === false) {
+        store.clear();
+        clocks.local.clear();
+        clocks.replicated.clear();
+      }
       stats.restarts++;
       log(`restart: ${restartOptions.keepRows === false ? 'rows lost' : 'rows kept'}`);
       const downMs = restartOptions.downMs ?? 0;
@@ -414,6 +522,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     close: async () => {
       if (closed) return;
       closed = true;
+      for (const t of writerTimers) clearInterval(t);
       await stopListening();
       wss.close();
     },

@@ -17,11 +17,14 @@ export interface ServerStats {
   rowsCommitted: number;
   commits: number;
   oks: number;
+  /** DURABLE_ACK (0x02, replicated tier) frames sent. */
   durableAcks: number;
+  /** LOCAL_DURABLE_ACK (0x0E, local tier) frames sent. */
+  localDurableAcks: number;
   /** Error frames sent, by status name. */
   errors: Record<string, number>;
   textFrames: number;
-  /** Frames consumed without any answer (after an earlier error on their connection). */
+  /** Frames consumed without any answer (after an earlier error on their connection, or by a demoted node). */
   framesRefused: number;
   connectionsDropped: number;
   startedAt: number;
@@ -40,6 +43,7 @@ export class Stats {
   commits = 0;
   oks = 0;
   durableAcks = 0;
+  localDurableAcks = 0;
   textFrames = 0;
   framesRefused = 0;
   connectionsDropped = 0;
@@ -69,6 +73,7 @@ export class Stats {
       commits: this.commits,
       oks: this.oks,
       durableAcks: this.durableAcks,
+      localDurableAcks: this.localDurableAcks,
       errors,
       textFrames: this.textFrames,
       framesRefused: this.framesRefused,

@@ -164,7 +164,7 @@ describe('faults', () => {
   });
 
   it('sends cumulative DURABLE_ACK frames that trail the OKs, on the receive after the upload', async () => {
-    const s = await start({ durableAck: { delayMs: 30 } });
+    const s = await start({ durableAck: { lagMs: 30, jitterMs: 0, tiers: ['replicated'] } });
     const c = await open(s, { 'X-QWP-Request-Durable-Ack': 'true' });
     // One frame per OK (each waits for the last), so three OKs are owed.
     c.send(row(0));
@@ -199,7 +199,7 @@ describe('faults', () => {
   });
 
   it('with no upload delay sends the DURABLE_ACK right after its OK, in the same flush', async () => {
-    const s = await start({ durableAck: true });
+    const s = await start({ durableAck: { lagMs: 0, jitterMs: 0 } });
     const c = await open(s, { 'X-QWP-Request-Durable-Ack': 'true' });
     c.send(row(0));
     const rs = await c.waitFor(2);
@@ -229,26 +229,6 @@ describe('faults', () => {
     s.resetFaults();
     d.send(row(2));
     expect((await d.waitFor(1))[0]).toMatchObject({ sequence: 1n });
-  });
-
-  it('demotes in place: open connections close with 1000 after their OK, new upgrades get 421', async () => {
-    const s = await start({ role: 'PRIMARY' });
-    const c = await open(s);
-    c.send(row(0));
-    await c.waitFor(1);
-    s.demote('REPLICA', 'demoted');
-    expect(await c.closed()).toEqual({ code: 1000, reason: 'demoted' });
-    await expect(open(s)).rejects.toMatchObject({
-      status: 421,
-      headers: { 'x-questdb-role': 'REPLICA' },
-    });
-    s.setRole('PRIMARY');
-    const d = await open(s);
-    d.send(row(1));
-    expect((await d.waitFor(1))[0]).toMatchObject({
-      kind: 'ok',
-      tables: [{ name: 't', seqTxn: 2n }],
-    });
   });
 
   it('resets every fault', async () => {

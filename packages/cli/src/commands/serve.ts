@@ -1,5 +1,7 @@
-import { createWriteStream, type WriteStream } from 'node:fs';
+import { createWriteStream, readFileSync, type WriteStream } from 'node:fs';
 import {
+  type DurableAckOptions,
+  type DurableTier,
   type Row,
   rowJsonReplacer,
   startTestServer,
@@ -8,6 +10,13 @@ import {
 } from '@qwp/test-server';
 import type { Command, CommandIo } from '../io.js';
 import { parseCommandLine, UsageError } from '../io.js';
+import {
+  ACTIONS_HELP,
+  parseScript,
+  parseStep,
+  type ScriptStep,
+  scriptRunner,
+} from './serve-script.js';
 
 const HELP = `usage: qwp serve [options]
 
@@ -23,7 +32,20 @@ Runs a local QWP ingest test server (no QuestDB needed) until SIGINT/SIGTERM.
   --max-batch-size N    advertised X-QWP-Max-Batch-Size (13 .. 16777216); a frame over it
                         (+ 14 bytes with its header) closes with 1009
   --dedup TABLE:C1,C2   DEDUP UPSERT KEYS (designated timestamp + columns); repeatable
-  --durable-ack         honour X-QWP-Request-Durable-Ack
+  --durable-ack         honour X-QWP-Request-Durable-Ack (tiers local and replicated)
+  --durable-tiers T     the tiers offered: local, replicated or local,replicated (implies
+                        --durable-ack)
+  --durable-lag MS[,J]  replicated tier: a commit is durable MS + 0..J ms after it (J
+                        default 0; without the flag 50,50; implies --durable-ack)
+  --seed N              seed of the durable-lag jitter (default 1; implies --durable-ack)
+  --read-only           a node configured read-only: every data frame gets SECURITY_ERROR
+  --demotion-grace MS   how long a demoted node holds a durable-ack connection's close
+                        (default 10000)
+  --other-writer T:MS[:STEPS]  another writer commits STEPS seqTxns to table T every MS;
+                        repeatable
+  --at WHEN:ACTION      a scripted fault, repeatable: WHEN is frame=N (before the server-wide
+                        binary frame N, from 0), after=DUR or every=DUR (500ms, 2s)
+  --script FILE         steps as --at takes them, one per line (# comments)
   --dump FILE.jsonl     write every committed row as one JSON line
   --drop-every N        drop each connection at its Nth frame (after commit, before the ACK)
   --ack-delay MS        delay every response by MS milliseconds
@@ -33,6 +55,13 @@ Runs a local QWP ingest test server (no QuestDB needed) until SIGINT/SIGTERM.
   --mode M              strict (default) or throughput (header check + sampled decode, no rows kept)
   --sample-rate F       throughput mode: fraction of frames fully decoded (default 1/64)
   --report-interval MS  how often the row counts are printed when they change (default 1000)
+
+${ACTIONS_HELP}
+examples:
+  qwp serve --at frame=100:demote                      demoted at frame 100
+  qwp serve --durable-ack --at frame=10:stall-uploads --at after=5s:resume-uploads
+  qwp serve --read-only
+  qwp serve --at every=200ms:other-writer=trades,2 --at after=3s:restart=500
 `;
 
 /** What `qwp serve` needs besides argv: where to print, and what stops it. */
@@ -83,6 +112,7 @@ export function serveOptions(argv: string[]): {
   dump: string | null;
   reportMs: number;
   help: boolean;
+  script: ScriptStep[];
 } {
   const parsed = parse(argv);
   const v = parsed.values;
@@ -110,7 +140,44 @@ export function serveOptions(argv: string[]): {
       options.dedup[table] = cols.split(',').filter((c) => c !== '');
     }
   }
-  if (v['durable-ack'] === true) options.durableAck = true;
+  const durable = durableOptions(v['durable-tiers'], v['durable-lag'], v.seed);
+  if (durable !== null) options.durableAck = durable;
+  else if (v['durable-ack'] === true) options.durableAck = true;
+  if (v['read-only'] === true) options.readOnly = true;
+  const grace = intOption('demotion-grace', v['demotion-grace'], 0);
+  if (grace !== undefined) options.demotionGraceMs = grace;
+  if (v['other-writer'] !== undefined) {
+    options.otherWriters = v['other-writer'].map((spec) => {
+      const [table = '', every, steps, ...rest] = spec.split(':');
+      if (table === '' || every === undefined || rest.length > 0) {
+        throw new UsageError(`--other-writer must look like TABLE:MS[:STEPS], got '${spec}'`);
+      }
+      const everyMs = intOption('other-writer MS', every, 1, 2 ** 31 - 1) as number;
+      return steps === undefined
+        ? { table, everyMs }
+        : { table, everyMs, steps: intOption('other-writer STEPS', steps, 1) as number };
+    });
+  }
+  const script = (v.at ?? []).map((step) => {
+    try {
+      return parseStep(step);
+    } catch (err) {
+      if (err instanceof UsageError) throw new UsageError(`--at ${err.message}`, { cause: err });
+      throw err;
+    }
+  });
+  if (v.script !== undefined) {
+    let text: string;
+    try {
+      text = readFileSync(v.script, 'utf8');
+    } catch (err) {
+      throw new UsageError(
+        `--script ${v.script} cannot be read: ${err instanceof Error ? err.message : String(err)}`,
+        { cause: err },
+      );
+    }
+    script.push(...parseScript(v.script, text));
+  }
   const dropEvery = intOption('drop-every', v['drop-every'], 1);
   const ackDelay = intOption('ack-delay', v['ack-delay'], 0);
   if (dropEvery !== undefined || ackDelay !== undefined) {
@@ -135,7 +202,40 @@ export function serveOptions(argv: string[]): {
     dump: v.dump ?? null,
     reportMs: intOption('report-interval', v['report-interval'], 10) ?? 1000,
     help: v.help === true,
+    script,
   };
+}
+
+/** `--durable-tiers`, `--durable-lag` and `--seed` as a durableAck object, or null when none is given. */
+function durableOptions(
+  tiers: string | undefined,
+  lag: string | undefined,
+  seed: string | undefined,
+): DurableAckOptions | null {
+  if (tiers === undefined && lag === undefined && seed === undefined) return null;
+  const out: DurableAckOptions = {};
+  if (tiers !== undefined) {
+    const list = tiers.split(',');
+    if (
+      list.some((t) => t !== 'local' && t !== 'replicated') ||
+      new Set(list).size !== list.length
+    ) {
+      throw new UsageError(
+        `--durable-tiers must be local, replicated or local,replicated, got '${tiers}'`,
+      );
+    }
+    out.tiers = list as DurableTier[];
+  }
+  if (lag !== undefined) {
+    const [ms, jitter, ...rest] = lag.split(',');
+    if (rest.length > 0)
+      throw new UsageError(`--durable-lag must look like MS[,JITTER], got '${lag}'`);
+    out.lagMs = intOption('durable-lag', ms, 0) as number;
+    out.jitterMs =
+      jitter === undefined ? 0 : (intOption('durable-lag JITTER', jitter, 0) as number);
+  }
+  if (seed !== undefined) out.seed = intOption('seed', seed, 0) as number;
+  return out;
 }
 
 function parse(argv: string[]) {
@@ -153,6 +253,14 @@ function parse(argv: string[]) {
       'max-batch-size': { type: 'string' },
       dedup: { type: 'string', multiple: true },
       'durable-ack': { type: 'boolean' },
+      'durable-tiers': { type: 'string' },
+      'durable-lag': { type: 'string' },
+      seed: { type: 'string' },
+      'read-only': { type: 'boolean' },
+      'demotion-grace': { type: 'string' },
+      'other-writer': { type: 'string', multiple: true },
+      at: { type: 'string', multiple: true },
+      script: { type: 'string' },
       dump: { type: 'string' },
       'drop-every': { type: 'string' },
       'ack-delay': { type: 'string' },
@@ -204,7 +312,7 @@ function endStream(stream: WriteStream): Promise<void> {
  * when `io.signal` aborts).
  */
 export const serve: Command = async (argv, io: ServeIo) => {
-  const { options, dump, reportMs, help } = serveOptions(argv);
+  const { options, dump, reportMs, help, script } = serveOptions(argv);
   if (help) {
     io.stdout.write(HELP);
     return 0;
@@ -241,6 +349,8 @@ export const serve: Command = async (argv, io: ServeIo) => {
       dumpStream.write(chunk);
     }
   };
+  const runner = scriptRunner(script, out);
+  if (script.length > 0) options.onFrame = runner.onFrame;
   const stop = waitForStop(io.signal);
   let server: TestServer;
   try {
@@ -263,8 +373,10 @@ export const serve: Command = async (argv, io: ServeIo) => {
     out(`rows: ${parts.join(' ')}`);
   };
   const timer = setInterval(report, reportMs);
+  runner.start(server);
   const reason = await stop.promise;
   stop.dispose();
+  runner.stop();
   clearInterval(timer);
   out(`stopping (${reason})`);
   await server.close();
