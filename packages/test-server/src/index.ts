@@ -9,7 +9,7 @@ export {
 export type { AckCorruption, DropPoint, FaultOptions } from './faults.js';
 export { Faults } from './faults.js';
 export type { AuthOptions, ServerRole } from './handshake.js';
-export { QWP_PATHS } from './handshake.js';
+export { DURABLE_ACK_SUBPROTOCOL, QWP_PATHS } from './handshake.js';
 export { DEFAULT_MAX_BATCH_SIZE, DEFAULT_SAMPLE_RATE, type TestServerOptions } from './options.js';
 export { ColumnType, Status, statusName, typeName } from './protocol.js';
 export type { AckMode, ConnectionInfo, FrameRecord } from './records.js';
@@ -18,3 +18,4 @@ export { rowJsonReplacer } from './row-store.js';
 export type { FaultMethods, RestartOptions, TestServer } from './server.js';
 export { startTestServer } from './server.js';
 export type { ServerModeName, ServerStats } from './stats.js';
+export { DEFAULT_CLOSE_DRAIN_MS } from './websocket/server-socket.js';

@@ -11,6 +11,7 @@ describe('startTestServer options', () => {
     [{ sampleRate: 1.5 }, /sampleRate must be in \[0, 1\], got 1.5/],
     [{ mode: 'fast' as never }, /mode must be 'strict' or 'throughput', got fast/],
     [{ ackMode: 'sometimes' as never }, /ackMode must be 'per-frame' or 'cumulative'/],
+    [{ closeDrainMs: -1 }, /closeDrainMs must be an integer in \[0, 2147483647\], got -1/],
   ])('refuses %o with a TestServerOptionsError naming it', async (options, message) => {
     const err = await startTestServer(options).then(
       (s) => s.close().then(() => null),
