@@ -25,7 +25,8 @@ export const READ_ONLY_MESSAGE = 'replica access is read-only';
  * The code QuestDB answers a client CLOSE carrying `code` with (always
  * without a reason): 1004 and the extension range 2000-2999 become 1002;
  * no code (-1), codes outside 1000-4999 and 1005, 1006, 1015 (never valid
- * on the wire) become 1000; any other code is echoed.
+ * on the wire) become 1000; any other code is echoed, 1016-1999 and
+ * 3000-4999 included.
  */
 export function closeResponseCode(code: number): number {
   if (code === 1004 || (code >= 2000 && code <= 2999)) return CLOSE_PROTOCOL_ERROR;
@@ -33,12 +34,4 @@ export function closeResponseCode(code: number): number {
     return CLOSE_NORMAL;
   }
   return code;
-}
-
-/** Whether `ws` can put `code` in a CLOSE frame (its isValidStatusCode). */
-export function wsCanSend(code: number): boolean {
-  return (
-    (code >= 1000 && code <= 1014 && code !== 1004 && code !== 1005 && code !== 1006) ||
-    (code >= 3000 && code <= 4999)
-  );
 }

@@ -8,18 +8,15 @@ import {
   SymbolDictionary,
   type TableSeqTxn,
 } from '@qwp/qwp-wire/codec';
-import type { WebSocket } from 'ws';
 import {
   CLOSE_MESSAGE_TOO_BIG,
   CLOSE_NORMAL,
   CLOSE_PROTOCOL_ERROR,
   CLOSE_UNSUPPORTED_DATA,
-  closeResponseCode,
   FRAGMENTED_REASON,
   READ_ONLY_MESSAGE,
   TEXT_FRAME_REASON,
   TOO_BIG_REASON,
-  wsCanSend,
 } from './close-codes.js';
 import { DurableProgress, type DurableTier, type UploadClock } from './durable-watermarks.js';
 import { FrameRejectedError } from './errors.js';
@@ -31,7 +28,6 @@ import {
   fastHeaderFlags,
   serverDecodeOptions,
 } from './frame-handler.js';
-import { FrameWatcher, MAX_FRAME_HEADER_BYTES } from './frame-watcher.js';
 import {
   FLAG_DEFER_COMMIT,
   FLAG_DURABLE_ACK_POLL,
@@ -43,6 +39,8 @@ import {
 import type { AckMode, ConnectionInfo, FrameRecord } from './records.js';
 import { PendingTxn, type RowStore, type TableCommit } from './row-store.js';
 import type { Stats } from './stats.js';
+import { MAX_FRAME_HEADER_BYTES } from './websocket/constants.js';
+import type { ServerWebSocket } from './websocket/server-socket.js';
 
 /**
  * Whether the node takes writes: 'writable'; 'demoted' (a primary demoted in
@@ -168,16 +166,11 @@ export class Connection {
   private readonly timers = new Set<NodeJS.Timeout>();
   private readonly scratch: FrameRecord;
   private closed = false;
-  /** Set once the socket is cut: ws may still emit messages it had already parsed. */
+  /** Set once the server closed or cut the connection: nothing more is handled. */
   private terminated = false;
-  /** Set when the server sent its own CLOSE: a client CLOSE after it is the echo, not answered. */
-  private serverClosing = false;
-  private readonly watcher: FrameWatcher;
-  /** Data messages ws has emitted (binary and text). */
-  private messages = 0;
 
   constructor(
-    private readonly ws: WebSocket,
+    private readonly ws: ServerWebSocket,
     private readonly ctx: ConnectionContext,
     info: ConnectionInfo,
   ) {
@@ -188,46 +181,13 @@ export class Connection {
     this.durableGate = this.durability[this.durability.length - 1] ?? null;
     this.decodeOptions = serverDecodeOptions(info.version, ctx.maxBatchSize);
     this.scratch = this.newRecord();
-    // QuestDB advertises its receive buffer less the largest frame header,
-    // and takes any frame that fits the buffer.
-    this.watcher = new FrameWatcher(ctx.maxBatchSize + MAX_FRAME_HEADER_BYTES);
-    // ws answers a client CLOSE, a bad frame and a message over its
-    // maxPayload by calling close() on this instance; flushing first puts a
-    // pending cumulative OK ahead of the close frame, the order QuestDB
-    // guarantees. The watcher has read those frames' headers before ws, so
-    // the answer QuestDB gives is chosen here: a client CLOSE gets QuestDB's
-    // code without a reason (ws echoes both, or sends 1002 for a code it
-    // refuses), and ws's own 1009 gets QuestDB's reason.
-    const close = ws.close.bind(ws);
-    ws.close = (code?: number, reason?: string | Buffer) => {
-      this.flushAll();
-      const client = this.watcher.clientCloseCode;
-      if (!this.serverClosing && client !== null) {
-        const answer = closeResponseCode(client);
-        // A code QuestDB echoes but ws cannot send (1016-1999) keeps ws's answer.
-        if (wsCanSend(answer)) {
-          close(answer);
-          return;
-        }
-      }
-      const tooBig = code === CLOSE_MESSAGE_TOO_BIG && this.watcher.refusal?.kind === 'too-big';
-      // Nothing ws still emits after its own 1009 may be handled.
-      if (tooBig) this.terminated = true;
-      close(
-        code,
-        tooBig && (reason === undefined || reason.length === 0) ? TOO_BIG_REASON : reason,
-      );
-    };
     ws.on('message', (data, isBinary) => {
-      if (this.refuseWatched()) return;
-      this.messages++;
       try {
         this.tailPollsDurable = true;
-        this.onMessage(data as Buffer, isBinary);
+        this.onMessage(data, isBinary);
         // Like the server's flush at the end of each receive: the pending OK
         // and the DURABLE_ACKs due by now, whatever this frame's outcome.
         this.scheduleFlush();
-        this.refuseWatched();
       } catch (err) {
         // A bug here must cost one connection, never the server.
         ctx.log(
@@ -257,45 +217,31 @@ export class Connection {
       this.tailPollsDurable = true;
       this.scheduleFlush();
     });
+    // QuestDB refuses to reassemble: the messages before are handled, then
+    // the pending OK goes out and the connection closes 1002.
+    ws.on('fragment', () => {
+      if (this.closed || this.terminated) return;
+      this.ctx.log(`conn ${this.info.id}: fragmented WebSocket message, closing 1002`);
+      this.closeGracefully(CLOSE_PROTOCOL_ERROR, FRAGMENTED_REASON);
+    });
+    // A frame over QuestDB's receive buffer, refused as soon as its header is read.
+    ws.on('oversize', (frameBytes) => {
+      if (this.closed || this.terminated) return;
+      this.ctx.log(
+        `conn ${this.info.id}: frame of ${frameBytes} bytes, larger than ${this.ctx.maxBatchSize + MAX_FRAME_HEADER_BYTES} (X-QWP-Max-Batch-Size + ${MAX_FRAME_HEADER_BYTES}), closing 1009`,
+      );
+      this.closeGracefully(CLOSE_MESSAGE_TOO_BIG, TOO_BIG_REASON);
+    });
+    // The connection ends without a CLOSE of ours (a client CLOSE, a
+    // malformed frame, the client's FIN): QuestDB still flushes the pending
+    // OK and the DURABLE_ACKs due, then answers the CLOSE or closes.
+    ws.on('closing', () => {
+      if (!this.closed && !this.terminated) this.flushAll();
+    });
     ws.on('error', (err) => {
       ctx.log(`conn ${info.id}: websocket error: ${err.message}`);
     });
     ws.on('close', (code, reason) => this.onClose(code, reason.toString('utf8')));
-  }
-
-  /**
-   * Feeds raw bytes read from the client, before ws parses them, to spot a
-   * frame QuestDB refuses and ws would take: a fragmented message (ws
-   * reassembles it) or a frame over QuestDB's receive buffer.
-   */
-  observe(chunk: Buffer): void {
-    if (this.watcher.feed(chunk)) {
-      // ws parses the chunk right after this; the messages before the
-      // refused frame are handled first, then the connection closes.
-      setImmediate(() => this.refuseWatched());
-    }
-  }
-
-  /**
-   * Once every message before a refused frame is handled: the pending OK,
-   * then the close QuestDB sends (1002 for a fragment, 1009 for a frame
-   * over its buffer). Later messages ws still emits are ignored.
-   * @returns true when the connection is (now) closed for such a frame
-   */
-  private refuseWatched(): boolean {
-    const refusal = this.watcher.refusal;
-    if (refusal === null || this.messages < refusal.at) return false;
-    if (this.closed || this.terminated) return true;
-    if (refusal.kind === 'fragmented') {
-      this.ctx.log(`conn ${this.info.id}: fragmented WebSocket message, closing 1002`);
-      this.closeGracefully(CLOSE_PROTOCOL_ERROR, FRAGMENTED_REASON);
-    } else {
-      this.ctx.log(
-        `conn ${this.info.id}: frame larger than ${this.ctx.maxBatchSize + MAX_FRAME_HEADER_BYTES} bytes (X-QWP-Max-Batch-Size + ${MAX_FRAME_HEADER_BYTES}), closing 1009`,
-      );
-      this.closeGracefully(CLOSE_MESSAGE_TOO_BIG, TOO_BIG_REASON);
-    }
-    return true;
   }
 
   /** Cuts the TCP connection at once, without a close frame (a crash or a network fault). */
@@ -312,7 +258,6 @@ export class Connection {
   closeGracefully(code: number, reason: string): void {
     this.flushAll();
     this.terminated = true;
-    this.serverClosing = true;
     this.ws.close(code, reason);
   }
 

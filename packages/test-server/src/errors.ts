@@ -57,3 +57,14 @@ export class FrameRejectedError extends TestServerError {
     this.reason = message;
   }
 }
+
+/**
+ * A client frame QuestDB's WebSocket parser refuses (unknown opcode, RSV bits,
+ * unmasked, a bad control frame...): the connection is dropped without a
+ * CLOSE. Emitted as the WebSocket's 'error' event, never thrown out of the server.
+ */
+export class WebSocketFrameError extends TestServerError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('ERR_QWP_TEST_SERVER_WS_FRAME', message, options);
+  }
+}

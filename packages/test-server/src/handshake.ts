@@ -43,8 +43,18 @@ export interface HandshakeAccept {
   clientId: string | null;
   /** The durable-ack tiers granted, or null. */
   durableAck: DurableAckRequest | null;
+  /** The client's Sec-WebSocket-Key, which Sec-WebSocket-Accept is computed from. */
+  key: string;
+  /** Lines after Sec-WebSocket-Accept, in QuestDB's order. */
   headers: string[];
 }
+
+/**
+ * The WebSocket subprotocol a browser (which cannot set X-QWP-* headers)
+ * offers to request durable ACKs; QuestDB echoes it, and only it, when it
+ * grants them (QwpIngressHttpProcessor.WEBSOCKET_PROTOCOL_QWP_DURABLE_ACK).
+ */
+export const DURABLE_ACK_SUBPROTOCOL = 'questdb.qwp.durable-ack.v1';
 
 /** A handshake that is refused with an HTTP response (the connection is then closed). */
 export interface HandshakeReject {
@@ -78,6 +88,16 @@ export function statusText(status: number): string {
 function header(headers: IncomingHttpHeaders, name: string): string | undefined {
   const v = headers[name];
   return Array.isArray(v) ? v[0] : v;
+}
+
+/**
+ * A refusal of QuestDB's generic HTTP layer (HttpRequestValidator through its
+ * reject processor): the message, then CRLF, is the body.
+ */
+function requestReject(status: number, message: string): HandshakeReject {
+  const r = textReject(status, `${message}\r\n`);
+  r.reason = message;
+  return r;
 }
 
 /** A refusal with a plain-text body that is also its logged reason. */
@@ -161,7 +181,29 @@ function checkAuth(auth: AuthOptions, headers: IncomingHttpHeaders): HandshakeRe
   return null;
 }
 
+/** QuestDB's isValidKey: exactly 24 characters of the base64 alphabet, '=' anywhere. */
 const BASE64_KEY = /^[A-Za-z0-9+/=]{24}$/;
+
+/**
+ * QuestDB's isConnectionUpgrade: "upgrade", any case, as a token delimited by
+ * the value's ends, a comma or a space (a tab is not a delimiter there).
+ */
+function hasUpgradeToken(value: string): boolean {
+  const word = /upgrade/gi;
+  for (let m = word.exec(value); m !== null; m = word.exec(value)) {
+    const before = m.index === 0 ? ',' : value[m.index - 1];
+    const after = m.index + 7 >= value.length ? ',' : value[m.index + 7];
+    if ((before === ',' || before === ' ') && (after === ',' || after === ' ')) return true;
+    word.lastIndex = m.index + 1;
+  }
+  return false;
+}
+
+/** Whether a Sec-WebSocket-Protocol value offers `name`: comma-separated, blanks around, case-sensitive. */
+export function offersSubprotocol(value: string | undefined, name: string): boolean {
+  if (value === undefined) return false;
+  return value.split(',').some((t) => t.replace(/^[ \t]+|[ \t]+$/g, '') === name);
+}
 
 /**
  * Checks the WebSocket upgrade headers the way QuestDB's ingress processor
@@ -185,7 +227,7 @@ export function validateWebSocketHeaders(headers: IncomingHttpHeaders): Handshak
   }
   const connection = header(headers, 'connection');
   if (connection === undefined) return textReject(400, 'Missing Connection header');
-  if (!connection.split(',').some((t) => t.trim().toLowerCase() === 'upgrade')) {
+  if (!hasUpgradeToken(connection)) {
     return textReject(400, "Connection header must contain 'upgrade'");
   }
   const key = header(headers, 'sec-websocket-key');
@@ -195,7 +237,10 @@ export function validateWebSocketHeaders(headers: IncomingHttpHeaders): Handshak
   }
   const version = header(headers, 'sec-websocket-version');
   if (version === undefined) return upgradeRequired('Missing Sec-WebSocket-Version header');
-  if (version.trim() !== '13') return upgradeRequired('Unsupported WebSocket version (must be 13)');
+  // QuestDB parses the value as a non-negative integer and wants 13.
+  if (!/^[0-9]+$/.test(version.trim()) || Number(version.trim()) !== 13) {
+    return upgradeRequired('Unsupported WebSocket version (must be 13)');
+  }
   return null;
 }
 
@@ -211,8 +256,39 @@ export function parseClientMaxVersion(value: string | undefined): number {
 }
 
 /**
- * Decides one upgrade request: path, method, authentication, WebSocket
- * headers, role, then version negotiation (min of client and server max).
+ * QuestDB's HttpRequestValidator.validateRequestHeader, which runs before the
+ * path is looked at: a GET must carry no content, a POST or PUT must say how
+ * long its content is.
+ */
+function validateRequest(
+  method: string | undefined,
+  headers: IncomingHttpHeaders,
+): HandshakeReject | null {
+  const te = header(headers, 'transfer-encoding');
+  const chunked = te !== undefined && te.trim().toLowerCase() === 'chunked';
+  const cl = header(headers, 'content-length');
+  const contentLength = cl === undefined ? -1 : Number(cl);
+  const type = header(headers, 'content-type')?.trim().toLowerCase() ?? '';
+  const multipart = type.startsWith('multipart/form-data') || type.startsWith('multipart/mixed');
+  if (method === 'GET') {
+    if (chunked || multipart || contentLength > 0) {
+      return requestReject(400, 'GET request method cannot have content');
+    }
+  } else if (method === 'POST' || method === 'PUT') {
+    if (chunked && contentLength > 0) {
+      return requestReject(400, 'Invalid chunked request; content-length specified');
+    }
+    if (!chunked && contentLength < 0) {
+      return requestReject(400, 'Content-length not specified for POST/PUT request');
+    }
+  }
+  return null;
+}
+
+/**
+ * Decides one upgrade request: content rules, path, method, authentication,
+ * WebSocket headers, role, then version negotiation (min of client and
+ * server max).
  * @param method the HTTP method
  * @param url the request target (path and query)
  * @param headers the request headers (lower-case names, as node gives them)
@@ -223,9 +299,12 @@ export function decideHandshake(
   headers: IncomingHttpHeaders,
   config: HandshakeConfig,
 ): HandshakeResult {
+  const invalid = validateRequest(method, headers);
+  if (invalid !== null) return invalid;
   const path = (url ?? '/').split('?')[0] ?? '/';
   if (!QWP_PATHS.includes(path)) return textReject(404, `Not Found: ${path}`);
-  if (method !== 'GET') return textReject(405, `Method Not Allowed: ${method ?? ''}`);
+  // The ingress processor takes GET only (HttpRequestValidator.validateRequestType).
+  if (method !== 'GET') return requestReject(405, `Method ${method ?? ''} not supported`);
   if (config.auth !== null) {
     const refused = checkAuth(config.auth, headers);
     if (refused !== null) return refused;
@@ -237,20 +316,30 @@ export function decideHandshake(
   }
   const clientMax = parseClientMaxVersion(header(headers, 'x-qwp-max-version'));
   const version = Math.min(clientMax, config.serverMaxVersion);
-  const durableAck = grantDurableAck(
-    parseDurableAckRequest(header(headers, 'x-qwp-request-durable-ack')),
-    config.durableTiers,
+  // Durable ACKs are asked for by header, or (browsers, which cannot set
+  // X-QWP-* headers) by offering the subprotocol, which asks for what
+  // `true` does: the replicated tier, confirmed with `enabled`.
+  const offered = offersSubprotocol(
+    header(headers, 'sec-websocket-protocol'),
+    DURABLE_ACK_SUBPROTOCOL,
   );
+  const request =
+    parseDurableAckRequest(header(headers, 'x-qwp-request-durable-ack')) ??
+    (offered ? parseDurableAckRequest('true') : null);
+  const durableAck = grantDurableAck(request, config.durableTiers);
+  // QuestDB's order (writeResponse); a 101 never names a zone.
   const out = [`X-QWP-Version: ${version}`];
-  if (config.maxBatchSize > 0) out.push(`X-QWP-Max-Batch-Size: ${config.maxBatchSize}`);
   if (durableAck !== null) out.push(`X-QWP-Durable-Ack: ${durableAckToken(durableAck)}`);
   if (config.role !== null) out.push(`X-QuestDB-Role: ${config.role}`);
-  if (config.zone !== null) out.push(`X-QuestDB-Zone: ${config.zone}`);
+  if (config.maxBatchSize > 0) out.push(`X-QWP-Max-Batch-Size: ${config.maxBatchSize}`);
+  if (durableAck !== null && offered)
+    out.push(`Sec-WebSocket-Protocol: ${DURABLE_ACK_SUBPROTOCOL}`);
   return {
     ok: true,
     version,
     clientId: header(headers, 'x-qwp-client-id') ?? null,
     durableAck,
+    key: header(headers, 'sec-websocket-key')?.trim() ?? '',
     headers: out,
   };
 }

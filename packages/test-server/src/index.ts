@@ -11,7 +11,7 @@ export {
 export type { AckCorruption, DropPoint, FaultOptions } from './faults.js';
 export { Faults } from './faults.js';
 export type { AuthOptions, ServerRole } from './handshake.js';
-export { QWP_PATHS } from './handshake.js';
+export { DURABLE_ACK_SUBPROTOCOL, QWP_PATHS } from './handshake.js';
 export {
   DEFAULT_DEMOTION_GRACE_MS,
   DEFAULT_MAX_BATCH_SIZE,
@@ -37,3 +37,4 @@ export {
 export type { FaultMethods, RestartOptions, TestServer } from './server.js';
 export { startTestServer } from './server.js';
 export type { ServerModeName, ServerStats } from './stats.js';
+export { DEFAULT_CLOSE_DRAIN_MS } from './websocket/server-socket.js';

@@ -42,7 +42,7 @@ export interface TestServerOptions {
    * OSS QuestDB reports); REPLICA and PRIMARY_CATCHUP refuse ingest with 421.
    */
   role?: ServerRole;
-  /** Zone reported in X-QuestDB-Zone. */
+  /** Zone reported in X-QuestDB-Zone on a 421 (a 101 never names one, as on QuestDB). */
   zone?: string;
   /** Highest QWP version the server speaks; default 1. */
   serverMaxVersion?: number;
@@ -117,6 +117,13 @@ export interface TestServerOptions {
    * table update details for: T`.
    */
   autoCreateTables?: boolean;
+  /**
+   * After the server's own CLOSE (a text frame, a fragment, an oversize
+   * frame, a demotion), how long it discards the client's input before it
+   * cuts the connection, unless the client's FIN comes first (ms, default
+   * 5000: QuestDB's CLOSE_DRAIN_TIMEOUT_MICROS).
+   */
+  closeDrainMs?: number;
   /** Faults active from the start. */
   faults?: FaultOptions;
   /** How many frame records `frames` keeps (oldest dropped); default 100000 in strict mode, 0 in throughput mode. */
@@ -165,6 +172,7 @@ export function validateOptions(o: TestServerOptions): void {
     intIn(`otherWriters[${i}].everyMs`, w.everyMs, 1, 2 ** 31 - 1);
     intIn(`otherWriters[${i}].steps`, w.steps, 1, Number.MAX_SAFE_INTEGER);
   }
+  intIn('closeDrainMs', o.closeDrainMs, 0, 2 ** 31 - 1);
   if (o.sampleRate !== undefined && !(o.sampleRate >= 0 && o.sampleRate <= 1)) {
     throw new TestServerOptionsError(`sampleRate must be in [0, 1], got ${o.sampleRate}`);
   }

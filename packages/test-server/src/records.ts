@@ -1,5 +1,5 @@
 // The server's public records of connections and frames, kept apart from
-// connection.ts so the published declarations of these types need no `ws` types.
+// connection.ts so their published declarations stay free of the internals.
 
 import type { DurableTier } from './durable-watermarks.js';
 
@@ -43,6 +43,11 @@ export interface ConnectionInfo {
   openedAt: number;
   closedAt: number | null;
   frames: number;
+  /**
+   * How it closed: the client's CLOSE code when the client closed first (1005
+   * when its CLOSE had none), the server's when it did, 1006 when the TCP
+   * connection ended without a CLOSE; null while open.
+   */
   closeCode: number | null;
   closeReason: string | null;
 }

@@ -1,6 +1,5 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { Socket } from 'node:net';
-import { WebSocketServer } from 'ws';
 import { Connection, type ConnectionContext, type WriteState } from './connection.js';
 import { type DurableTier, resolveDurableAck, UploadClock } from './durable-watermarks.js';
 import {
@@ -10,7 +9,6 @@ import {
   TestServerTimeoutError,
 } from './errors.js';
 import { Faults } from './faults.js';
-import { MAX_FRAME_HEADER_BYTES } from './frame-watcher.js';
 import {
   cannedReject,
   decideHandshake,
@@ -39,6 +37,9 @@ import {
   type TableColumn,
 } from './row-store.js';
 import { type ServerModeName, type ServerStats, Stats } from './stats.js';
+import { MAX_FRAME_HEADER_BYTES } from './websocket/constants.js';
+import { switchingProtocols } from './websocket/handshake-response.js';
+import { DEFAULT_CLOSE_DRAIN_MS, ServerWebSocket } from './websocket/server-socket.js';
 
 /** Options of `restart()`. */
 export interface RestartOptions {
@@ -145,10 +146,10 @@ export interface TestServer extends FaultMethods {
   close(): Promise<void>;
 }
 
+/** Writes `r` byte for byte (QuestDB's answers carry exactly these headers), then closes. */
 function writeReject(socket: Socket, r: HandshakeReject): void {
   let head = `HTTP/1.1 ${r.status} ${statusText(r.status)}\r\n`;
   for (const [k, v] of Object.entries(r.headers)) head += `${k}: ${v}\r\n`;
-  if (!('Connection' in r.headers)) head += 'Connection: close\r\n';
   socket.end(`${head}\r\n${r.body}`);
 }
 
@@ -248,23 +249,12 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     log,
   };
 
-  // permessage-deflate off (QuestDB does not negotiate it); UTF-8 checks off
-  // because text messages are ignored, never parsed. QuestDB takes a frame
-  // when header + payload fit maxBatchSize + 14 bytes; each connection's
-  // FrameWatcher applies that exact rule, and maxPayload (the payload of the
-  // smallest, 6-byte, masked header) only bounds what ws ever buffers.
-  const wss = new WebSocketServer({
-    noServer: true,
-    maxPayload: maxBatchSize + MAX_FRAME_HEADER_BYTES - 6,
-    perMessageDeflate: false,
-    skipUTF8Validation: true,
-    autoPong: false,
-  });
-  const accepted = new WeakMap<IncomingMessage, string[]>();
-  wss.on('headers', (headers, req) => {
-    const extra = accepted.get(req);
-    if (extra !== undefined) headers.push(...extra);
-  });
+  // QuestDB takes a frame when header + payload fit its receive buffer,
+  // the advertised maxBatchSize + 14 bytes. No extension is negotiated.
+  const socketOptions = {
+    maxFrameBytes: maxBatchSize + MAX_FRAME_HEADER_BYTES,
+    closeDrainMs: options.closeDrainMs ?? DEFAULT_CLOSE_DRAIN_MS,
+  };
 
   const reject = (socket: Socket, r: HandshakeReject, req: IncomingMessage) => {
     stats.upgradesRejected++;
@@ -274,15 +264,15 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     writeReject(socket, r);
   };
 
-  const http: Server = createServer((req, res) => {
+  const http: Server = createServer((req) => {
     // A plain HTTP request (no Upgrade handshake) on the ingest paths gets the
-    // same 400/404 the upgrade validation gives.
+    // same answer the upgrade validation gives, written raw so that node
+    // adds no header of its own.
     const decision = decideHandshake(req.method, req.url, req.headers, handshake);
     const r = decision.ok ? textReject(400, 'Missing Upgrade header') : decision;
     stats.upgradesRejected++;
     log(`http ${req.method ?? '?'} ${req.url ?? '?'} answered ${r.status} ${r.reason}`);
-    res.writeHead(r.status, statusText(r.status), { ...r.headers, Connection: 'close' });
-    res.end(r.body);
+    writeReject(req.socket, r);
   });
   http.on('connection', (socket: Socket) => {
     sockets.add(socket);
@@ -294,7 +284,8 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     else socket.destroy();
   });
   http.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => {
-    socket.on('error', (err) => log(`socket error during upgrade: ${err.message}`));
+    const onUpgradeError = (err: Error) => log(`socket error during upgrade: ${err.message}`);
+    socket.on('error', onUpgradeError);
     const fault = faults.takeUpgradeFault(Date.now());
     if (fault !== null) {
       if (fault.kind === 'destroy') {
@@ -311,41 +302,39 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
       reject(socket, decision, req);
       return;
     }
-    accepted.set(req, decision.headers);
-    wss.handleUpgrade(req, socket, head, (ws) => {
-      const info: ConnectionInfo = {
-        id: ++connectionId,
-        remoteAddress: socket.remoteAddress ?? '',
-        remotePort: socket.remotePort ?? 0,
-        clientId: decision.clientId,
-        version: decision.version,
-        durableAck: decision.durableAck !== null,
-        durableTiers: decision.durableAck?.tiers ?? [],
-        openedAt: Date.now(),
-        closedAt: null,
-        frames: 0,
-        closeCode: null,
-        closeReason: null,
-      };
-      connectionInfos.push(info);
-      stats.connectionsOpened++;
-      stats.connectionsOpen++;
-      const conn = new Connection(ws, ctx, info);
-      // Ahead of ws's own listener: the frame headers must be seen before ws reassembles them.
-      socket.prependListener('data', (chunk: Buffer) => conn.observe(chunk));
-      open.set(
-        conn,
-        new Promise<void>((resolve) =>
-          ws.once('close', () => {
-            open.delete(conn);
-            resolve();
-          }),
-        ),
-      );
-      log(
-        `conn ${info.id}: open from ${info.remoteAddress}:${info.remotePort} client=${info.clientId ?? '-'} version=${info.version}${info.durableAck ? ` durable-ack=${info.durableTiers.join(',')}` : ''}`,
-      );
-    });
+    socket.write(switchingProtocols(decision.key, decision.headers));
+    const ws = new ServerWebSocket(socket, head, socketOptions);
+    socket.off('error', onUpgradeError);
+    const info: ConnectionInfo = {
+      id: ++connectionId,
+      remoteAddress: socket.remoteAddress ?? '',
+      remotePort: socket.remotePort ?? 0,
+      clientId: decision.clientId,
+      version: decision.version,
+      durableAck: decision.durableAck !== null,
+      durableTiers: decision.durableAck?.tiers ?? [],
+      openedAt: Date.now(),
+      closedAt: null,
+      frames: 0,
+      closeCode: null,
+      closeReason: null,
+    };
+    connectionInfos.push(info);
+    stats.connectionsOpened++;
+    stats.connectionsOpen++;
+    const conn = new Connection(ws, ctx, info);
+    open.set(
+      conn,
+      new Promise<void>((resolve) =>
+        ws.once('close', () => {
+          open.delete(conn);
+          resolve();
+        }),
+      ),
+    );
+    log(
+      `conn ${info.id}: open from ${info.remoteAddress}:${info.remotePort} client=${info.clientId ?? '-'} version=${info.version}${info.durableAck ? ` durable-ack=${info.durableTiers.join(',')}` : ''}`,
+    );
   });
 
   let port = options.port ?? 0;
@@ -376,7 +365,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     const stopped = http.listening
       ? new Promise<void>((resolve) => http.close(() => resolve()))
       : Promise.resolve();
-    // ws reports a cut connection a tick after its socket closes; waiting for
+    // A connection reports its close when its socket has closed; waiting for
     // it means stop()/close() return with every connection closed, counted
     // and logged (closedAt, connectionsOpen, the 'closed' line).
     await Promise.all([stopped, ...closing]);
@@ -524,7 +513,6 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
       closed = true;
       for (const t of writerTimers) clearInterval(t);
       await stopListening();
-      wss.close();
     },
   };
   log(

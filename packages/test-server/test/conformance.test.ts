@@ -19,7 +19,6 @@ const { start, open } = serverPerTest();
 // What QuestDB's server accepts and answers, per the conformance review
 // (/tmp/review/conformance.md, items D1-D11 and E1-E9).
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const row = (i: number, flags = 0) => simpleRows('t', [{ v: BigInt(i), ts: BigInt(i) }], flags);
 
 function withFlags(frame: Buffer, flags: number): Buffer {
@@ -237,7 +236,7 @@ describe('acknowledgements like QuestDB', () => {
     const c = await open(s);
     for (let i = 0; i < burst; i++) c.send(row(i));
     const rs = await c.waitForAck(burst - 1);
-    await sleep(30);
+    await c.barrier();
     const cov = ackCoverage(c.responses);
     expect(rs.every((r) => r.kind === 'ok')).toBe(true);
     expect(cov.highest).toBe(BigInt(burst - 1));
@@ -263,8 +262,8 @@ describe('acknowledgements like QuestDB', () => {
     c.ws.send(row(1));
     c.ws.ping('hi');
     await c.waitFor(1);
-    await sleep(30);
-    expect(order).toEqual(['ok', 'pong:hi']);
+    await c.barrier();
+    expect(order).toEqual(['ok', 'pong:hi', 'pong:barrier-1']);
   });
 
   it('E9: the 101 names the role, STANDALONE by default', async () => {

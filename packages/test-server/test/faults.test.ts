@@ -82,7 +82,7 @@ describe('faults', () => {
     const c = await open(s);
     c.send(row(0));
     await s.waitForRows('t', 1);
-    await sleep(80);
+    await c.barrier();
     expect(c.responses).toHaveLength(0);
     s.faults.neverAck(false);
     c.send(row(1));

@@ -275,7 +275,8 @@ describe('error statuses', () => {
     c.send(simpleRows('t', [{ v: 2n, ts: 2n }]));
     c.send(simpleRows('t', [{ v: 3n, ts: 3n }]));
     await c.waitFor(2);
-    await new Promise((r) => setTimeout(r, 100));
+    // Once the PONG is back, every answer the frames before it could get has arrived.
+    await c.barrier();
     expect(c.responses.map((r) => r.kind)).toEqual(['ok', 'error']);
     expect(s.frames.map((f) => f.outcome)).toEqual(['committed', 'rejected', 'refused', 'refused']);
     expect(s.rows('t')).toHaveLength(1);
@@ -375,7 +376,7 @@ describe('FLAG_DEFER_COMMIT', () => {
     const c = await open(s);
     c.send(simpleRows('t', [{ v: 1n, ts: 1n }], 0x01));
     c.send(simpleRows('t', [{ v: 2n, ts: 2n }], 0x01));
-    await new Promise((r) => setTimeout(r, 100));
+    await c.barrier();
     expect(c.responses).toHaveLength(0);
     expect(s.rows('t')).toHaveLength(0);
     c.send(simpleRows('t', [{ v: 3n, ts: 3n }]));
@@ -390,7 +391,7 @@ describe('FLAG_DEFER_COMMIT', () => {
     for (let i = 0; i < 4; i++) c.send(simpleRows('t', [{ v: BigInt(i), ts: BigInt(i) }], 0x01));
     const [r] = await c.waitFor(1);
     expect(r).toMatchObject({ kind: 'ok', sequence: 2n, tables: [{ name: 't', seqTxn: 1n }] });
-    await new Promise((res) => setTimeout(res, 50));
+    await c.barrier();
     expect(c.responses).toHaveLength(1);
     expect(s.rows('t')).toHaveLength(3);
   });
@@ -409,9 +410,9 @@ describe('FLAG_DEFER_COMMIT', () => {
     const s = await start();
     const c = await open(s);
     c.send(simpleRows('t', [{ v: 1n, ts: 1n }], 0x01));
-    await new Promise((r) => setTimeout(r, 50));
+    await c.barrier();
     await c.close();
-    await new Promise((r) => setTimeout(r, 50));
+    await expect.poll(() => s.connections[0]?.closedAt ?? null).not.toBeNull();
     const d = await open(s);
     d.send(emptyCommit());
     const [r] = await d.waitFor(1);

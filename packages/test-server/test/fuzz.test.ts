@@ -85,7 +85,7 @@ describe('fuzz', () => {
         expect(r?.kind === 'ok' || r?.kind === 'error', `case ${i}`).toBe(true);
         if (r?.kind === 'error') {
           // The error is the only answer: the commit frame after it is refused.
-          await new Promise((res) => setTimeout(res, 5));
+          await c.barrier();
           expect(c.responses, `case ${i}`).toHaveLength(1);
           expect(r.message.length, `case ${i}`).toBeGreaterThan(0);
           expect(r.sequence, `case ${i}`).toBe(0n);

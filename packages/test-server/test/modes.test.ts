@@ -15,7 +15,7 @@ describe('cumulative ACK mode', () => {
     // One TCP write, so the server sees the frames together like a pipelined client.
     for (let i = 0; i < burst; i++) c.ws.send(row(i), { fin: true });
     await s.waitForRows('t', burst);
-    await new Promise((r) => setTimeout(r, 50));
+    await c.barrier();
     const oks = c.responses.filter((r) => r.kind === 'ok');
     expect(oks.length).toBeGreaterThan(0);
     expect(oks.length).toBeLessThan(burst);

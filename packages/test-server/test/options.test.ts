@@ -18,6 +18,7 @@ describe('startTestServer options', () => {
       /maxTablesPerConnection must be an integer in \[1, \d+\], got 1.5/,
     ],
     [{ autoCreateTables: 'no' as never }, /autoCreateTables must be true or false, got no/],
+    [{ closeDrainMs: -1 }, /closeDrainMs must be an integer in \[0, 2147483647\], got -1/],
   ])('refuses %o with a TestServerOptionsError naming it', async (options, message) => {
     const err = await startTestServer(options).then(
       (s) => s.close().then(() => null),

@@ -220,9 +220,14 @@ export async function rawRequest(
   };
 }
 
-/** The bytes of a GET for `path` with a Host and exactly `headers`, for a raw socket. */
-export function requestText(path: string, headers: Record<string, string>, host = 'x'): string {
-  let req = `GET ${path} HTTP/1.1\r\nHost: ${host}\r\n`;
+/** The bytes of a request (GET unless told) for `path` with a Host and exactly `headers`, for a raw socket. */
+export function requestText(
+  path: string,
+  headers: Record<string, string>,
+  host = 'x',
+  method = 'GET',
+): string {
+  let req = `${method} ${path} HTTP/1.1\r\nHost: ${host}\r\n`;
   for (const [k, v] of Object.entries(headers)) req += `${k}: ${v}\r\n`;
   return `${req}\r\n`;
 }
