@@ -40,7 +40,7 @@ import type { AckMode, ConnectionInfo, FrameRecord } from './records.js';
 import { PendingTxn, type RowStore, type TableCommit } from './row-store.js';
 import type { Stats } from './stats.js';
 import { MAX_FRAME_HEADER_BYTES } from './websocket/constants.js';
-import type { ServerWebSocket } from './websocket/server-socket.js';
+import type { AfterClose, ServerWebSocket } from './websocket/server-socket.js';
 
 /**
  * Whether the node takes writes: 'writable'; 'demoted' (a primary demoted in
@@ -206,7 +206,7 @@ export class Connection {
       // A held demotion close completes on the PING that finds every commit
       // durable (or the hold expired): that PING gets the CLOSE, not a PONG.
       if (this.closeHeldUntil !== null && this.holdEnded()) {
-        this.closeGracefully(CLOSE_NORMAL, READ_ONLY_MESSAGE);
+        this.roleChangeClose();
         return;
       }
       ws.pong(data);
@@ -255,10 +255,10 @@ export class Connection {
    * discarded unanswered, as QuestDB does once its CLOSE is on the wire.
    * Every close the server starts (text message, fragmentation, demotion) goes here.
    */
-  closeGracefully(code: number, reason: string): void {
+  closeGracefully(code: number, reason: string, after: AfterClose = 'drain'): void {
     this.flushAll();
     this.terminated = true;
-    this.ws.close(code, reason);
+    this.ws.close(code, reason, after);
   }
 
   private onMessage(data: Buffer, isBinary: boolean): void {
@@ -416,7 +416,11 @@ export class Connection {
       );
     }
     this.ctx.log(`conn ${this.info.id}: demoted: closing 1000 ${READ_ONLY_MESSAGE}`);
-    this.closeGracefully(CLOSE_NORMAL, READ_ONLY_MESSAGE);
+    // A durable-ACK connection whose commits were all reported durable waits
+    // for the CLOSE echo, so its last DURABLE_ACK is not lost to a reset;
+    // one whose hold expired with uploads pending is torn down at once.
+    const after = gate === null ? 'drain' : gate.hasPendingWork() ? 'teardown' : 'await-echo';
+    this.closeGracefully(CLOSE_NORMAL, READ_ONLY_MESSAGE, after);
   }
 
   /** Whether a held demotion close may go now: every commit reported durable, or the hold expired. */

@@ -2,6 +2,7 @@ import { createServer, connect as netConnect, type Socket } from 'node:net';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { DEFAULT_CLOSE_DRAIN_MS } from '../src/index.js';
 import { ServerWebSocket } from '../src/websocket/server-socket.js';
+import { upgradeHeaders } from './helpers/client.js';
 import { simpleRows } from './helpers/frames.js';
 import { clientFrame, closePayload, RawClient, serverFrame } from './helpers/raw-ws.js';
 import { serverPerTest } from './helpers/server-per-test.js';
@@ -80,6 +81,63 @@ describe('after the server CLOSE', () => {
     await expect.poll(() => s.connections[0]?.closedAt ?? null, { timeout: 3000 }).not.toBeNull();
     expect(s.connections[0]!.closedAt! - c.endedAt!).toBeGreaterThanOrEqual(drainMs - 50);
     expect(c.bytes).toEqual(TEXT_CLOSE);
+  });
+});
+
+describe("after a demoted node's role-change CLOSE", () => {
+  const DURABLE_HEADERS = { ...upgradeHeaders(), 'X-QWP-Request-Durable-Ack': 'true' };
+  const durable = { lagMs: 0, jitterMs: 0, tiers: ['replicated' as const] };
+
+  it('a durable-ACK connection with every commit durable waits for the echo, discarding frames before it', async () => {
+    const s = await start({ durableAck: durable, closeDrainMs: 5000 });
+    const c = await RawClient.open(s.port, DURABLE_HEADERS);
+    clients.push(c);
+    c.send(clientFrame(0x2, row(0)));
+    // OK then DURABLE_ACK: everything this connection committed is durable.
+    await expect.poll(() => c.frames().length).toBe(2);
+    s.demote();
+    c.send(clientFrame(0x2, row(1)));
+    expect(await c.waitEnd(), "the server's FIN behind its CLOSE").toBe(true);
+    expect(c.frames().map((f) => f.opcode)).toEqual([0x2, 0x2, 0x8]);
+    // Frames before the echo are parsed and discarded; the echo ends the connection.
+    c.send(Buffer.concat([clientFrame(0x2, row(2)), clientFrame(0x9, Buffer.from('p'))]));
+    const echoAt = Date.now();
+    c.send(clientFrame(0x8, closePayload(1000)));
+    await expect.poll(() => s.connections[0]?.closedAt ?? null).not.toBeNull();
+    expect(s.connections[0]!.closedAt! - echoAt).toBeLessThan(1000);
+    expect(c.frames().map((f) => f.opcode)).toEqual([0x2, 0x2, 0x8]);
+  });
+
+  it('a durable-ACK connection whose hold expired with uploads pending is torn down at once', async () => {
+    const s = await start({ durableAck: durable, demotionGraceMs: 0, closeDrainMs: 5000 });
+    const c = await RawClient.open(s.port, DURABLE_HEADERS);
+    clients.push(c);
+    s.faults.stallUploads();
+    c.send(clientFrame(0x2, row(0)));
+    await expect.poll(() => c.frames().length).toBe(1);
+    s.demote();
+    const demotedAt = Date.now();
+    // The first frame starts the (zero) hold; the next one finds it expired.
+    c.send(clientFrame(0x2, row(1)));
+    c.send(clientFrame(0x2, row(2)));
+    // No echo and no FIN from the client, yet the connection ends.
+    await expect.poll(() => s.connections[0]?.closedAt ?? null).not.toBeNull();
+    expect(s.connections[0]!.closedAt! - demotedAt).toBeLessThan(1000);
+    expect(c.frames().map((f) => f.opcode)).toEqual([0x2, 0x8]);
+  });
+
+  it('a connection without durable ACKs drains: the echo alone does not end it', async () => {
+    const drainMs = 400;
+    const s = await start({ closeDrainMs: drainMs });
+    const c = await session(s.port);
+    c.send(clientFrame(0x2, row(0)));
+    await expect.poll(() => c.frames().length).toBe(1);
+    s.demote();
+    c.send(clientFrame(0x2, row(1)));
+    expect(await c.waitEnd()).toBe(true);
+    c.send(clientFrame(0x8, closePayload(1000)));
+    await expect.poll(() => s.connections[0]?.closedAt ?? null, { timeout: 3000 }).not.toBeNull();
+    expect(s.connections[0]!.closedAt! - c.endedAt!).toBeGreaterThanOrEqual(drainMs - 50);
   });
 });
 

@@ -23,6 +23,19 @@ const CLOSE_NO_STATUS = 1005;
 
 const EMPTY = Buffer.alloc(0);
 
+/**
+ * What the server does after its own CLOSE:
+ * - 'drain': half-close, discard input unparsed until the client's FIN or
+ *   `closeDrainMs` (QuestDB's gracefulCloseAndDrain, every close it starts);
+ * - 'await-echo': half-close, keep parsing but discard every frame but the
+ *   client's CLOSE, and end at that echo, the FIN or `closeDrainMs`
+ *   (QuestDB's close-echo wait after a role-change CLOSE whose last durable
+ *   ACK must not be lost to a reset);
+ * - 'teardown': end the connection as soon as the CLOSE is written (a
+ *   role-change close whose upload grace expired).
+ */
+export type AfterClose = 'drain' | 'await-echo' | 'teardown';
+
 export interface ServerWebSocketOptions {
   /** The largest frame, header included, accepted; a larger one is reported at its header ('oversize'). */
   maxFrameBytes: number;
@@ -86,6 +99,8 @@ export class ServerWebSocket extends EventEmitter<ServerWebSocketEvents> impleme
   private closeReason: Buffer = EMPTY;
   private drainTimer: NodeJS.Timeout | null = null;
   private ending = false;
+  /** Set while only the client's CLOSE echo is looked for ('await-echo'). */
+  private awaitingEcho = false;
 
   /**
    * @param socket the upgraded connection, the 101 already written to it
@@ -122,17 +137,23 @@ export class ServerWebSocket extends EventEmitter<ServerWebSocketEvents> impleme
   }
 
   /**
-   * Sends the server's CLOSE and half-closes at once; input is discarded from
-   * now on, and the socket is destroyed when the client's FIN arrives or after
-   * `closeDrainMs`. Ignored unless open.
+   * Sends the server's CLOSE, then ends the connection as `after` says
+   * (default 'drain': half-close, input discarded until the client's FIN or
+   * `closeDrainMs`). Ignored unless open.
    */
-  close(code: number, reason = ''): void {
+  close(code: number, reason = '', after: AfterClose = 'drain'): void {
     if (this.readyState !== ServerWebSocket.OPEN) return;
     this.readyState = ServerWebSocket.CLOSING;
     this.closeCode = code;
     this.closeReason = Buffer.from(reason, 'utf8');
-    this.parser.stop();
     this.socket.write(encodeCloseFrame(code, reason));
+    if (after === 'teardown') {
+      this.parser.stop();
+      this.finish();
+      return;
+    }
+    if (after === 'await-echo') this.awaitingEcho = true;
+    else this.parser.stop();
     this.socket.end();
     this.drainTimer = setTimeout(() => this.socket.destroy(), this.closeDrainMs);
     this.drainTimer.unref();
@@ -148,6 +169,14 @@ export class ServerWebSocket extends EventEmitter<ServerWebSocketEvents> impleme
 
   /** @internal FrameSink: a complete frame from the parser. */
   frame(opcode: number, fin: boolean, payload: Buffer): void {
+    if (this.awaitingEcho) {
+      // Only the echo counts; everything before it is discarded unanswered.
+      if (opcode === OPCODE_CLOSE) {
+        this.parser.stop();
+        this.socket.destroy();
+      }
+      return;
+    }
     switch (opcode) {
       case OPCODE_BINARY:
         if (fin) this.emit('message', payload, true);
@@ -173,11 +202,14 @@ export class ServerWebSocket extends EventEmitter<ServerWebSocketEvents> impleme
 
   /** @internal FrameSink: a header over maxFrameBytes. */
   oversize(frameBytes: number): void {
+    // Frame sync is lost while awaiting the echo: the rest is only drained.
+    if (this.awaitingEcho) return;
     this.emit('oversize', frameBytes);
   }
 
   /** @internal FrameSink: a frame QuestDB's parser refuses. */
   malformed(reason: string): void {
+    if (this.awaitingEcho) return;
     this.emitError(new WebSocketFrameError(`malformed WebSocket frame: ${reason}`));
     this.endWithoutClose();
   }
