@@ -359,4 +359,28 @@ describe('qwp serve scenarios, as a client sees them', () => {
     expect(d).not.toBeNull();
     expect(r.stdout()).toContain('restart: rows kept');
   });
+
+  it('--no-auto-create, --max-tables and --max-uncommitted-rows bite as on QuestDB', async () => {
+    const noCreate = await serve(['--no-auto-create']);
+    const a = await client(noCreate.url);
+    await sendAcked(a, frame('t', 0n, 0n), 0);
+    expect(seen(a)).toEqual(['error 6 0 failed to create table update details for: t']);
+
+    const capped = await serve(['--max-tables', '1']);
+    const b = await client(capped.url);
+    await sendAcked(b, frame('t', 0n, 0n), 0);
+    await sendAcked(b, frame('u', 1n, 1n), 1);
+    expect(seen(b)).toEqual(['ok 0 t=1', 'error 9 1 too many distinct tables, limit: 1']);
+
+    expect(
+      serveOptions(['--max-uncommitted-rows', '5', '--close-drain', '100']).options,
+    ).toMatchObject({
+      maxUncommittedRows: 5,
+      closeDrainMs: 100,
+    });
+    expect(() => serveOptions(['--max-uncommitted-rows', '0'])).toThrow(
+      /--max-uncommitted-rows must be an integer >= 1, got '0'/,
+    );
+    expect(() => serveOptions(['--max-tables', 'x'])).toThrow(/--max-tables must be an integer/);
+  });
 });

@@ -28,7 +28,7 @@ Runs a local QWP ingest test server (no QuestDB needed) until SIGINT/SIGTERM.
   --token T             require 'Authorization: Bearer T'
   --role R              report role R (default STANDALONE); REPLICA and PRIMARY_CATCHUP
                         refuse ingest with 421
-  --zone Z              report zone Z (X-QuestDB-Zone)
+  --zone Z              report zone Z in X-QuestDB-Zone on a 421 (a 101 never names one)
   --max-batch-size N    advertised X-QWP-Max-Batch-Size (13 .. 16777216); a frame over it
                         (+ 14 bytes with its header) closes with 1009
   --dedup TABLE:C1,C2   DEDUP UPSERT KEYS (designated timestamp + columns); repeatable
@@ -46,6 +46,13 @@ Runs a local QWP ingest test server (no QuestDB needed) until SIGINT/SIGTERM.
   --at WHEN:ACTION      a scripted fault, repeatable: WHEN is frame=N (before the server-wide
                         binary frame N, from 0), after=DUR or every=DUR (500ms, 2s)
   --script FILE         steps as --at takes them, one per line (# comments)
+  --max-uncommitted-rows N  staged rows per table that force a commit, even mid-frame or
+                        mid-group (default 1000000, as qwp.max.uncommitted.rows)
+  --max-tables N        distinct tables one connection may write (default 10000)
+  --no-auto-create      refuse a table that does not exist (INTERNAL_ERROR), as
+                        line.auto.create.new.tables=false
+  --close-drain MS      after the server's own CLOSE, how long input is discarded before
+                        the connection is cut (default 5000)
   --dump FILE.jsonl     write every committed row as one JSON line
   --drop-every N        drop each connection at its Nth frame (after commit, before the ACK)
   --ack-delay MS        delay every response by MS milliseconds
@@ -144,6 +151,13 @@ export function serveOptions(argv: string[]): {
   if (durable !== null) options.durableAck = durable;
   else if (v['durable-ack'] === true) options.durableAck = true;
   if (v['read-only'] === true) options.readOnly = true;
+  const uncommitted = intOption('max-uncommitted-rows', v['max-uncommitted-rows'], 1);
+  if (uncommitted !== undefined) options.maxUncommittedRows = uncommitted;
+  const maxTables = intOption('max-tables', v['max-tables'], 1);
+  if (maxTables !== undefined) options.maxTablesPerConnection = maxTables;
+  if (v['no-auto-create'] === true) options.autoCreateTables = false;
+  const closeDrain = intOption('close-drain', v['close-drain'], 0, 2 ** 31 - 1);
+  if (closeDrain !== undefined) options.closeDrainMs = closeDrain;
   const grace = intOption('demotion-grace', v['demotion-grace'], 0);
   if (grace !== undefined) options.demotionGraceMs = grace;
   if (v['other-writer'] !== undefined) {
@@ -259,6 +273,10 @@ function parse(argv: string[]) {
       'read-only': { type: 'boolean' },
       'demotion-grace': { type: 'string' },
       'other-writer': { type: 'string', multiple: true },
+      'max-uncommitted-rows': { type: 'string' },
+      'max-tables': { type: 'string' },
+      'no-auto-create': { type: 'boolean' },
+      'close-drain': { type: 'string' },
       at: { type: 'string', multiple: true },
       script: { type: 'string' },
       dump: { type: 'string' },
