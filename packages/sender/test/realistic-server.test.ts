@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ServerRejectedError } from '../src/index.js';
+import { PoisonFrameError, ServerRejectedError } from '../src/index.js';
 import { confFor, sender, server, tempDir, until, writeTrades } from './helpers.js';
 
 // The sender against the test server's QuestDB-faithful behaviours that a
@@ -102,5 +102,29 @@ describe('the sender against a realistic server', () => {
     expect(err).toMatchObject({ category: 'security', policy: 'terminal' });
     expect((err as Error).message).toMatch(/replica access is read-only/);
     expect(s.rows('trades')).toHaveLength(0);
+  });
+
+  it('a table the server will not create: INTERNAL_ERROR is retried, then poison, never an endless replay', async () => {
+    const s = await server({ autoCreateTables: false });
+    const errors: Error[] = [];
+    const snd = await sender(
+      confFor(
+        s,
+        `${FAST}auto_flush=off;max_frame_rejections=3;poison_min_escalation_window_millis=0;close_flush_timeout_millis=0;`,
+      ),
+      { on: { error: (e) => errors.push(e) } },
+    );
+    writeTrades(snd, 0, 1);
+    await snd.flush();
+    await until(
+      () => errors.some((e) => e instanceof PoisonFrameError),
+      10_000,
+      'the poison verdict',
+    );
+    const first = errors.find((e) => e instanceof ServerRejectedError) as ServerRejectedError;
+    expect(first).toMatchObject({ category: 'internal', policy: 'retriable' });
+    const poison = errors.find((e) => e instanceof PoisonFrameError) as PoisonFrameError;
+    expect(poison.message).toMatch(/failed to create table update details for: trades/);
+    expect(s.tables()).toEqual([]);
   });
 });
