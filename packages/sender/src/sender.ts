@@ -180,6 +180,7 @@ export class Sender extends RowWriter implements TransactionHost {
         (segment) => this.announce(segment),
         DEFAULT_FRAME_BUDGET,
         settings.durability === 'append' ? () => this.store.sync() : null,
+        settings.config.maxNameLen,
       );
       const init: WorkerInit = {
         wire: { ...settings.wire, localMaxBatchSize: this.store.maxPayload },

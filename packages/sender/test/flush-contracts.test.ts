@@ -212,6 +212,21 @@ describe('rows and tables', () => {
     expect(s.rows('trades').map((r) => r.qty)).toEqual([0n, 1n, 2n]);
   });
 
+  it('max_name_len bounds table and column names (UTF-8 bytes); the rows before stay', async () => {
+    const s = await server();
+    const snd = await sender(confFor(s, 'auto_flush=off;max_name_len=8;'));
+    snd.table('t').intColumn('v', 1).at(1, 'us');
+    expect(() => snd.table('table_nine')).toThrow(/table name is 10 UTF-8 bytes, over 8/);
+    expect(() => snd.table('t').intColumn('col_nine1', 2)).toThrow(QwpInvalidValueError);
+    snd.table('t').intColumn('v', 3).at(3, 'us');
+    await snd.drain(5000);
+    expect(s.rows('t').map((r) => r.v)).toEqual([1n, 3n]);
+    // The default is QuestDB's 127 bytes.
+    const dflt = await sender(confFor(s, 'auto_flush=off;'));
+    expect(() => dflt.table('x'.repeat(128))).toThrow(/over 127/);
+    expect(dflt.table('x'.repeat(127))).toBeDefined();
+  });
+
   it('a value too large for any frame is refused with its row; the rows before it are kept', async () => {
     const s = await server({ maxBatchSize: 65_536 });
     const snd = await sender(confFor(s, 'auto_flush=off;'));

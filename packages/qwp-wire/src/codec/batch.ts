@@ -1,5 +1,5 @@
 import { QwpInvalidValueError } from '../errors.js';
-import { HEADER_SIZE } from './constants.js';
+import { HEADER_SIZE, Limits } from './constants.js';
 import { GlobalSymbolDictionary } from './global-symbol-dictionary.js';
 import { TableBuffer } from './table-buffer.js';
 import { tableNameProblem } from './validation.js';
@@ -9,13 +9,29 @@ import { tableNameProblem } from './validation.js';
  * dictionary. `table(name)` returns the table's row API; pass `tables()` to
  * {@link QwpEncoder.encode}, then `clear()` (buffers are kept for reuse).
  */
+/** Options of a QwpBatch. */
+export interface QwpBatchOptions {
+  /** The longest table or column name in UTF-8 bytes (default 127, QuestDB's; `max_name_len`). */
+  maxNameLength?: number;
+}
+
 export class QwpBatch {
   readonly symbols: GlobalSymbolDictionary;
+  /** The longest table or column name accepted, in UTF-8 bytes. */
+  readonly maxNameLength: number;
   private readonly byName = new Map<string, TableBuffer>();
   private last: TableBuffer | null = null;
 
-  constructor(symbols: GlobalSymbolDictionary = new GlobalSymbolDictionary()) {
+  constructor(
+    symbols: GlobalSymbolDictionary = new GlobalSymbolDictionary(),
+    options: QwpBatchOptions = {},
+  ) {
     this.symbols = symbols;
+    const max = options.maxNameLength ?? Limits.MAX_TABLE_NAME_LENGTH;
+    if (!Number.isInteger(max) || max < 1) {
+      throw new RangeError(`maxNameLength must be an integer >= 1, got ${max}`);
+    }
+    this.maxNameLength = max;
   }
 
   /** The buffer of table `name`; throws QwpInvalidValueError for a name QuestDB refuses. */
@@ -24,9 +40,9 @@ export class QwpBatch {
     if (last !== null && last.name === name) return last;
     let t = this.byName.get(name);
     if (t === undefined) {
-      const problem = tableNameProblem(name);
+      const problem = tableNameProblem(name, this.maxNameLength);
       if (problem !== null) throw new QwpInvalidValueError(String(name), undefined, name, problem);
-      t = new TableBuffer(name, this.symbols);
+      t = new TableBuffer(name, this.symbols, this.maxNameLength);
       this.byName.set(name, t);
     }
     this.last = t;

@@ -35,7 +35,7 @@ export {
   ServerInfoError,
   type ServerInfoErrorCode,
 } from '../errors.js';
-export { QwpBatch } from './batch.js';
+export { QwpBatch, type QwpBatchOptions } from './batch.js';
 export type {
   AppendColumnsOptions,
   ColumnarColumn,

@@ -89,8 +89,15 @@ export class TableBuffer {
   private localIds = new Int32Array(0);
   private readonly target = { table: '', row0: 0, n: 0 };
 
-  /** `name` must already be validated (see tableNameProblem). */
-  constructor(name: string, symbols: GlobalSymbolDictionary) {
+  /**
+   * `name` must already be validated (see tableNameProblem).
+   * @param maxNameLength the longest column name accepted, in UTF-8 bytes
+   */
+  constructor(
+    name: string,
+    symbols: GlobalSymbolDictionary,
+    private readonly maxNameLength: number = Limits.MAX_COLUMN_NAME_LENGTH,
+  ) {
     this.name = name;
     this.nameUtf8 = encodeUtf8(name);
     this.symbols = symbols;
@@ -548,7 +555,7 @@ export class TableBuffer {
       }
       const existing = this.byName.get(name);
       if (existing === undefined) {
-        const problem = columnNameProblem(name);
+        const problem = columnNameProblem(name, this.maxNameLength);
         if (problem !== null) this.refuse(String(name), spec, problem);
         added++;
       } else if (existing.type !== type) {
@@ -743,7 +750,7 @@ export class TableBuffer {
 
   private addColumn(name: string, type: ColumnTypeCode, value: unknown): ColumnBuffer {
     if (name !== '') {
-      const problem = columnNameProblem(name);
+      const problem = columnNameProblem(name, this.maxNameLength);
       if (problem !== null) this.fail(String(name), value, problem);
     }
     if (this.columns.length >= Limits.MAX_COLUMNS_PER_TABLE) {

@@ -44,15 +44,20 @@ function forbiddenChar(name: string, forbidden: Set<string>): string | null {
   return null;
 }
 
-/** Why `name` is not a valid QuestDB table name, or null if it is. */
-export function tableNameProblem(name: unknown): string | null {
+/**
+ * Why `name` is not a valid QuestDB table name, or null if it is.
+ * @param maxBytes the longest name in UTF-8 bytes (QuestDB's default 127;
+ *   a sender's `max_name_len`)
+ */
+export function tableNameProblem(
+  name: unknown,
+  maxBytes: number = Limits.MAX_TABLE_NAME_LENGTH,
+): string | null {
   if (typeof name !== 'string') return 'table name must be a string';
   if (name.length === 0) return 'table name is empty';
   if (!isWellFormed(name)) return 'table name has a lone UTF-16 surrogate';
   const bytes = utf8Length(name);
-  if (bytes > Limits.MAX_TABLE_NAME_LENGTH) {
-    return `table name is ${bytes} UTF-8 bytes, over ${Limits.MAX_TABLE_NAME_LENGTH}`;
-  }
+  if (bytes > maxBytes) return `table name is ${bytes} UTF-8 bytes, over ${maxBytes}`;
   const ch = forbiddenChar(name, TABLE_FORBIDDEN);
   if (ch !== null) return `table name contains the forbidden character ${JSON.stringify(ch)}`;
   if (name.startsWith('.') || name.endsWith('.')) return 'table name starts or ends with "."';
@@ -61,15 +66,20 @@ export function tableNameProblem(name: unknown): string | null {
   return null;
 }
 
-/** Why `name` is not a valid QuestDB column name, or null ("" is the designated timestamp). */
-export function columnNameProblem(name: unknown): string | null {
+/**
+ * Why `name` is not a valid QuestDB column name, or null ("" is the designated timestamp).
+ * @param maxBytes the longest name in UTF-8 bytes (QuestDB's default 127;
+ *   a sender's `max_name_len`)
+ */
+export function columnNameProblem(
+  name: unknown,
+  maxBytes: number = Limits.MAX_COLUMN_NAME_LENGTH,
+): string | null {
   if (typeof name !== 'string') return 'column name must be a string';
   if (name.length === 0) return 'column name is empty (reserved for the designated timestamp)';
   if (!isWellFormed(name)) return 'column name has a lone UTF-16 surrogate';
   const bytes = utf8Length(name);
-  if (bytes > Limits.MAX_COLUMN_NAME_LENGTH) {
-    return `column name is ${bytes} UTF-8 bytes, over ${Limits.MAX_COLUMN_NAME_LENGTH}`;
-  }
+  if (bytes > maxBytes) return `column name is ${bytes} UTF-8 bytes, over ${maxBytes}`;
   const ch = forbiddenChar(name, COLUMN_FORBIDDEN);
   if (ch !== null) return `column name contains the forbidden character ${JSON.stringify(ch)}`;
   return null;

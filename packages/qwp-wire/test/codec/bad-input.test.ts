@@ -189,6 +189,29 @@ describe('bad input: synchronous errors that keep buffered rows and drop the hal
     expect(batch.table('a.b').name).toBe('a.b');
   });
 
+  it("maxNameLength (a sender's max_name_len) bounds table and column names, row and columnar", () => {
+    const batch = new QwpBatch(undefined, { maxNameLength: 8 });
+    expect(caught(() => batch.table('x'.repeat(9))).message).toMatch(/9 UTF-8 bytes, over 8/);
+    // Bytes, not characters: four 2-byte characters are 8 bytes, five are 10.
+    expect(batch.table('é'.repeat(4)).name).toBe('éééé');
+    const t = batch.table('t');
+    const err = caught(() => t.longColumn('c'.repeat(9), 1n));
+    expect(err.message).toMatch(/column name is 9 UTF-8 bytes, over 8/);
+    expect(err.column).toBe('c'.repeat(9));
+    t.longColumn('c'.repeat(8), 1n).at(1n);
+    expect(t.rowCount).toBe(1);
+    const columnar = caught(() =>
+      batch
+        .table('u')
+        .appendColumns([{ name: 'é'.repeat(5), type: 'LONG', values: new BigInt64Array([1n]) }], {
+          timestamps: new BigInt64Array([1n]),
+          unit: 'us',
+        }),
+    );
+    expect(columnar.message).toMatch(/10 UTF-8 bytes, over 8/);
+    expect(() => new QwpBatch(undefined, { maxNameLength: 0 })).toThrow(RangeError);
+  });
+
   it('a timestamp into a LONG column is refused on the in-order fast path too', () => {
     const { batch, t } = twoRows();
     const err = caught(() => t.symbol('sym', 'C').timestampColumn('qty', 5));

@@ -37,9 +37,11 @@ export class Publisher {
     frameBudget: number,
     /** Called after every append (durability `append`). */
     private readonly afterAppend: (() => void) | null,
+    /** The longest table or column name accepted, in UTF-8 bytes (`max_name_len`). */
+    maxNameLength?: number,
   ) {
     const dict = GlobalSymbolDictionary.from(store.recoveredSymbols);
-    this.batch = new QwpBatch(dict);
+    this.batch = new QwpBatch(dict, { maxNameLength });
     this.encoder = new QwpEncoder(dict, { maxBatchSize: Math.min(frameBudget, store.maxPayload) });
     // Every recovered symbol was published with some frame: new frames start after them.
     this.encoder.setSentSymbols(dict.size);
