@@ -4,17 +4,17 @@ import { GlobalSymbolDictionary } from './global-symbol-dictionary.js';
 import { TableBuffer } from './table-buffer.js';
 import { tableNameProblem } from './validation.js';
 
-/**
- * The rows of one logical batch, per table, sharing one global symbol
- * dictionary. `table(name)` returns the table's row API; pass `tables()` to
- * {@link QwpEncoder.encode}, then `clear()` (buffers are kept for reuse).
- */
 /** Options of a QwpBatch. */
 export interface QwpBatchOptions {
   /** The longest table or column name in UTF-8 bytes (default 127, QuestDB's; `max_name_len`). */
   maxNameLength?: number;
 }
 
+/**
+ * The rows of one logical batch, per table, sharing one global symbol
+ * dictionary. `table(name)` returns the table's row API; pass `tables()` to
+ * {@link QwpEncoder.encode}, then `clear()` (buffers are kept for reuse).
+ */
 export class QwpBatch {
   readonly symbols: GlobalSymbolDictionary;
   /** The longest table or column name accepted, in UTF-8 bytes. */
