@@ -25,6 +25,12 @@ export abstract class RowWriter {
    * batch at the next flush. Set by the sender from its frame budget.
    */
   protected valueLimit = Number.POSITIVE_INFINITY;
+  /**
+   * A lower bound of the current row's VARCHAR and BINARY bytes: past
+   * valueLimit the whole row can never fit a frame, and at() refuses it
+   * alone rather than let it fail every row buffered with it at the flush.
+   */
+  private rowBytes = 0;
 
   /** Checks the writer can take a row and returns the table's buffer. */
   protected abstract beginRow(table: string): TableBuffer;
@@ -40,6 +46,7 @@ export abstract class RowWriter {
       );
     }
     this.current = this.beginRow(name);
+    this.rowBytes = 0;
     return this;
   }
 
@@ -62,9 +69,12 @@ export abstract class RowWriter {
   /** VARCHAR (same as stringColumn). */
   varcharColumn(name: string, value: string | null | undefined): this {
     const t = this.row();
-    // Three UTF-8 bytes at most per UTF-16 unit: only long strings are measured.
-    if (typeof value === 'string' && value.length * 3 > this.valueLimit) {
-      this.checkSize(t, name, value, Buffer.byteLength(value, 'utf8'));
+    if (typeof value === 'string') {
+      // At least one UTF-8 byte per UTF-16 unit, at most three: only long strings are measured.
+      this.rowBytes += value.length;
+      if (value.length * 3 > this.valueLimit) {
+        this.checkSize(t, name, value, Buffer.byteLength(value, 'utf8'));
+      }
     }
     t.varcharColumn(name, value);
     return this;
@@ -173,7 +183,10 @@ export abstract class RowWriter {
   /** BINARY (the bytes are copied). */
   binaryColumn(name: string, value: Uint8Array | null | undefined): this {
     const t = this.row();
-    if (value instanceof Uint8Array) this.checkSize(t, name, value, value.length);
+    if (value instanceof Uint8Array) {
+      this.checkSize(t, name, value, value.length);
+      this.rowBytes += value.length;
+    }
     t.binaryColumn(name, value);
     return this;
   }
@@ -236,14 +249,18 @@ export abstract class RowWriter {
    * (auto-flush), but never waits.
    */
   at(timestamp: number | bigint | Date, unit: TimestampUnit = 'us'): void {
-    this.row().at(timestamp, unit);
+    const t = this.row();
+    if (this.rowBytes > this.valueLimit) this.refuseRow(t);
+    t.at(timestamp, unit);
     this.current = null;
     this.endRows(1);
   }
 
   /** Ends the row without a designated timestamp: the server assigns its clock. */
   atNow(): void {
-    this.row().atNow();
+    const t = this.row();
+    if (this.rowBytes > this.valueLimit) this.refuseRow(t);
+    t.atNow();
     this.current = null;
     this.endRows(1);
   }
@@ -283,6 +300,20 @@ export abstract class RowWriter {
   /** Forgets the table of an unfinished row (its values are discarded by the caller). */
   protected forgetRow(): void {
     this.current = null;
+  }
+
+  /** Refuses (discarding it) a row whose values alone can never fit a frame. */
+  private refuseRow(t: TableBuffer): never {
+    const bytes = this.rowBytes;
+    t.discardRow();
+    this.current = null;
+    this.rowBytes = 0;
+    throw new QwpInvalidValueError(
+      t.name,
+      undefined,
+      undefined,
+      `the row's VARCHAR and BINARY values take at least ${bytes} bytes and can never fit a frame of at most ${this.valueLimit} bytes (the frame budget); the row is discarded`,
+    );
   }
 
   /** Refuses (discarding the row) a value of `bytes` bytes over {@link valueLimit}. */

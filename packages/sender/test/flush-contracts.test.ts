@@ -212,6 +212,31 @@ describe('rows and tables', () => {
     expect(s.rows('trades').map((r) => r.qty)).toEqual([0n, 1n, 2n]);
   });
 
+  it('a row whose values fit one by one but never together is refused alone at at()', async () => {
+    const s = await server({ maxBatchSize: 65_536 });
+    const snd = await sender(confFor(s, 'auto_flush=off;'));
+    writeTrades(snd, 0, 3);
+    // Each 40,000-byte value fits the budget; the two together never can.
+    const big = 'x'.repeat(40_000);
+    let err: unknown;
+    try {
+      snd
+        .table('trades')
+        .stringColumn('a', big)
+        .binaryColumn('b', new Uint8Array(40_000))
+        .at(9, 'us');
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(QwpInvalidValueError);
+    expect((err as Error).message).toMatch(/at least 80000 bytes and can never fit a frame/);
+    expect(snd.rowInProgress).toBe(false);
+    // The rows before it were not dropped with it, and the sender goes on.
+    snd.table('trades').stringColumn('a', big).intColumn('qty', 3).at(10, 'us');
+    await snd.drain(5000);
+    expect(s.rows('trades').map((r) => r.qty)).toEqual([0n, 1n, 2n, 3n]);
+  });
+
   it('max_name_len bounds table and column names (UTF-8 bytes); the rows before stay', async () => {
     const s = await server();
     const snd = await sender(confFor(s, 'auto_flush=off;max_name_len=8;'));
