@@ -377,8 +377,7 @@ export class Connection {
    * group rolled back, then the close, or its hold.
    */
   private refuseDemoted(seq: number, record: FrameRecord): void {
-    this.txn.clear();
-    this.groupOpen = false;
+    this.rollBack();
     this.ctx.stats.framesRefused++;
     record.outcome = 'demoted';
     this.ctx.recordFrame(record);
@@ -532,6 +531,19 @@ export class Connection {
     reached.clear();
   }
 
+  /**
+   * Drops what is staged (an open FLAG_DEFER_COMMIT group included) and the
+   * group's ACK bookkeeping; commits made early (maxUncommittedRows) stay,
+   * counted but never reported in an OK.
+   */
+  private rollBack(): void {
+    this.txn.clear();
+    if (this.ctx.storeRows) this.countCommits(this.txn.takeCommits());
+    this.uncommittedDeferredRows = false;
+    this.firstRowlessDeferred = -1;
+    this.groupOpen = false;
+  }
+
   private countCommits(commits: readonly TableCommit[]): void {
     const stats = this.ctx.stats;
     for (const c of commits) {
@@ -551,10 +563,7 @@ export class Connection {
     // The server rolls back what is staged on any error (an open
     // FLAG_DEFER_COMMIT group included); early commits stay, unreported.
     // Every later frame on this connection is refused (see class comment).
-    this.txn.clear();
-    if (this.ctx.storeRows) this.countCommits(this.txn.takeCommits());
-    this.uncommittedDeferredRows = false;
-    this.groupOpen = false;
+    this.rollBack();
     this.broken = true;
     this.ctx.stats.error(status);
     this.ctx.log(
