@@ -305,9 +305,7 @@ export abstract class RowWriter {
   /** Refuses (discarding it) a row whose values alone can never fit a frame. */
   private refuseRow(t: TableBuffer): never {
     const bytes = this.rowBytes;
-    t.discardRow();
-    this.current = null;
-    this.rowBytes = 0;
+    this.discardRow();
     throw new QwpInvalidValueError(
       t.name,
       undefined,
@@ -319,8 +317,7 @@ export abstract class RowWriter {
   /** Refuses (discarding the row) a value of `bytes` bytes over {@link valueLimit}. */
   private checkSize(t: TableBuffer, column: string, value: unknown, bytes: number): void {
     if (bytes <= this.valueLimit) return;
-    t.discardRow();
-    this.current = null;
+    this.discardRow();
     throw new QwpInvalidValueError(
       t.name,
       column,
