@@ -208,6 +208,13 @@ describe('the packed tarballs', () => {
       );
       expect(manifest.engines.node, name).toBe('^20.19.0 || >=22.12.0');
       expect(JSON.stringify(manifest.dependencies ?? {}), name).not.toContain('workspace:');
+      // publishConfig.exports repeats the workspace's exports without `source`:
+      // the two maps must not drift apart (a subpath added to one only).
+      const local = JSON.parse(readFileSync(join(PACKAGES_DIR, name, 'package.json'), 'utf8'));
+      const withoutSource = JSON.parse(
+        JSON.stringify(local.exports, (k, v) => (k === 'source' ? undefined : v)),
+      );
+      expect(manifest.exports, `${name} published exports`).toEqual(withoutSource);
       for (const [path, target] of Object.entries(manifest.exports) as [string, unknown][]) {
         if (path === './package.json') continue;
         const t = target as { types: string; default: string };
